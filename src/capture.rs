@@ -1,0 +1,129 @@
+//! What a forward pass records of attention: for every query position, every layer and every
+//! head, the weights over the keys it can see (itself and everything before it).
+//!
+//! Causal attention never revisits a row: when generation adds a token, the rows of earlier
+//! queries stay as they were, and the new position adds one row per layer and head. So one
+//! growing store holds the complete pattern at every step of generation: the pattern after step
+//! `s` is the first `prompt_len + s` rows.
+//!
+//! Storage is the lower triangle only, as exact f32: query position `q` keeps
+//! `n_layer * n_head * (q + 1)` values, so **the token at position `q` costs
+//! `4 * n_layer * n_head * (q + 1)` bytes** ([`Capture::bytes_for_position`]). For GPT-2 small
+//! (12 x 12) that is 576 bytes per key: 590 KB for the 1024th token, 302 MB for a full
+//! 1024-token context (half of the 604 MB a dense `[12][12][1024][1024]` would take).
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Capture {
+    n_layer: usize,
+    n_head: usize,
+    /// Query positions recorded so far.
+    len: usize,
+    /// Row `q` starts at `n_layer * n_head * q (q + 1) / 2`; within it, head `(layer, head)`
+    /// starts at `(layer * n_head + head) * (q + 1)`.
+    values: Vec<f32>,
+}
+
+impl Capture {
+    pub fn new(n_layer: usize, n_head: usize) -> Self {
+        Capture { n_layer, n_head, len: 0, values: Vec::new() }
+    }
+
+    pub fn bytes_for_position(n_layer: usize, n_head: usize, q: usize) -> usize {
+        4 * n_layer * n_head * (q + 1)
+    }
+
+    pub fn n_layer(&self) -> usize {
+        self.n_layer
+    }
+
+    pub fn n_head(&self) -> usize {
+        self.n_head
+    }
+
+    /// Query positions recorded.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn row_start(&self, q: usize) -> usize {
+        self.n_layer * self.n_head * q * (q + 1) / 2
+    }
+
+    /// Records `tq` new query positions from one forward pass. `layers[l]` holds that layer's
+    /// weights `[n_head, tq, self.len() + tq]`, row-major.
+    pub fn append(&mut self, layers: &[Vec<f32>], tq: usize) {
+        assert_eq!(layers.len(), self.n_layer, "one weight tensor per layer");
+        let tk = self.len + tq;
+        self.values.reserve(self.row_start(tk) - self.values.len());
+        for i in 0..tq {
+            let q = self.len + i;
+            for weights in layers {
+                debug_assert_eq!(weights.len(), self.n_head * tq * tk);
+                for head in 0..self.n_head {
+                    let row = (head * tq + i) * tk;
+                    self.values.extend_from_slice(&weights[row..row + q + 1]);
+                }
+            }
+        }
+        self.len = tk;
+    }
+
+    /// The weights of query `q` over keys `0..=q`.
+    pub fn row(&self, layer: usize, head: usize, q: usize) -> &[f32] {
+        assert!(layer < self.n_layer && head < self.n_head && q < self.len, "row ({layer}, {head}, {q}) outside the capture");
+        let start = self.row_start(q) + (layer * self.n_head + head) * (q + 1);
+        &self.values[start..start + q + 1]
+    }
+
+    /// The first `n` rows as a dense `[n][n]` matrix, zeros above the diagonal.
+    pub fn pattern(&self, layer: usize, head: usize, n: usize) -> Vec<Vec<f32>> {
+        (0..n)
+            .map(|q| {
+                let mut row = self.row(layer, head, q).to_vec();
+                row.resize(n, 0.0);
+                row
+            })
+            .collect()
+    }
+
+    /// `[layer][head][query][key]` for the first `n` positions, the nesting the JSON uses.
+    pub fn nested(&self, n: usize) -> Vec<Vec<Vec<Vec<f32>>>> {
+        (0..self.n_layer).map(|l| (0..self.n_head).map(|h| self.pattern(l, h, n)).collect()).collect()
+    }
+
+    /// `[layer][head][key]`: the rows query `q` added (its generation step).
+    pub fn step_rows(&self, q: usize) -> Vec<Vec<Vec<f32>>> {
+        (0..self.n_layer).map(|l| (0..self.n_head).map(|h| self.row(l, h, q).to_vec()).collect()).collect()
+    }
+
+    /// Bytes held by the stored values.
+    pub fn bytes(&self) -> usize {
+        self.values.len() * 4
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_of_later_steps_append_without_touching_earlier_ones() {
+        // 1 layer, 2 heads; prefill 2 positions, then one generated position.
+        let mut c = Capture::new(1, 2);
+        // weights [2 heads, 2 queries, 2 keys]
+        c.append(&[vec![1.0, 0.0, 0.3, 0.7, /* head 1 */ 1.0, 0.0, 0.6, 0.4]], 2);
+        let before = c.pattern(0, 1, 2);
+        c.append(&[vec![0.2, 0.3, 0.5, /* head 1 */ 0.1, 0.1, 0.8]], 1);
+        assert_eq!(c.len(), 3);
+        assert_eq!(c.row(0, 0, 1), &[0.3, 0.7]);
+        assert_eq!(c.row(0, 1, 2), &[0.1, 0.1, 0.8]);
+        assert_eq!(c.pattern(0, 1, 2), before);
+        assert_eq!(c.pattern(0, 0, 3), vec![vec![1.0, 0.0, 0.0], vec![0.3, 0.7, 0.0], vec![0.2, 0.3, 0.5]]);
+        assert_eq!(c.bytes(), (1 + 2 + 3) * 2 * 4);
+        assert_eq!(c.bytes(), (0..3).map(|q| Capture::bytes_for_position(1, 2, q)).sum::<usize>());
+    }
+}

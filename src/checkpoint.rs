@@ -1,0 +1,38 @@
+//! A runnable checkpoint from the three files a GPT-2 repository holds, as bytes (a download,
+//! a file the user picked, or the bundled model): `config.json`, `model.safetensors`,
+//! `tokenizer.json`.
+
+use burn::tensor::Device;
+
+use crate::error::{Error, Result};
+use crate::model::config::Gpt2Config;
+use crate::model::gpt2::Gpt2;
+use crate::model::loader::load_gpt2;
+use crate::tokenizer::Tokenizer;
+
+pub struct Checkpoint {
+    pub model: Gpt2,
+    pub tokenizer: Tokenizer,
+    /// Problems that did not stop loading (unused tensors, non-finite weights).
+    pub warnings: Vec<String>,
+}
+
+impl Checkpoint {
+    pub fn from_bytes(config: &[u8], weights: &[u8], tokenizer: &[u8]) -> Result<Self> {
+        let config = Gpt2Config::from_json(config)?;
+        let tokenizer = Tokenizer::from_bytes(tokenizer)?;
+        if tokenizer.vocab_size() > config.vocab_size {
+            return Err(Error::Tokenizer(format!(
+                "has {} tokens but the model's vocabulary holds {}: the tokenizer belongs to another model",
+                tokenizer.vocab_size(),
+                config.vocab_size
+            )));
+        }
+        let loaded = load_gpt2(&config, weights, &Device::default())?;
+        Ok(Checkpoint { model: loaded.model, tokenizer, warnings: loaded.warnings })
+    }
+
+    pub fn config(&self) -> &Gpt2Config {
+        &self.model.config
+    }
+}

@@ -1,0 +1,127 @@
+//! The capture schema: what the CLI prints with `--json` and what the app exports. One object
+//! per prompt: its tokens, every attention pattern over the prompt, the logits at its last
+//! position, and optionally generated ids with the attention rows each step added.
+//! Documented in the README; other tools drive the model through it, so fields are only added.
+
+use serde::{Deserialize, Serialize};
+
+use crate::checkpoint::Checkpoint;
+use crate::error::Result;
+use crate::model::generate::{Decoding, Sampler};
+use crate::session::{Session, Stop};
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelSummary {
+    pub name: String,
+    pub n_layer: usize,
+    pub n_head: usize,
+    pub n_embd: usize,
+    pub n_positions: usize,
+    pub vocab_size: usize,
+}
+
+/// The attention rows one generation step added.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    /// Position of the generated token in the sequence.
+    pub position: usize,
+    pub id: u32,
+    pub token: String,
+    pub text: String,
+    /// `[layer][head][key]`, keys `0..=position`.
+    pub attentions: Vec<Vec<Vec<f32>>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Inspection {
+    pub schema: u32,
+    pub model: ModelSummary,
+    pub prompt: String,
+    /// Prompt ids (no BOS).
+    pub ids: Vec<u32>,
+    /// Vocabulary entries of the prompt ids, as in `tokenizer.json`.
+    pub tokens: Vec<String>,
+    /// Each prompt id decoded alone.
+    pub texts: Vec<String>,
+    /// Byte span `[start, end)` of each prompt token in the prompt.
+    pub spans: Vec<[usize; 2]>,
+    /// `[layer][head][query][key]` over the prompt, zeros above the diagonal.
+    pub attentions: Vec<Vec<Vec<Vec<f32>>>>,
+    /// All vocabulary logits at the last prompt position.
+    pub last_logits: Vec<f32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decoding: Option<Decoding>,
+    /// Generated ids; ends with `<|endoftext|>` when the model emitted it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated: Option<Vec<u32>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated_text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop: Option<Stop>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steps: Option<Vec<Step>>,
+}
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub prompt: String,
+    /// Tokens to generate after the prompt; 0 runs the prompt only.
+    pub generate: usize,
+    pub decoding: Decoding,
+    /// Include each generation step's attention rows.
+    pub steps: bool,
+}
+
+/// Runs `request` on `checkpoint` and records everything the schema holds.
+pub fn inspect(checkpoint: &Checkpoint, model_name: &str, request: &Request) -> Result<Inspection> {
+    let (model, tokenizer) = (&checkpoint.model, &checkpoint.tokenizer);
+    let mut sampler = Sampler::new(request.decoding)?;
+    let ids = tokenizer.encode(&request.prompt)?;
+    let mut session = Session::start(model, &ids, true)?;
+    let last_logits = session.last_logits().to_vec();
+    let stop = (request.generate > 0).then(|| session.generate(model, &mut sampler, request.generate, |_, _| {}));
+    let capture = session.capture().expect("capture was asked for");
+    let tokens = tokenizer.tokens(&ids);
+    let generated = session.generated().to_vec();
+    let steps = request.steps.then(|| {
+        (ids.len()..session.ids().len())
+            .map(|position| {
+                let id = session.ids()[position];
+                Step {
+                    position,
+                    id,
+                    token: tokenizer.piece(id),
+                    text: tokenizer.decode(&[id]),
+                    attentions: capture.step_rows(position),
+                }
+            })
+            .collect()
+    });
+    let config = &model.config;
+    Ok(Inspection {
+        schema: SCHEMA_VERSION,
+        model: ModelSummary {
+            name: model_name.to_string(),
+            n_layer: config.n_layer,
+            n_head: config.n_head,
+            n_embd: config.n_embd,
+            n_positions: config.n_positions,
+            vocab_size: config.vocab_size,
+        },
+        prompt: request.prompt.clone(),
+        tokens: tokens.iter().map(|t| t.piece.clone()).collect(),
+        texts: tokens.iter().map(|t| t.text.clone()).collect(),
+        spans: tokens.iter().map(|t| [t.span.start, t.span.end]).collect(),
+        attentions: capture.nested(ids.len()),
+        ids,
+        last_logits,
+        decoding: stop.map(|_| request.decoding),
+        generated_text: stop.map(|_| tokenizer.decode(&generated)),
+        generated: stop.map(|_| generated),
+        stop,
+        steps,
+    })
+}

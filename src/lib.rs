@@ -1,0 +1,17 @@
+//! headlight: GPT-2 written from its parts in burn, with every attention pattern captured, for
+//! a browser app (wasm) and a native CLI that share this library.
+//!
+//! Data flows one way: text -> [`tokenizer`] -> ids -> [`model`] -> [`capture`] -> views.
+
+pub mod capture;
+pub mod checkpoint;
+pub mod error;
+pub mod inspect;
+pub mod model;
+pub mod rng;
+pub mod safetensors;
+pub mod session;
+pub mod tokenizer;
+
+pub use checkpoint::Checkpoint;
+pub use error::{Error, Result};

@@ -1,0 +1,76 @@
+//! The stack: embeddings, `n_layer` blocks, final LayerNorm, LM head (tied to `wte` unless the
+//! config unties it), with a KV cache so generation runs one new position at a time.
+
+use burn::module::{Module, Param};
+use burn::tensor::Tensor;
+
+use super::attention::LayerCache;
+use super::block::Block;
+use super::config::Gpt2Config;
+use super::embedding::Embeddings;
+use super::layers::LayerNorm;
+
+#[derive(Module, Debug)]
+pub struct Gpt2 {
+    /// `wte` and `wpe`.
+    pub embeddings: Embeddings,
+    /// The blocks `h.0` .. `h.{n_layer-1}`.
+    pub h: Vec<Block>,
+    pub ln_f: LayerNorm,
+    /// `[vocab_size, n_embd]`, only when `tie_word_embeddings` is false; otherwise the head is `wte`.
+    pub lm_head: Option<Param<Tensor<2>>>,
+    #[module(skip)]
+    pub config: Gpt2Config,
+}
+
+/// Keys and values of every position seen so far, per layer.
+#[derive(Debug, Clone, Default)]
+pub struct KvCache {
+    layers: Vec<Option<LayerCache>>,
+    len: usize,
+}
+
+impl KvCache {
+    /// Positions already in the cache.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// What one forward pass over new positions computed.
+pub struct ForwardOutput {
+    /// The residual stream after `ln_f`, `[T, n_embd]`.
+    pub hidden: Tensor<2>,
+    /// Per layer, the attention weights `[n_head, T, T_past + T]`.
+    pub attentions: Vec<Tensor<3>>,
+}
+
+impl Gpt2 {
+    /// Runs `ids` as the positions following those in `cache`, and extends the cache.
+    /// The caller keeps `cache.len() + ids.len() <= n_positions` (see [`crate::session`]).
+    pub fn forward(&self, ids: &[u32], cache: &mut KvCache) -> ForwardOutput {
+        cache.layers.resize(self.h.len(), None);
+        let mut x = self.embeddings.forward(ids, cache.len); // [T, C]
+        let mut attentions = Vec::with_capacity(self.h.len());
+        for (block, layer_cache) in self.h.iter().zip(&mut cache.layers) {
+            let (next, weights) = block.forward(x, layer_cache);
+            x = next;
+            attentions.push(weights);
+        }
+        cache.len += ids.len();
+        ForwardOutput { hidden: self.ln_f.forward(x), attentions }
+    }
+
+    /// `[T, n_embd] -> [T, vocab_size]`: the hidden state against every token's embedding.
+    pub fn logits(&self, hidden: Tensor<2>) -> Tensor<2> {
+        let head = match &self.lm_head {
+            Some(lm_head) => lm_head.val(),
+            None => self.embeddings.wte.val(),
+        }; // [V, C]
+        hidden.matmul(head.transpose())
+    }
+}

@@ -1,0 +1,137 @@
+//! safetensors bytes into a [`Gpt2`]: every tensor found by its GPT-2 name, its shape checked
+//! against the config, widened to f32. Both key layouts are read: current Hugging Face
+//! (`transformer.h.0.attn.c_attn.weight`) and the legacy one without the prefix
+//! (`h.0.attn.c_attn.weight`). Mask buffers (`attn.bias`, `attn.masked_bias`) are not weights
+//! and are skipped.
+
+use burn::module::Param;
+use burn::tensor::{Device, Tensor, TensorData};
+
+use super::attention::Attention;
+use super::block::{Block, Mlp};
+use super::config::Gpt2Config;
+use super::embedding::Embeddings;
+use super::gpt2::Gpt2;
+use super::layers::{Conv1D, LayerNorm};
+use crate::error::{Error, Result};
+use crate::safetensors::SafeTensors;
+
+/// A loaded model and what was odd about its file but did not stop it.
+pub struct Loaded {
+    pub model: Gpt2,
+    pub warnings: Vec<String>,
+}
+
+struct Weights<'a> {
+    file: SafeTensors<'a>,
+    prefix: &'static str,
+    device: Device,
+    warnings: Vec<String>,
+}
+
+impl Weights<'_> {
+    fn tensor<const R: usize>(&mut self, name: &str, shape: [usize; R]) -> Result<Tensor<R>> {
+        let key = format!("{}{name}", self.prefix);
+        let view = self.file.get(&key).ok_or_else(|| Error::tensor(&key, "is missing"))?;
+        if view.shape != shape {
+            return Err(Error::tensor(&key, format!("has shape {:?}; the config needs {shape:?}", view.shape)));
+        }
+        let values = view.to_f32(&key)?;
+        let non_finite = values.iter().filter(|v| !v.is_finite()).count();
+        if non_finite > 0 {
+            self.warnings.push(format!("tensor `{key}` holds {non_finite} NaN or infinite values; outputs will be meaningless"));
+        }
+        Ok(Tensor::from_data(TensorData::new(values, shape), &self.device))
+    }
+
+    fn param<const R: usize>(&mut self, name: &str, shape: [usize; R]) -> Result<Param<Tensor<R>>> {
+        Ok(Param::from_tensor(self.tensor(name, shape)?))
+    }
+
+    fn conv1d(&mut self, name: &str, n_in: usize, n_out: usize) -> Result<Conv1D> {
+        Ok(Conv1D {
+            weight: self.param(&format!("{name}.weight"), [n_in, n_out])?,
+            bias: self.param(&format!("{name}.bias"), [n_out])?,
+        })
+    }
+
+    fn layer_norm(&mut self, name: &str, c: usize, eps: f32) -> Result<LayerNorm> {
+        Ok(LayerNorm {
+            weight: self.param(&format!("{name}.weight"), [c])?,
+            bias: self.param(&format!("{name}.bias"), [c])?,
+            eps,
+        })
+    }
+
+    fn block(&mut self, config: &Gpt2Config, i: usize) -> Result<Block> {
+        let (c, eps) = (config.n_embd, config.layer_norm_epsilon);
+        let mut scale = if config.scale_attn_weights { 1.0 / (config.head_dim() as f32).sqrt() } else { 1.0 };
+        if config.scale_attn_by_inverse_layer_idx {
+            scale /= (i + 1) as f32;
+        }
+        Ok(Block {
+            ln_1: self.layer_norm(&format!("h.{i}.ln_1"), c, eps)?,
+            attn: Attention {
+                c_attn: self.conv1d(&format!("h.{i}.attn.c_attn"), c, 3 * c)?,
+                c_proj: self.conv1d(&format!("h.{i}.attn.c_proj"), c, c)?,
+                n_head: config.n_head,
+                scale,
+            },
+            ln_2: self.layer_norm(&format!("h.{i}.ln_2"), c, eps)?,
+            mlp: Mlp {
+                c_fc: self.conv1d(&format!("h.{i}.mlp.c_fc"), c, config.n_inner)?,
+                c_proj: self.conv1d(&format!("h.{i}.mlp.c_proj"), config.n_inner, c)?,
+                activation: config.activation,
+            },
+        })
+    }
+}
+
+/// True for names that are buffers or heads a GPT-2 LM does not use.
+fn is_ignored(name: &str) -> bool {
+    name.ends_with(".attn.bias") || name.ends_with(".attn.masked_bias")
+}
+
+/// Builds the model from a safetensors file. Errors name the tensor at fault.
+pub fn load_gpt2(config: &Gpt2Config, file: &[u8], device: &Device) -> Result<Loaded> {
+    let file = SafeTensors::parse(file)?;
+    let prefix = if file.get("transformer.wte.weight").is_some() {
+        "transformer."
+    } else if file.get("wte.weight").is_some() {
+        ""
+    } else {
+        return Err(Error::tensor("transformer.wte.weight", "is missing (nor is it there as `wte.weight`, the legacy layout)"));
+    };
+    let mut w = Weights { file, prefix, device: device.clone(), warnings: Vec::new() };
+    let (v, c) = (config.vocab_size, config.n_embd);
+    let embeddings = Embeddings { wte: w.param("wte.weight", [v, c])?, wpe: w.param("wpe.weight", [config.n_positions, c])? };
+    let h = (0..config.n_layer).map(|i| w.block(config, i)).collect::<Result<Vec<_>>>()?;
+    let ln_f = w.layer_norm("ln_f", c, config.layer_norm_epsilon)?;
+    let lm_head = if config.tie_word_embeddings {
+        None
+    } else {
+        // `lm_head` sits outside `transformer.` in both layouts.
+        w.prefix = "";
+        Some(w.param("lm_head.weight", [v, c])?)
+    };
+
+    let expected = |name: &str| {
+        let name = name.strip_prefix(prefix).unwrap_or(name);
+        let block_part = name.strip_prefix("h.").and_then(|rest| rest.split_once('.')).and_then(|(i, part)| {
+            (i.parse::<usize>().ok()? < config.n_layer).then_some(part)
+        });
+        is_ignored(name)
+            || matches!(name, "wte.weight" | "wpe.weight" | "ln_f.weight" | "ln_f.bias")
+            || (name == "lm_head.weight")
+            || block_part.is_some_and(|part| {
+                ["ln_1", "ln_2", "attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj"]
+                    .iter()
+                    .any(|p| part == format!("{p}.weight") || part == format!("{p}.bias"))
+            })
+    };
+    let unused: Vec<String> = w.file.names().filter(|n| !expected(n)).map(str::to_string).collect();
+    if !unused.is_empty() {
+        w.warnings.push(format!("{} tensors are not part of a GPT-2 LM and were not used: {}", unused.len(), unused.join(", ")));
+    }
+    Ok(Loaded { model: Gpt2 { embeddings, h, ln_f, lm_head, config: config.clone() }, warnings: w.warnings })
+}

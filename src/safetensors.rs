@@ -1,0 +1,207 @@
+//! A reader for the safetensors container, from bytes (no filesystem, so it runs in wasm).
+//!
+//! Layout: an 8-byte little-endian header length `N`, `N` bytes of JSON mapping each tensor
+//! name to `{dtype, shape, data_offsets: [begin, end]}` (offsets relative to the end of the
+//! header), then the data. Everything is checked before a byte of data is read: the header
+//! fits the file and a fixed cap, every tensor's byte length matches its dtype and shape, and
+//! no two tensors overlap. Pickle (`.bin`) checkpoints are never read anywhere in headlight.
+
+use std::collections::BTreeMap;
+
+use crate::error::{Error, Result};
+
+/// No real checkpoint header comes near this; a bigger one is refused before it is parsed.
+pub const MAX_HEADER_BYTES: u64 = 100 * 1024 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dtype {
+    F32,
+    F16,
+    BF16,
+    /// A dtype the container allows but a GPT-2 forward pass does not use (I64, U8, F64, ...).
+    Other(&'static str, usize),
+}
+
+impl Dtype {
+    fn parse(name: &str) -> Option<Dtype> {
+        Some(match name {
+            "F32" => Dtype::F32,
+            "F16" => Dtype::F16,
+            "BF16" => Dtype::BF16,
+            "F64" => Dtype::Other("F64", 8),
+            "I64" => Dtype::Other("I64", 8),
+            "U64" => Dtype::Other("U64", 8),
+            "I32" => Dtype::Other("I32", 4),
+            "U32" => Dtype::Other("U32", 4),
+            "I16" => Dtype::Other("I16", 2),
+            "U16" => Dtype::Other("U16", 2),
+            "I8" => Dtype::Other("I8", 1),
+            "U8" => Dtype::Other("U8", 1),
+            "BOOL" => Dtype::Other("BOOL", 1),
+            "F8_E4M3" => Dtype::Other("F8_E4M3", 1),
+            "F8_E5M2" => Dtype::Other("F8_E5M2", 1),
+            _ => return None,
+        })
+    }
+
+    pub fn size(self) -> usize {
+        match self {
+            Dtype::F32 => 4,
+            Dtype::F16 | Dtype::BF16 => 2,
+            Dtype::Other(_, size) => size,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Dtype::F32 => "F32",
+            Dtype::F16 => "F16",
+            Dtype::BF16 => "BF16",
+            Dtype::Other(name, _) => name,
+        }
+    }
+}
+
+/// One tensor's entry: its dtype, shape and the bytes it owns in the file.
+#[derive(Debug, Clone)]
+pub struct TensorView<'a> {
+    pub dtype: Dtype,
+    pub shape: Vec<usize>,
+    pub bytes: &'a [u8],
+}
+
+impl TensorView<'_> {
+    /// The values widened to f32, whatever the stored float dtype.
+    pub fn to_f32(&self, name: &str) -> Result<Vec<f32>> {
+        let words = |n: usize| self.bytes.chunks_exact(n);
+        Ok(match self.dtype {
+            Dtype::F32 => words(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
+            Dtype::F16 => words(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
+            Dtype::BF16 => words(2).map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
+            Dtype::Other(dtype, _) => {
+                return Err(Error::tensor(name, format!("has dtype {dtype}; headlight reads F32, F16 and BF16")));
+            }
+        })
+    }
+}
+
+/// A parsed, validated safetensors file borrowing its bytes.
+#[derive(Debug)]
+pub struct SafeTensors<'a> {
+    tensors: BTreeMap<String, TensorView<'a>>,
+}
+
+impl<'a> SafeTensors<'a> {
+    pub fn parse(file: &'a [u8]) -> Result<Self> {
+        let fail = |problem: String| Err(Error::Safetensors(problem));
+        if file.len() < 8 {
+            return fail(format!("file is {} bytes, too short to hold the 8-byte header length", file.len()));
+        }
+        let header_len = u64::from_le_bytes(file[..8].try_into().expect("8 bytes"));
+        if header_len > MAX_HEADER_BYTES {
+            return fail(format!("header claims {header_len} bytes, over the {MAX_HEADER_BYTES}-byte limit: not a safetensors file, or corrupt"));
+        }
+        if header_len > (file.len() - 8) as u64 {
+            return fail(format!(
+                "header claims {header_len} bytes but the file has only {} after the length: truncated or not a safetensors file",
+                file.len() - 8
+            ));
+        }
+        let header_end = 8 + header_len as usize;
+        let data = &file[header_end..];
+        let header: serde_json::Map<String, serde_json::Value> = match serde_json::from_slice(&file[8..header_end]) {
+            Ok(header) => header,
+            Err(e) => return fail(format!("header is not a JSON object ({e})")),
+        };
+
+        let mut tensors = BTreeMap::new();
+        let mut extents = Vec::new();
+        for (name, entry) in &header {
+            if name == "__metadata__" {
+                continue;
+            }
+            let view = Self::entry(name, entry, data)?;
+            let begin = view.bytes.as_ptr() as usize - data.as_ptr() as usize;
+            if !view.bytes.is_empty() {
+                extents.push((begin, begin + view.bytes.len(), name.as_str()));
+            }
+            tensors.insert(name.clone(), view);
+        }
+        extents.sort();
+        for pair in extents.windows(2) {
+            let ((_, end, first), (begin, _, second)) = (pair[0], pair[1]);
+            if begin < end {
+                return fail(format!("tensors `{first}` and `{second}` overlap in the data section"));
+            }
+        }
+        Ok(SafeTensors { tensors })
+    }
+
+    fn entry(name: &str, entry: &serde_json::Value, data: &'a [u8]) -> Result<TensorView<'a>> {
+        let bad = |problem: &str| Error::tensor(name, problem);
+        let dtype_name = entry.get("dtype").and_then(|d| d.as_str()).ok_or_else(|| bad("has no `dtype` string in the header"))?;
+        let dtype = Dtype::parse(dtype_name).ok_or_else(|| bad(&format!("has unknown dtype `{dtype_name}`")))?;
+        let shape = entry
+            .get("shape")
+            .and_then(|s| s.as_array())
+            .and_then(|dims| dims.iter().map(|d| d.as_u64().and_then(|d| usize::try_from(d).ok())).collect::<Option<Vec<_>>>())
+            .ok_or_else(|| bad("has no `shape` list of non-negative integers"))?;
+        let offsets = entry
+            .get("data_offsets")
+            .and_then(|o| o.as_array())
+            .filter(|o| o.len() == 2)
+            .and_then(|o| Some((o[0].as_u64()?, o[1].as_u64()?)))
+            .ok_or_else(|| bad("has no `data_offsets` pair of integers"))?;
+        let (begin, end) = offsets;
+        if begin > end || end > data.len() as u64 {
+            return Err(bad(&format!(
+                "has data_offsets [{begin}, {end}] outside the {}-byte data section (truncated file?)",
+                data.len()
+            )));
+        }
+        let expected = shape
+            .iter()
+            .try_fold(dtype.size(), |n, &d| n.checked_mul(d))
+            .ok_or_else(|| bad("has a shape whose size overflows"))?;
+        if (end - begin) as usize != expected {
+            return Err(bad(&format!(
+                "holds {} bytes but {} {:?} needs {expected}",
+                end - begin,
+                dtype.name(),
+                shape
+            )));
+        }
+        Ok(TensorView { dtype, shape, bytes: &data[begin as usize..end as usize] })
+    }
+
+    pub fn get(&self, name: &str) -> Option<&TensorView<'a>> {
+        self.tensors.get(name)
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.tensors.keys().map(String::as_str)
+    }
+}
+
+/// Writes a safetensors file of F32 tensors: used by tests and benchmarks that build their own
+/// checkpoints, so they go through the same reader as a real download.
+pub fn write_f32(tensors: &[(&str, Vec<usize>, &[f32])]) -> Vec<u8> {
+    let mut header = serde_json::Map::new();
+    let mut offset = 0usize;
+    for (name, shape, values) in tensors {
+        let end = offset + values.len() * 4;
+        header.insert(name.to_string(), serde_json::json!({"dtype": "F32", "shape": shape, "data_offsets": [offset, end]}));
+        offset = end;
+    }
+    let mut header = serde_json::to_vec(&header).expect("a JSON map serialises");
+    while header.len() % 8 != 0 {
+        header.push(b' ');
+    }
+    let mut file = Vec::with_capacity(8 + header.len() + offset);
+    file.extend_from_slice(&(header.len() as u64).to_le_bytes());
+    file.extend_from_slice(&header);
+    for (_, _, values) in tensors {
+        file.extend(values.iter().flat_map(|v| v.to_le_bytes()));
+    }
+    file
+}

@@ -1,0 +1,151 @@
+//! Text to token ids and back, with the `tokenizers` crate on `tokenizer.json`, plus what the
+//! UI needs to show a token: its raw bytes, a readable form with visible whitespace, and the
+//! byte span it covers in the prompt.
+//!
+//! GPT-2's byte-level BPE writes each byte as a printable character (`Ġ` is a space, `Ċ` a
+//! newline), and may split a multi-byte character across tokens; so a token is a byte string,
+//! not always valid UTF-8 on its own.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+pub struct Tokenizer {
+    inner: tokenizers::Tokenizer,
+    /// Byte-level alphabet: printable char -> the byte it stands for.
+    byte_of: HashMap<char, u8>,
+}
+
+/// One token of a prompt or of generated text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Token {
+    pub id: u32,
+    /// The vocabulary entry, as in `tokenizer.json` (`Ġquick`).
+    pub piece: String,
+    /// The token decoded alone (` quick`); a broken multi-byte character shows as `�`.
+    pub text: String,
+    /// A readable label with whitespace made visible (`␣quick`) and the bytes of a broken
+    /// character written out (`␣⟨f0 9f⟩`).
+    pub label: String,
+    /// The bytes of the prompt (or of the generated text) this token stands for.
+    pub span: Range<usize>,
+}
+
+/// GPT-2's `bytes_to_unicode`: printable bytes stand for themselves, the other 68 are shifted
+/// past 255 in order.
+fn byte_alphabet() -> HashMap<char, u8> {
+    let printable = |b: u8| (b'!'..=b'~').contains(&b) || (0xA1..=0xAC).contains(&b) || (0xAE..=0xFF).contains(&b);
+    let mut shifted = 0u32;
+    (0..=255u8)
+        .map(|b| {
+            if printable(b) {
+                (char::from(b), b)
+            } else {
+                shifted += 1;
+                (char::from_u32(255 + shifted).expect("a valid char"), b)
+            }
+        })
+        .collect()
+}
+
+/// Whitespace and control characters as visible marks, broken UTF-8 as hex bytes.
+pub fn visible_label(bytes: &[u8]) -> String {
+    let mut label = String::new();
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                ' ' => label.push('␣'),
+                '\n' => label.push('↵'),
+                '\t' => label.push('⇥'),
+                '\r' => label.push('␍'),
+                '\u{7f}' => label.push('␡'),
+                c if (c as u32) < 0x20 => label.push(char::from_u32(0x2400 + c as u32).expect("control picture")),
+                c => label.push(c),
+            }
+        }
+        let invalid = chunk.invalid();
+        if !invalid.is_empty() {
+            let hex: Vec<String> = invalid.iter().map(|b| format!("{b:02x}")).collect();
+            label.push_str(&format!("⟨{}⟩", hex.join(" ")));
+        }
+    }
+    label
+}
+
+impl Tokenizer {
+    pub fn from_bytes(json: &[u8]) -> Result<Self> {
+        let inner = tokenizers::Tokenizer::from_bytes(json).map_err(|e| Error::Tokenizer(format!("cannot be read: {e}")))?;
+        Ok(Tokenizer { inner, byte_of: byte_alphabet() })
+    }
+
+    /// Vocabulary size including added tokens such as `<|endoftext|>`.
+    pub fn vocab_size(&self) -> usize {
+        self.inner.get_vocab_size(true)
+    }
+
+    /// The ids of `text`, no BOS added; `<|endoftext|>` written in the text becomes its special id.
+    pub fn encode(&self, text: &str) -> Result<Vec<u32>> {
+        let encoding = self.inner.encode(text, false).map_err(|e| Error::Tokenizer(format!("cannot encode the prompt: {e}")))?;
+        Ok(encoding.get_ids().to_vec())
+    }
+
+    /// The id's vocabulary entry, or an empty string for an id the vocabulary lacks.
+    pub fn piece(&self, id: u32) -> String {
+        self.inner.id_to_token(id).unwrap_or_default()
+    }
+
+    /// The raw bytes a token stands for.
+    pub fn bytes(&self, id: u32) -> Vec<u8> {
+        let piece = self.piece(id);
+        if self.inner.get_added_tokens_decoder().contains_key(&id) {
+            return piece.into_bytes();
+        }
+        piece.chars().map(|c| self.byte_of.get(&c).copied().unwrap_or(b'?')).collect()
+    }
+
+    /// Decodes ids to text as transformers does (`skip_special_tokens=False`).
+    pub fn decode(&self, ids: &[u32]) -> String {
+        self.inner.decode(ids, false).unwrap_or_default()
+    }
+
+    /// The tokens of `ids`, in order, with the byte spans they cover in their concatenation
+    /// (which is the prompt itself when `ids` came from [`Tokenizer::encode`]).
+    pub fn tokens(&self, ids: &[u32]) -> Vec<Token> {
+        let mut start = 0;
+        ids.iter()
+            .map(|&id| {
+                let bytes = self.bytes(id);
+                let span = start..start + bytes.len();
+                start = span.end;
+                Token { id, piece: self.piece(id), text: self.decode(&[id]), label: visible_label(&bytes), span }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_byte_alphabet_is_gpt2s() {
+        let alphabet = byte_alphabet();
+        assert_eq!(alphabet.len(), 256);
+        assert_eq!(alphabet[&'Ġ'], b' ');
+        assert_eq!(alphabet[&'Ċ'], b'\n');
+        assert_eq!(alphabet[&'ĉ'], b'\t');
+        assert_eq!(alphabet[&'A'], b'A');
+        assert_eq!(alphabet[&'Ã'], 0xC3);
+    }
+
+    #[test]
+    fn labels_make_whitespace_and_broken_characters_visible() {
+        assert_eq!(visible_label(b" quick"), "␣quick");
+        assert_eq!(visible_label(b"\n\t\x01"), "↵⇥␁");
+        assert_eq!(visible_label(&[b' ', 0xF0, 0x9F]), "␣⟨f0 9f⟩");
+        assert_eq!(visible_label("é".as_bytes()), "é");
+    }
+}

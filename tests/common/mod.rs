@@ -1,0 +1,83 @@
+//! The parity check shared by the native tests and the wasm tests: run every case of a
+//! fixture (reference outputs of Hugging Face transformers, PyTorch f32, eager attention)
+//! through headlight and compare.
+
+#![allow(dead_code)]
+
+use headlight::Checkpoint;
+use headlight::inspect::{Request, inspect};
+use headlight::model::generate::Decoding;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+pub struct Fixture {
+    pub model: String,
+    pub cases: Vec<Case>,
+}
+
+#[derive(Deserialize)]
+pub struct Case {
+    pub prompt: String,
+    pub ids: Vec<u32>,
+    pub tokens: Vec<String>,
+    pub texts: Vec<String>,
+    pub attentions: Vec<Vec<Vec<Vec<f32>>>>,
+    pub last_logits: Vec<f32>,
+    pub greedy_12: Vec<u32>,
+}
+
+pub const ATTENTION_TOLERANCE: f32 = 1e-4;
+pub const LOGIT_TOLERANCE: f32 = 1e-3;
+
+/// Largest differences seen over a fixture.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub cases: usize,
+    pub max_attention_error: f32,
+    pub max_logit_error: f32,
+}
+
+fn max_error<'a>(got: impl Iterator<Item = &'a f32>, want: impl Iterator<Item = &'a f32>) -> f32 {
+    got.zip(want).map(|(g, w)| (g - w).abs()).fold(0.0, f32::max)
+}
+
+/// Panics with the case and the value at fault on the first mismatch.
+pub fn check(checkpoint: &Checkpoint, fixture: &Fixture) -> Report {
+    let mut report = Report::default();
+    for case in &fixture.cases {
+        let request = Request { prompt: case.prompt.clone(), generate: 12, decoding: Decoding::Greedy, steps: false };
+        let got = inspect(checkpoint, &fixture.model, &request).unwrap_or_else(|e| panic!("{:?}: {e}", case.prompt));
+        let at = format!("{} / {:?}", fixture.model, case.prompt);
+        assert_eq!(got.ids, case.ids, "ids of {at}");
+        assert_eq!(got.tokens, case.tokens, "tokens of {at}");
+        assert_eq!(got.texts, case.texts, "texts of {at}");
+
+        let n = case.ids.len();
+        assert_eq!(got.attentions.len(), case.attentions.len(), "layers of {at}");
+        for (l, (got_l, want_l)) in got.attentions.iter().zip(&case.attentions).enumerate() {
+            assert_eq!(got_l.len(), want_l.len(), "heads of layer {l} of {at}");
+            for (h, (got_h, want_h)) in got_l.iter().zip(want_l).enumerate() {
+                for q in 0..n {
+                    let error = max_error(got_h[q].iter(), want_h[q].iter());
+                    assert_eq!(got_h[q].len(), want_h[q].len());
+                    assert!(
+                        error <= ATTENTION_TOLERANCE,
+                        "attention [{l}][{h}][{q}] of {at} is off by {error}: {:?} vs {:?}",
+                        got_h[q],
+                        want_h[q]
+                    );
+                    report.max_attention_error = report.max_attention_error.max(error);
+                }
+            }
+        }
+
+        assert_eq!(got.last_logits.len(), case.last_logits.len(), "vocabulary of {at}");
+        let error = max_error(got.last_logits.iter(), case.last_logits.iter());
+        assert!(error <= LOGIT_TOLERANCE, "last-position logits of {at} are off by {error}");
+        report.max_logit_error = report.max_logit_error.max(error);
+
+        assert_eq!(got.generated.as_deref(), Some(&case.greedy_12[..]), "greedy ids of {at}");
+        report.cases += 1;
+    }
+    report
+}

@@ -1,0 +1,47 @@
+//! Parity with Hugging Face transformers on every checkpoint in tests/fixtures: both key
+//! layouts, F32, F16 and BF16 weights, odd head counts.
+
+mod common;
+
+use std::path::PathBuf;
+
+use headlight::Checkpoint;
+
+fn model_dir(model: &str) -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    if model == "tiny" { root.join("public/models/tiny") } else { root.join("tests/fixtures/models").join(model) }
+}
+
+fn parity(model: &str) {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let fixture: common::Fixture =
+        serde_json::from_slice(&std::fs::read(root.join(format!("tests/fixtures/{model}.json"))).unwrap()).unwrap();
+    assert_eq!(fixture.model, model);
+    let dir = model_dir(model);
+    let read = |f: &str| std::fs::read(dir.join(f)).unwrap();
+    let checkpoint = Checkpoint::from_bytes(&read("config.json"), &read("model.safetensors"), &read("tokenizer.json")).unwrap();
+    assert!(checkpoint.warnings.is_empty(), "{:?}", checkpoint.warnings);
+    let report = common::check(&checkpoint, &fixture);
+    assert!(report.cases >= 7, "{model}: only {} cases", report.cases);
+    println!("{model}: {report:?}");
+}
+
+#[test]
+fn tiny_f16() {
+    parity("tiny");
+}
+
+#[test]
+fn odd_heads_f32() {
+    parity("odd-heads-f32");
+}
+
+#[test]
+fn openai_layout_without_prefix() {
+    parity("openai-layout");
+}
+
+#[test]
+fn bf16() {
+    parity("bf16");
+}
