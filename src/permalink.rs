@@ -1,0 +1,340 @@
+//! A view as a link: the URL fragment holds model, prompt, generation settings and seed, the
+//! generated ids, and the view (mode, layer, head, selected token, direction, step, scale).
+//! Opening it replays the generated ids rather than sampling again, so every machine shows the
+//! same text.
+//!
+//! The fragment is a versioned list of `key=value` pairs joined by `&`, values percent-encoded:
+//! `v=1&m=tiny&p=The%20cat&n=20&d=s&t=0.8&k=40&tp=0.95&s=42&g=262.3797&vm=head&l=0&h=1&q=3&st=2`.
+//! Decoding never fails outright: whatever cannot be read is reported and left at its default,
+//! and a link from another version keeps its prompt.
+
+use crate::model::generate::{Decoding, SamplingSettings};
+use crate::view::colour::Scale;
+use crate::view::state::{Direction, Mode, ViewState};
+
+pub const VERSION: u32 = 1;
+/// Longest fragment decoded, in bytes: a full context of text percent-encoded, and its ids.
+pub const MAX_LEN: usize = 64 * 1024;
+/// Most tokens a link may ask to generate.
+pub const MAX_NEW_TOKENS: usize = 1024;
+
+/// How to continue the prompt. The sampling settings are kept while greedy so a switch back
+/// restores them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Generation {
+    pub new_tokens: usize,
+    pub sample: bool,
+    pub sampling: SamplingSettings,
+}
+
+impl Default for Generation {
+    fn default() -> Self {
+        Generation { new_tokens: 16, sample: true, sampling: SamplingSettings { temperature: 0.8, top_k: 40, top_p: 0.95, seed: 42 } }
+    }
+}
+
+impl Generation {
+    pub fn decoding(&self) -> Decoding {
+        if self.sample { Decoding::Sample(self.sampling) } else { Decoding::Greedy }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Permalink {
+    pub model: String,
+    pub prompt: String,
+    pub generation: Generation,
+    /// Ids generated after the prompt, replayed when the link opens.
+    pub generated: Vec<u32>,
+    pub view: ViewState,
+}
+
+impl Default for Permalink {
+    fn default() -> Self {
+        Permalink { model: "tiny".into(), prompt: String::new(), generation: Generation::default(), generated: Vec::new(), view: ViewState::default() }
+    }
+}
+
+/// A decoded link: what could be read, and what could not.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decoded {
+    pub link: Permalink,
+    /// One sentence per problem; empty when the link was read whole.
+    pub problems: Vec<String>,
+}
+
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn percent_decode(text: &str) -> Result<String, String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
+            out.push(hex.ok_or_else(|| format!("has a broken escape at character {i}"))?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| "is not valid UTF-8 text".to_string())
+}
+
+fn scale_code(scale: Scale) -> String {
+    match scale {
+        Scale::Linear => "lin".into(),
+        Scale::Log => "log".into(),
+        Scale::Clipped { percentile } => format!("p{percentile}"),
+    }
+}
+
+fn parse_scale(code: &str) -> Option<Scale> {
+    match code {
+        "lin" => Some(Scale::Linear),
+        "log" => Some(Scale::Log),
+        _ => code.strip_prefix('p')?.parse().ok().filter(|p| (1..=100).contains(p)).map(|percentile| Scale::Clipped { percentile }),
+    }
+}
+
+/// The fragment (without `#`) for `link`.
+pub fn encode(link: &Permalink) -> String {
+    let Permalink { model, prompt, generation, generated, view } = link;
+    let s = &generation.sampling;
+    let mut pairs = vec![
+        ("v", VERSION.to_string()),
+        ("m", percent_encode(model)),
+        ("p", percent_encode(prompt)),
+        ("n", generation.new_tokens.to_string()),
+        ("d", if generation.sample { "s" } else { "g" }.to_string()),
+        ("t", s.temperature.to_string()),
+        ("k", s.top_k.to_string()),
+        ("tp", s.top_p.to_string()),
+        ("s", s.seed.to_string()),
+    ];
+    if !generated.is_empty() {
+        pairs.push(("g", generated.iter().map(u32::to_string).collect::<Vec<_>>().join(".")));
+    }
+    pairs.extend([("vm", view.mode.name().to_string()), ("l", view.layer.to_string()), ("h", view.head.to_string())]);
+    if let Some(q) = view.selected {
+        pairs.push(("q", q.to_string()));
+    }
+    if view.direction == Direction::AttendedBy {
+        pairs.push(("dir", "by".into()));
+    }
+    if let Some(step) = view.step {
+        pairs.push(("st", step.to_string()));
+    }
+    if view.scale != Scale::Linear {
+        pairs.push(("sc", scale_code(view.scale)));
+    }
+    pairs.into_iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")
+}
+
+/// What a key names, for messages.
+fn key_name(key: &str) -> &'static str {
+    match key {
+        "m" => "model",
+        "p" => "prompt",
+        "n" => "new tokens",
+        "d" => "decoding",
+        "t" => "temperature",
+        "k" => "top-k",
+        "tp" => "top-p",
+        "s" => "seed",
+        "g" => "generated ids",
+        "vm" => "view",
+        "l" => "layer",
+        "h" => "head",
+        "q" => "selected token",
+        "dir" => "direction",
+        "st" => "step",
+        "sc" => "colour scale",
+        _ => "unknown field",
+    }
+}
+
+/// Reads a fragment (with or without its `#`). `None` when there is no link at all.
+pub fn decode(fragment: &str) -> Option<Decoded> {
+    let fragment = fragment.strip_prefix('#').unwrap_or(fragment);
+    if fragment.is_empty() {
+        return None;
+    }
+    let mut link = Permalink::default();
+    if fragment.len() > MAX_LEN {
+        let problem = format!("This link is {} KiB long, more than the {} KiB a link may hold; nothing was read from it.", fragment.len() / 1024, MAX_LEN / 1024);
+        return Some(Decoded { link, problems: vec![problem] });
+    }
+    let pairs: Vec<(&str, &str)> = fragment.split('&').map(|pair| pair.split_once('=').unwrap_or((pair, ""))).collect();
+    let value = |key: &str| pairs.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
+    let mut problems = Vec::new();
+    let prompt = value("p").map(percent_decode);
+    if let Some(Err(problem)) = &prompt {
+        problems.push(format!("The prompt in this link {problem}."));
+    }
+    if let Some(Ok(prompt)) = prompt {
+        link.prompt = prompt;
+    }
+    match value("v") {
+        Some(v) if v == VERSION.to_string() => {}
+        other => {
+            let which = other.map_or("no version".to_string(), |v| format!("version {v:?}"));
+            let kept = if link.prompt.is_empty() { "nothing could be kept" } else { "only its prompt was kept" };
+            problems.push(format!("This link has {which}, not version {VERSION} that this page reads: {kept}."));
+            return Some(Decoded { link, problems });
+        }
+    }
+    for (key, raw) in &pairs {
+        let mut bad = |why: &str| problems.push(format!("The link's {} ({key}={raw:?}) {why}; the default was used.", key_name(key)));
+        match *key {
+            "v" | "p" => {}
+            "m" => match percent_decode(raw) {
+                Ok(model) if !model.is_empty() => link.model = model,
+                _ => bad("is not a model name"),
+            },
+            "n" => match raw.parse::<usize>() {
+                Ok(n) if n <= MAX_NEW_TOKENS => link.generation.new_tokens = n,
+                _ => bad(&format!("is not a count from 0 to {MAX_NEW_TOKENS}")),
+            },
+            "d" => match *raw {
+                "s" => link.generation.sample = true,
+                "g" => link.generation.sample = false,
+                _ => bad("is neither s (sample) nor g (greedy)"),
+            },
+            "t" => match raw.parse::<f32>() {
+                Ok(t) if t.is_finite() && t > 0.0 => link.generation.sampling.temperature = t,
+                _ => bad("is not a number above 0"),
+            },
+            "k" => match raw.parse() {
+                Ok(k) => link.generation.sampling.top_k = k,
+                _ => bad("is not a whole number"),
+            },
+            "tp" => match raw.parse::<f32>() {
+                Ok(p) if p > 0.0 && p <= 1.0 => link.generation.sampling.top_p = p,
+                _ => bad("is not a number in (0, 1]"),
+            },
+            "s" => match raw.parse() {
+                Ok(seed) => link.generation.sampling.seed = seed,
+                _ => bad("is not a whole number"),
+            },
+            "g" => match raw.split('.').map(str::parse).collect::<Result<Vec<u32>, _>>() {
+                Ok(ids) if ids.len() <= MAX_NEW_TOKENS => link.generated = ids,
+                _ => bad("is not a list of token ids"),
+            },
+            "vm" => match Mode::from_name(raw) {
+                Some(mode) => link.view.mode = mode,
+                None => bad("is not one of head, block, layer, overview"),
+            },
+            "l" | "h" | "q" | "st" => match raw.parse::<usize>() {
+                Ok(i) => match *key {
+                    "l" => link.view.layer = i,
+                    "h" => link.view.head = i,
+                    "q" => link.view.selected = Some(i),
+                    _ => link.view.step = Some(i),
+                },
+                Err(_) => bad("is not a whole number"),
+            },
+            "dir" => match *raw {
+                "by" => link.view.direction = Direction::AttendedBy,
+                "to" => link.view.direction = Direction::AttendsTo,
+                _ => bad("is neither to nor by"),
+            },
+            "sc" => match parse_scale(raw) {
+                Some(scale) => link.view.scale = scale,
+                None => bad("is not lin, log or p1 to p100"),
+            },
+            _ => bad("is not a field this page knows"),
+        }
+    }
+    Some(Decoded { link, problems })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample_link() -> Permalink {
+        Permalink {
+            model: "tiny".into(),
+            prompt: "Line one\n\tcafé & <b>50%</b> = 🙂 #tag".into(),
+            generation: Generation { new_tokens: 7, sample: false, sampling: SamplingSettings { temperature: 0.7, top_k: 0, top_p: 0.9, seed: 1234567890123 } },
+            generated: vec![198, 50256, 0, 464],
+            view: ViewState {
+                mode: Mode::Layer,
+                layer: 3,
+                head: 2,
+                selected: Some(5),
+                direction: Direction::AttendedBy,
+                step: Some(2),
+                scale: Scale::Clipped { percentile: 99 },
+            },
+        }
+    }
+
+    #[test]
+    fn links_round_trip() {
+        for link in [sample_link(), Permalink::default(), Permalink { prompt: "x".into(), ..Permalink::default() }] {
+            let fragment = encode(&link);
+            assert!(fragment.bytes().all(|b| b.is_ascii_graphic() && b != b'#'), "{fragment}");
+            let decoded = decode(&format!("#{fragment}")).unwrap();
+            assert_eq!(decoded.problems, Vec::<String>::new());
+            assert_eq!(decoded.link, link);
+        }
+    }
+
+    #[test]
+    fn the_encoding_is_compact() {
+        let fragment = encode(&Permalink { prompt: "The quick brown fox".into(), generated: vec![11, 262, 3290], ..Permalink::default() });
+        assert_eq!(fragment, "v=1&m=tiny&p=The%20quick%20brown%20fox&n=16&d=s&t=0.8&k=40&tp=0.95&s=42&g=11.262.3290&vm=head&l=0&h=0");
+    }
+
+    #[test]
+    fn no_fragment_is_no_link() {
+        assert_eq!(decode(""), None);
+        assert_eq!(decode("#"), None);
+    }
+
+    #[test]
+    fn bad_fields_are_reported_and_the_rest_kept() {
+        let decoded = decode("v=1&p=hello%20world&t=hot&g=1.x.3&vm=sideways&zz=1&l=2").unwrap();
+        assert_eq!(decoded.link.prompt, "hello world");
+        assert_eq!(decoded.link.view.layer, 2);
+        assert_eq!(decoded.link.generation.sampling.temperature, Generation::default().sampling.temperature);
+        assert!(decoded.link.generated.is_empty());
+        assert_eq!(decoded.problems.len(), 4, "{:?}", decoded.problems);
+        assert!(decoded.problems[0].contains("temperature"));
+    }
+
+    #[test]
+    fn another_version_keeps_only_the_prompt() {
+        let decoded = decode("v=0&p=kept%21&l=3").unwrap();
+        assert_eq!(decoded.link, Permalink { prompt: "kept!".into(), ..Permalink::default() });
+        assert_eq!(decoded.problems, ["This link has version \"0\", not version 1 that this page reads: only its prompt was kept."]);
+        let garbage = decode("#%%%garbage!!").unwrap();
+        assert_eq!(garbage.link, Permalink::default());
+        assert!(garbage.problems[0].contains("no version"));
+    }
+
+    #[test]
+    fn broken_text_and_oversized_links_are_refused_with_a_reason() {
+        let decoded = decode("v=1&p=%E2%28").unwrap();
+        assert_eq!(decoded.problems, ["The prompt in this link is not valid UTF-8 text."]);
+        let decoded = decode("v=1&p=ab%2").unwrap();
+        assert!(decoded.problems[0].contains("broken escape"));
+        let huge = format!("v=1&p={}", "a".repeat(MAX_LEN));
+        let decoded = decode(&huge).unwrap();
+        assert!(decoded.link.prompt.is_empty());
+        assert!(decoded.problems[0].contains("more than the 64 KiB"));
+    }
+}

@@ -1,0 +1,327 @@
+//! Attention patterns as heatmap geometry: the SVG view model. Pure, so the layout, labels,
+//! highlights and windowing are tested natively; the UI only turns it into elements.
+//!
+//! A pattern of `n` positions has `n (n + 1) / 2` weights. A detailed map shows at most
+//! [`DETAIL_MAX`] positions per side, exactly, as a window around the selected token; a
+//! thumbnail pools the pattern into at most `bins` x `bins` blocks (the mean of the weights
+//! each block holds), so a full context never turns into a million SVG nodes.
+
+use std::ops::Range;
+
+use crate::capture::Capture;
+use crate::view::colour::{Normaliser, format_weight, viridis};
+
+/// Most positions per side a detailed map shows; a longer pattern shows a window of them.
+pub const DETAIL_MAX: usize = 48;
+/// Side of one cell in a detailed map, in SVG units.
+pub const CELL: f32 = 18.0;
+/// Room for the token labels left of and above a detailed map.
+pub const LABEL_ROOM: f32 = 84.0;
+/// Longest label drawn on an axis, in characters; longer ones end in `…`.
+pub const LABEL_CHARS: usize = 9;
+
+/// Which part of a pattern to draw, and how.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Layout {
+    /// Exact cells with token labels on both axes.
+    Detailed,
+    /// Pooled blocks of side `size` units, at most `bins` per side, no labels.
+    Thumbnail { size: f32, bins: usize },
+}
+
+/// One rectangle: the weights of queries `query` over keys `key` (one weight when both ranges
+/// hold one position).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cell {
+    pub query: Range<usize>,
+    pub key: Range<usize>,
+    pub x: f32,
+    pub y: f32,
+    pub width: f32,
+    pub height: f32,
+    /// The weight, or the mean of the block's weights.
+    pub value: f32,
+    pub fill: String,
+    /// Whether `value` is one weight rather than a mean.
+    pub exact: bool,
+}
+
+impl Cell {
+    /// What the tooltip and screen readers say.
+    pub fn describe(&self, labels: &[String]) -> String {
+        let name = |i: usize| labels.get(i).map_or(String::new(), |l| format!(" “{l}”"));
+        if self.exact {
+            let (q, k) = (self.query.start, self.key.start);
+            format!("query {q}{} → key {k}{}: {}", name(q), name(k), format_weight(self.value))
+        } else {
+            format!(
+                "queries {}–{} → keys {}–{}: mean {}",
+                self.query.start,
+                self.query.end - 1,
+                self.key.start,
+                self.key.end - 1,
+                format_weight(self.value)
+            )
+        }
+    }
+}
+
+/// A token label on an axis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AxisLabel {
+    pub index: usize,
+    pub text: String,
+    /// Centre of the label's row (query axis) or column (key axis).
+    pub at: f32,
+}
+
+/// A highlighted row or column: offset and thickness along its axis.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Band {
+    pub at: f32,
+    pub thickness: f32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeatmapView {
+    pub layer: usize,
+    pub head: usize,
+    pub width: f32,
+    pub height: f32,
+    /// Top-left corner of the cell area.
+    pub origin: (f32, f32),
+    /// Side of the cell area.
+    pub side: f32,
+    pub cells: Vec<Cell>,
+    pub query_labels: Vec<AxisLabel>,
+    pub key_labels: Vec<AxisLabel>,
+    pub row: Option<Band>,
+    pub column: Option<Band>,
+    /// Positions on each axis.
+    pub window: Range<usize>,
+    pub aria_label: String,
+}
+
+/// The positions a detailed map shows of `n`: all of them when they fit, otherwise
+/// [`DETAIL_MAX`] around the selected token (the last ones when none is selected).
+pub fn window(n: usize, selected: Option<usize>) -> Range<usize> {
+    if n <= DETAIL_MAX {
+        return 0..n;
+    }
+    let centre = selected.unwrap_or(n - 1).min(n - 1);
+    let start = centre.saturating_sub(DETAIL_MAX / 2).min(n - DETAIL_MAX);
+    start..start + DETAIL_MAX
+}
+
+/// A label cut to [`LABEL_CHARS`] characters.
+pub fn short_label(label: &str) -> String {
+    if label.chars().count() <= LABEL_CHARS {
+        label.to_string()
+    } else {
+        let mut cut: String = label.chars().take(LABEL_CHARS - 1).collect();
+        cut.push('…');
+        cut
+    }
+}
+
+/// Splits `range` into at most `bins` consecutive, near-equal parts.
+fn bins(range: Range<usize>, bins: usize) -> Vec<Range<usize>> {
+    let n = range.len();
+    let count = bins.min(n).max(1);
+    (0..count).map(|b| range.start + b * n / count..range.start + (b + 1) * n / count).filter(|r| !r.is_empty()).collect()
+}
+
+/// The mean weight of queries `qs` over keys `ks`, counting only the keys each query can see;
+/// `None` when the block lies wholly above the diagonal.
+fn block_mean(capture: &Capture, layer: usize, head: usize, qs: &Range<usize>, ks: &Range<usize>) -> Option<f32> {
+    let (mut sum, mut count) = (0.0f64, 0usize);
+    for q in qs.clone() {
+        let seen = capture.row(layer, head, q).get(ks.start..ks.end.min(q + 1)).unwrap_or_default();
+        sum += seen.iter().map(|&w| w as f64).sum::<f64>();
+        count += seen.len();
+    }
+    (count > 0).then(|| (sum / count as f64) as f32)
+}
+
+/// Request for one map: which head, how many positions, what is selected.
+#[derive(Debug, Clone, Copy)]
+pub struct MapRequest<'a> {
+    pub layer: usize,
+    pub head: usize,
+    /// Positions visible (the timeline's step).
+    pub n: usize,
+    pub labels: &'a [String],
+    /// Highlighted query row.
+    pub row: Option<usize>,
+    /// Highlighted key column.
+    pub column: Option<usize>,
+    pub layout: Layout,
+}
+
+/// The heatmap of one head over the first `request.n` positions.
+pub fn heatmap(capture: &Capture, request: &MapRequest, norm: &Normaliser) -> HeatmapView {
+    let MapRequest { layer, head, n, labels, row, column, layout } = *request;
+    let (window, parts, origin, side) = match layout {
+        Layout::Detailed => {
+            let window = window(n, row.or(column));
+            let side = window.len() as f32 * CELL;
+            let parts = bins(window.clone(), window.len());
+            (window, parts, (LABEL_ROOM, LABEL_ROOM), side)
+        }
+        Layout::Thumbnail { size, bins: count } => (0..n, bins(0..n, count), (0.0, 0.0), size),
+    };
+    let unit = if parts.is_empty() { 0.0 } else { side / window.len() as f32 };
+    let offset = |i: usize| (i - window.start) as f32 * unit;
+    let mut cells = Vec::new();
+    for qs in &parts {
+        for ks in parts.iter().take_while(|ks| ks.start < qs.end) {
+            let Some(value) = block_mean(capture, layer, head, qs, ks) else { continue };
+            let t = norm.unit(value);
+            cells.push(Cell {
+                query: qs.clone(),
+                key: ks.clone(),
+                x: origin.0 + offset(ks.start),
+                y: origin.1 + offset(qs.start),
+                width: ks.len() as f32 * unit,
+                height: qs.len() as f32 * unit,
+                value,
+                fill: viridis(t),
+                exact: qs.len() == 1 && ks.len() == 1,
+            });
+        }
+    }
+    let band = |i: Option<usize>| {
+        let part = parts.iter().find(|p| i.is_some_and(|i| p.contains(&i)))?;
+        Some(Band { at: offset(part.start), thickness: part.len() as f32 * unit })
+    };
+    let axis = |along: f32| -> Vec<AxisLabel> {
+        match layout {
+            Layout::Thumbnail { .. } => Vec::new(),
+            Layout::Detailed => window
+                .clone()
+                .map(|i| AxisLabel {
+                    index: i,
+                    text: short_label(labels.get(i).map_or("", String::as_str)),
+                    at: along + offset(i) + unit / 2.0,
+                })
+                .collect(),
+        }
+    };
+    let shown = if window.len() < n {
+        format!(", positions {} to {} of {n}", window.start, window.end - 1)
+    } else {
+        String::new()
+    };
+    HeatmapView {
+        layer,
+        head,
+        width: origin.0 + side,
+        height: origin.1 + side,
+        origin,
+        side,
+        query_labels: axis(origin.1),
+        key_labels: axis(origin.0),
+        row: band(row).map(|b| Band { at: origin.1 + b.at, ..b }),
+        column: band(column).map(|b| Band { at: origin.0 + b.at, ..b }),
+        cells,
+        aria_label: format!("Attention of layer {layer}, head {head}: queries down, keys across{shown}"),
+        window,
+    }
+}
+
+/// Every weight of the first `n` positions of one head, to fit a scale to.
+pub fn weights(capture: &Capture, layer: usize, head: usize, n: usize) -> impl Iterator<Item = f32> + '_ {
+    (0..n).flat_map(move |q| capture.row(layer, head, q).iter().copied())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::view::colour::Scale;
+
+    /// One layer, one head, `n` positions; query `q` puts weight on keys so that row `q` is
+    /// `[1, 2, ..., q + 1] / sum`.
+    fn ramp(n: usize) -> Capture {
+        let mut capture = Capture::new(1, 1);
+        for q in 0..n {
+            let total = ((q + 1) * (q + 2) / 2) as f32;
+            let row: Vec<f32> = (0..=q).map(|k| (k + 1) as f32 / total).collect();
+            capture.append(&[row], 1);
+        }
+        capture
+    }
+
+    fn labels(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("t{i}")).collect()
+    }
+
+    fn request(n: usize, labels: &[String], layout: Layout) -> MapRequest<'_> {
+        MapRequest { layer: 0, head: 0, n, labels, row: None, column: None, layout }
+    }
+
+    #[test]
+    fn a_detailed_map_has_one_exact_cell_per_visible_weight() {
+        let capture = ramp(4);
+        let labels = labels(4);
+        let norm = Normaliser::fit(Scale::Linear, []);
+        let view = heatmap(&capture, &request(3, &labels, Layout::Detailed), &norm);
+        assert_eq!(view.cells.len(), 6, "lower triangle of 3 positions");
+        assert!(view.cells.iter().all(|c| c.exact && c.key.start <= c.query.start));
+        let cell = view.cells.iter().find(|c| c.query == (2..3) && c.key == (1..2)).unwrap();
+        assert_eq!(cell.value, 2.0 / 6.0);
+        assert_eq!((cell.x, cell.y), (LABEL_ROOM + CELL, LABEL_ROOM + 2.0 * CELL));
+        assert_eq!(cell.describe(&labels), "query 2 “t2” → key 1 “t1”: 0.3333");
+        assert_eq!(view.query_labels.iter().map(|l| l.text.as_str()).collect::<Vec<_>>(), ["t0", "t1", "t2"]);
+        assert_eq!(view.key_labels[1].at, LABEL_ROOM + 1.5 * CELL);
+        assert_eq!(view.width, LABEL_ROOM + 3.0 * CELL);
+    }
+
+    #[test]
+    fn the_selection_highlights_its_row_and_column() {
+        let capture = ramp(4);
+        let labels = labels(4);
+        let norm = Normaliser::fit(Scale::Linear, []);
+        let view = heatmap(&capture, &MapRequest { row: Some(2), column: Some(1), ..request(4, &labels, Layout::Detailed) }, &norm);
+        assert_eq!(view.row, Some(Band { at: LABEL_ROOM + 2.0 * CELL, thickness: CELL }));
+        assert_eq!(view.column, Some(Band { at: LABEL_ROOM + CELL, thickness: CELL }));
+    }
+
+    #[test]
+    fn long_patterns_show_a_window_around_the_selection() {
+        assert_eq!(window(10, None), 0..10);
+        assert_eq!(window(200, None), 152..200);
+        assert_eq!(window(200, Some(100)), 76..124);
+        assert_eq!(window(200, Some(3)), 0..48);
+        let capture = ramp(100);
+        let labels = labels(100);
+        let norm = Normaliser::fit(Scale::Linear, []);
+        let view = heatmap(&capture, &MapRequest { row: Some(50), ..request(100, &labels, Layout::Detailed) }, &norm);
+        assert_eq!(view.window, 26..74);
+        assert!(view.cells.len() <= DETAIL_MAX * (DETAIL_MAX + 1) / 2);
+        assert_eq!(view.query_labels.first().unwrap().text, "t26");
+        assert!(view.aria_label.ends_with("positions 26 to 73 of 100"));
+    }
+
+    #[test]
+    fn thumbnails_pool_long_patterns_into_block_means() {
+        let capture = ramp(100);
+        let norm = Normaliser::fit(Scale::Linear, []);
+        let view = heatmap(&capture, &request(100, &[], Layout::Thumbnail { size: 40.0, bins: 10 }), &norm);
+        assert_eq!(view.cells.len(), 55, "lower triangle of 10 x 10 blocks");
+        assert!(view.query_labels.is_empty());
+        // rows sum to 1, so a diagonal block's mean sits between its rows' extremes
+        let corner = &view.cells[0];
+        assert_eq!((corner.query.clone(), corner.key.clone()), (0..10, 0..10));
+        assert!(!corner.exact);
+        let direct: f32 = (0..10).map(|q| capture.row(0, 0, q).iter().sum::<f32>()).sum::<f32>() / 55.0;
+        assert!((corner.value - direct).abs() < 1e-6);
+        assert!(corner.describe(&[]).starts_with("queries 0–9 → keys 0–9: mean"));
+        assert_eq!(corner.width, 4.0);
+    }
+
+    #[test]
+    fn labels_are_cut_to_fit() {
+        assert_eq!(short_label("␣quick"), "␣quick");
+        assert_eq!(short_label("␣internationalisation"), "␣interna…");
+    }
+}
