@@ -8,10 +8,16 @@ pub mod checkpoint;
 pub mod error;
 pub mod inspect;
 pub mod model;
+pub mod permalink;
 pub mod rng;
 pub mod safetensors;
 pub mod session;
 pub mod tokenizer;
+#[cfg(target_arch = "wasm32")]
+pub mod ui;
+pub mod view;
+#[cfg(target_arch = "wasm32")]
+pub mod worker;
 
 pub use checkpoint::Checkpoint;
 pub use error::{Error, Result};

@@ -33,10 +33,10 @@ impl Weights<'_> {
     fn tensor<const R: usize>(&mut self, name: &str, shape: [usize; R]) -> Result<Tensor<R>> {
         let key = format!("{}{name}", self.prefix);
         let view = self.file.get(&key).ok_or_else(|| Error::tensor(&key, "is missing"))?;
+        let values = view.to_f32(&key)?; // refuses dtypes other than F32, F16, BF16 first
         if view.shape != shape {
             return Err(Error::tensor(&key, format!("has shape {:?}; the config needs {shape:?}", view.shape)));
         }
-        let values = view.to_f32(&key)?;
         let non_finite = values.iter().filter(|v| !v.is_finite()).count();
         if non_finite > 0 {
             self.warnings.push(format!("tensor `{key}` holds {non_finite} NaN or infinite values; outputs will be meaningless"));
@@ -122,7 +122,7 @@ pub fn load_gpt2(config: &Gpt2Config, file: &[u8], device: &Device) -> Result<Lo
         });
         is_ignored(name)
             || matches!(name, "wte.weight" | "wpe.weight" | "ln_f.weight" | "ln_f.bias")
-            || (name == "lm_head.weight")
+            || name == "lm_head.weight"
             || block_part.is_some_and(|part| {
                 ["ln_1", "ln_2", "attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj"]
                     .iter()

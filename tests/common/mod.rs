@@ -4,6 +4,9 @@
 
 #![allow(dead_code)]
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod synthetic;
+
 use headlight::Checkpoint;
 use headlight::inspect::{Request, inspect};
 use headlight::model::generate::Decoding;

@@ -1,0 +1,79 @@
+//! The page's frame: header, notices, and the panels, plus the keyboard shortcuts.
+
+use leptos::ev;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::ui::controls::Controls;
+use crate::ui::heatmaps::Heatmaps;
+use crate::ui::link;
+use crate::ui::state::Ctx;
+use crate::ui::stream::TokenStream;
+use crate::ui::timeline::Timeline;
+
+/// Arrows move the pinned token, Esc clears it; keys typed into a field stay there.
+fn keyboard(ctx: Ctx) {
+    let _ = window_event_listener(ev::keydown, move |ev| {
+        let typing = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+        if typing {
+            return;
+        }
+        let n = ctx.visible();
+        let moved = |from: Option<usize>, forward: bool| match (from, forward) {
+            (None, true) => 0,
+            (None, false) => n.saturating_sub(1),
+            (Some(i), true) => (i + 1).min(n.saturating_sub(1)),
+            (Some(i), false) => i.saturating_sub(1),
+        };
+        match ev.key().as_str() {
+            "ArrowRight" | "ArrowLeft" if n > 0 => {
+                ev.prevent_default();
+                ctx.view.update(|v| v.selected = Some(moved(v.selected, ev.key() == "ArrowRight")));
+            }
+            "Escape" => {
+                ctx.hover.set(None);
+                ctx.playing.set(false);
+                ctx.view.update(|v| v.selected = None);
+            }
+            _ => {}
+        }
+    });
+}
+
+async fn copy_link(ctx: Ctx) {
+    let href = window().location().href().unwrap_or_default();
+    let copied = JsFuture::from(window().navigator().clipboard().write_text(&href)).await;
+    ctx.notice.set(Some(match copied {
+        Ok(_) => "Link copied to the clipboard.".into(),
+        Err(_) => "The clipboard is not available here; copy the link from the address bar.".into(),
+    }));
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    let ctx = Ctx::new();
+    link::install(ctx);
+    keyboard(ctx);
+    view! {
+        <header class="top">
+            <div>
+                <h1>"headlight"</h1>
+                <p class="tagline">"See what GPT-2's attention heads do, computed in your browser."</p>
+            </div>
+            <button id="copy-link" on:click=move |_| leptos::task::spawn_local(copy_link(ctx))>"Copy link"</button>
+        </header>
+        <div class="notice" role="alert" class:hidden=move || ctx.notice.with(Option::is_none)>
+            <span id="notice-text">{move || ctx.notice.get()}</span>
+            <button aria-label="Dismiss" on:click=move |_| ctx.notice.set(None)>"×"</button>
+        </div>
+        <main class="layout">
+            <Controls ctx />
+            <div class="results">
+                <TokenStream ctx />
+                <Timeline ctx />
+                <Heatmaps ctx />
+            </div>
+        </main>
+    }
+}

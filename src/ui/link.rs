@@ -1,0 +1,85 @@
+//! The permalink in the address bar: written as the view changes (each change a history entry,
+//! so back and forward walk through them), read when the page opens and on back/forward.
+
+use leptos::ev;
+use leptos::prelude::*;
+use wasm_bindgen::JsValue;
+
+use crate::permalink::{self, Permalink};
+use crate::ui::state::{Ctx, ModelStatus, RunData};
+use crate::view::state::ViewState;
+
+/// The prompt shown, and run, when the page opens without a link.
+const DEFAULT_PROMPT: &str = "The quick brown fox jumps over the lazy dog. The quick brown fox";
+/// The only model this page bundles.
+const MODEL: &str = "tiny";
+
+fn fragment() -> String {
+    window().location().hash().unwrap_or_default()
+}
+
+fn write_fragment(fragment: &str, new_entry: bool) {
+    let url = format!("#{fragment}");
+    let history = window().history();
+    let written = history.and_then(|h| if new_entry { h.push_state_with_url(&JsValue::NULL, "", Some(&url)) } else { h.replace_state_with_url(&JsValue::NULL, "", Some(&url)) });
+    if let Err(e) = written {
+        web_sys::console::warn_2(&"headlight: cannot update the address bar".into(), &e);
+    }
+}
+
+fn link_of(run: &RunData, view: &ViewState) -> Permalink {
+    Permalink { model: MODEL.into(), prompt: run.prompt.clone(), generation: run.generation, generated: run.generated(), view: view.clone() }
+}
+
+/// Applies a fragment: the view at once; the prompt and its replay as soon as the model is ready
+/// (`pending`). A fragment for the run already shown only changes the view.
+fn restore(ctx: Ctx, fragment: &str, pending: RwSignal<Option<Vec<u32>>>) {
+    let Some(decoded) = permalink::decode(fragment) else { return };
+    let mut problems = decoded.problems;
+    let link = decoded.link;
+    if link.model != MODEL {
+        problems.push(format!("This link is for the model “{}”, which this page does not have; it shows the bundled “{MODEL}” model instead.", link.model));
+    }
+    ctx.notice.set((!problems.is_empty()).then(|| problems.join(" ")));
+    let shown = ctx.run.with_untracked(|r| r.as_ref().is_some_and(|r| r.finish.is_some() && r.prompt == link.prompt && r.generated() == link.generated));
+    ctx.view.set(link.view);
+    if shown {
+        return;
+    }
+    ctx.prompt.set(link.prompt.clone());
+    ctx.generation.set(link.generation);
+    if !link.prompt.is_empty() {
+        pending.set(Some(link.generated));
+    }
+}
+
+/// Reads the link the page was opened with (or runs the default prompt), then keeps the address
+/// bar and the view in step.
+pub fn install(ctx: Ctx) {
+    let pending = RwSignal::new(None);
+    if permalink::decode(&fragment()).is_some() {
+        restore(ctx, &fragment(), pending);
+    } else {
+        ctx.prompt.set(DEFAULT_PROMPT.into());
+        pending.set(Some(Vec::new()));
+    }
+    Effect::new(move |_| {
+        if matches!(ctx.model.get(), ModelStatus::Ready(_)) {
+            if let Some(forced) = pending.get() {
+                pending.set(None);
+                ctx.start_run(forced);
+            }
+        }
+    });
+    Effect::new(move |_| {
+        let view = ctx.view.get();
+        let playing = ctx.playing.get();
+        let link = ctx.run.with(|r| r.as_ref().filter(|r| r.finish.is_some() && r.error.is_none()).map(|r| permalink::encode(&link_of(r, &view))));
+        if let Some(link) = link {
+            if format!("#{link}") != fragment() {
+                write_fragment(&link, !playing);
+            }
+        }
+    });
+    let _ = window_event_listener(ev::popstate, move |_| restore(ctx, &fragment(), pending));
+}

@@ -1,0 +1,8 @@
+//! The inference worker: loads the bundled model, then runs prompts one step at a time,
+//! streaming each step to the page and yielding between steps so a Cancel or a newer Run is
+//! seen. The page side of the conversation is in `ui::bridge`.
+
+pub mod protocol;
+mod runner;
+
+pub use runner::start;

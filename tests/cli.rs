@@ -1,0 +1,114 @@
+//! `headlight-cli inspect`, driven as other tools drive it: JSON on stdout, errors on stderr
+//! with a non-zero exit, the context-limit notice on stderr with exit 0.
+
+mod common;
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn cli(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_headlight-cli")).args(args).output().expect("the CLI runs")
+}
+
+fn json(output: &Output) -> Value {
+    assert!(output.status.success(), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).expect("stdout is one JSON object")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+const BF16: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/models/bf16");
+
+#[test]
+fn inspect_on_the_bundled_model_agrees_with_transformers() {
+    let fixture: common::Fixture =
+        serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tiny.json")).unwrap()).unwrap();
+    let case = fixture.cases.iter().find(|c| c.prompt == "The quick brown fox").unwrap();
+    let out = json(&cli(&["inspect", "--prompt", "The quick brown fox", "--generate", "12", "--json"]));
+    let ids: Vec<u32> = serde_json::from_value(out["ids"].clone()).unwrap();
+    let tokens: Vec<String> = serde_json::from_value(out["tokens"].clone()).unwrap();
+    let attentions: Vec<Vec<Vec<Vec<f32>>>> = serde_json::from_value(out["attentions"].clone()).unwrap();
+    let logits: Vec<f32> = serde_json::from_value(out["last_logits"].clone()).unwrap();
+    let generated: Vec<u32> = serde_json::from_value(out["generated"].clone()).unwrap();
+    assert_eq!((ids, tokens), (case.ids.clone(), case.tokens.clone()));
+    let flat = |a: &Vec<Vec<Vec<Vec<f32>>>>| a.iter().flatten().flatten().flatten().copied().collect::<Vec<f32>>();
+    let (got, want) = (flat(&attentions), flat(&case.attentions));
+    assert_eq!(got.len(), want.len());
+    assert!(got.iter().zip(&want).all(|(g, w)| (g - w).abs() <= common::ATTENTION_TOLERANCE));
+    assert!(logits.iter().zip(&case.last_logits).all(|(g, w)| (g - w).abs() <= common::LOGIT_TOLERANCE));
+    assert_eq!(generated, case.greedy_12);
+    assert!(out.get("steps").is_none(), "steps only when asked");
+}
+
+#[test]
+fn steps_carry_each_generated_tokens_attention_rows() {
+    let out = json(&cli(&["inspect", "--prompt", "Attention is all", "--generate", "3", "--steps", "--json"]));
+    let prompt_len = out["ids"].as_array().unwrap().len();
+    let steps = out["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 3);
+    for (s, step) in steps.iter().enumerate() {
+        assert_eq!(step["position"].as_u64().unwrap() as usize, prompt_len + s);
+        assert_eq!(step["id"], out["generated"][s]);
+        let layers = step["attentions"].as_array().unwrap();
+        assert_eq!(layers.len(), 4);
+        for row in layers.iter().flat_map(|l| l.as_array().unwrap()) {
+            let row: Vec<f32> = serde_json::from_value(row.clone()).unwrap();
+            assert_eq!(row.len(), prompt_len + s + 1);
+            assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+        }
+    }
+}
+
+#[test]
+fn sampling_is_reproducible_for_a_seed() {
+    let run = |seed: &str| {
+        let out = json(&cli(&["inspect", "--prompt", "The", "--generate", "16", "--temperature", "1.2", "--top-k", "50", "--seed", seed, "--json"]));
+        out["generated"].clone()
+    };
+    assert_eq!(run("7"), run("7"));
+    assert_ne!(run("7"), run("8"));
+}
+
+#[test]
+fn the_context_limit_stops_generation_with_a_notice() {
+    // bf16 has 64 positions; this prompt is 57 tokens.
+    let prompt = "alpha beta gamma delta epsilon ".repeat(8);
+    let out = cli(&["inspect", "--model", BF16, "--prompt", &prompt, "--generate", "10", "--json"]);
+    let value = json(&out);
+    let prompt_len = value["ids"].as_array().unwrap().len();
+    assert!(prompt_len < 64 && prompt_len > 50, "{prompt_len}");
+    assert_eq!(value["generated"].as_array().unwrap().len(), 64 - prompt_len);
+    assert_eq!(value["stop"], "context_full");
+    assert!(stderr(&out).contains("notice") && stderr(&out).contains("64"), "{}", stderr(&out));
+}
+
+#[test]
+fn bad_input_exits_non_zero_with_a_message() {
+    let long = "alpha beta gamma delta epsilon ".repeat(20);
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["inspect", "--model", BF16, "--prompt", &long, "--json"], "at most 64 tokens"),
+        (vec!["inspect", "--prompt", "", "--json"], "empty"),
+        (vec!["inspect", "--model", "/nonexistent", "--prompt", "x"], "cannot read /nonexistent/config.json"),
+        (vec!["inspect", "--prompt", "x", "--generate", "2", "--temperature", "0"], "temperature"),
+        (vec!["inspect", "--prompt", "x", "--generate", "2", "--top-p", "1.5"], "top-p"),
+        (vec!["inspect", "--prompt", "x", "--generate", "lots"], "invalid value"),
+        (vec!["inspect"], "--prompt"),
+    ];
+    for (args, expected) in cases {
+        let out = cli(&args);
+        assert!(!out.status.success(), "{args:?} should fail");
+        assert!(out.stdout.is_empty(), "{args:?} printed to stdout");
+        assert!(stderr(&out).contains(expected), "{args:?}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn the_readable_summary_shows_tokens_and_generation() {
+    let out = cli(&["inspect", "--prompt", "Hello world", "--generate", "2"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("2 prompt tokens") && text.contains("␣world") && text.contains("generated 2 tokens"), "{text}");
+}

@@ -1,0 +1,248 @@
+// End-to-end tests of the built page (dist/) in headless Chromium. run.sh builds and serves it
+// and sets HEADLIGHT_URL; screenshots go to OUTPUT_DIR.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.HEADLIGHT_URL ?? 'http://127.0.0.1:8080/';
+const OUTPUT = process.env.OUTPUT_DIR ?? new URL('./output/', import.meta.url).pathname;
+const fixture = JSON.parse(readFileSync(new URL('../fixtures/tiny.json', import.meta.url)));
+const LOAD_TIMEOUT = 180_000;
+const RUN_TIMEOUT = 120_000;
+
+let browser;
+const pages = [];
+
+before(async () => {
+  mkdirSync(OUTPUT, { recursive: true });
+  // Playwright gives the browser a fresh, temporary profile (user data dir) of its own.
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+/** A fresh page (own context: no shared history or storage) at BASE + hash; page errors fail the test. */
+async function open(hash = '', { width = 1280, height = 900, colorScheme = 'light' } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, colorScheme });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') page.errors.push(m.text()); });
+  await page.goto(BASE + hash);
+  pages.push(page);
+  return page;
+}
+
+const ready = (page) => page.waitForSelector('#status-text[data-ready="true"]', { timeout: LOAD_TIMEOUT });
+
+/** Waits until no run is in progress and at least `chips` chips show. */
+async function idle(page, chips = 1) {
+  await page.waitForFunction((n) => {
+    const s = document.querySelector('#status-text');
+    return s && s.dataset.running === 'false' && document.querySelectorAll('.chip').length >= n && !s.textContent.startsWith('Reading');
+  }, chips, { timeout: RUN_TIMEOUT });
+}
+
+async function run(page, prompt, { newTokens = 0, decoding = 'greedy', seed } = {}) {
+  await ready(page);
+  await idle(page);
+  await page.fill('#prompt', prompt);
+  await setSetting(page, 'New tokens', String(newTokens));
+  await page.locator('.setting', { hasText: 'Decoding' }).locator('select').selectOption(decoding);
+  if (seed !== undefined) await setSetting(page, 'Seed', String(seed));
+  const before = await page.evaluate(() => document.querySelector('#status-text').textContent);
+  await page.click('#run');
+  await page.waitForFunction((b) => document.querySelector('#status-text').textContent !== b, before);
+  await idle(page);
+}
+
+async function setSetting(page, label, value) {
+  const input = page.locator('.setting', { hasText: label }).locator('input');
+  await input.fill(value);
+  await input.dispatchEvent('change');
+}
+
+const chipIds = (page) => page.$$eval('.chip', (cs) => cs.map((c) => Number(c.dataset.tokenId)));
+const chipLabels = (page) => page.$$eval('.chip', (cs) => cs.map((c) => c.textContent));
+
+async function cellValue(page, layer, head, q, k) {
+  const v = await page.getAttribute(`rect.cell[data-layer="${layer}"][data-head="${head}"][data-query="${q}"][data-key="${k}"]`, 'data-value');
+  assert.notEqual(v, null, `cell L${layer} H${head} q${q} k${k} is drawn`);
+  return Number(v);
+}
+
+async function pick(page, what, index) {
+  const select = page.locator('.maps-panel label', { hasText: what }).locator('select');
+  await select.selectOption(String(index));
+}
+
+const shot = (page, name) => page.screenshot({ path: join(OUTPUT, `${name}.png`), fullPage: true });
+
+test('the page loads the bundled model by itself and shows the default prompt\'s attention', async () => {
+  const started = Date.now();
+  const page = await open();
+  await ready(page);
+  await page.waitForSelector('svg.heatmap rect.cell', { timeout: RUN_TIMEOUT });
+  console.log(`time to first heatmap: ${Date.now() - started} ms`);
+  await idle(page);
+  assert.ok((await page.$$('.chip')).length > 10);
+  await shot(page, 'desktop-light-default');
+  assert.deepEqual(page.errors, []);
+});
+
+test('chips and heatmap cells match the reference capture', async () => {
+  const page = await open();
+  const reference = fixture.cases[1];
+  await run(page, reference.prompt);
+  assert.deepEqual(await chipIds(page), reference.ids);
+  for (const [layer, head, q, k] of [[0, 0, 0, 0], [0, 1, 5, 2], [1, 2, 13, 0], [3, 3, 13, 12], [2, 0, 7, 7]]) {
+    await pick(page, 'Layer', layer);
+    await pick(page, 'Head', head);
+    const shown = await cellValue(page, layer, head, q, k);
+    assert.ok(Math.abs(shown - reference.attentions[layer][head][q][k]) < 1e-4, `L${layer} H${head} q${q} k${k}: ${shown}`);
+  }
+  // whitespace is visible in the labels
+  assert.ok((await chipLabels(page)).some((l) => l.startsWith('␣')));
+});
+
+test('clicking a chip pins it, shades the stream by its row and highlights it in the heatmap', async () => {
+  const page = await open();
+  const reference = fixture.cases[1];
+  await run(page, reference.prompt);
+  await pick(page, 'Layer', 1);
+  await pick(page, 'Head', 2);
+  await page.click('.chip[data-token-index="6"]');
+  assert.equal(await page.getAttribute('.chip[data-token-index="6"]', 'aria-pressed'), 'true');
+  await page.mouse.move(0, 0);
+  const weights = await page.$$eval('.chip', (cs) => cs.map((c) => (c.dataset.weight === undefined ? null : Number(c.dataset.weight))));
+  const row = reference.attentions[1][2][6];
+  weights.forEach((w, k) => {
+    if (k <= 6) assert.ok(Math.abs(w - row[k]) < 1e-4, `key ${k}: ${w} vs ${row[k]}`);
+    else assert.equal(w, null, `key ${k} comes after the query`);
+  });
+  assert.equal(await page.locator('svg.heatmap .band').count(), 2, 'row and column highlighted');
+  assert.equal(await page.textContent('svg.heatmap .axis-label.selected'), (await chipLabels(page))[6].slice(0, 9));
+  // attended-by reads the column
+  await page.click('.toggle');
+  const column = await page.$$eval('.chip', (cs) => cs.map((c) => (c.dataset.weight === undefined ? null : Number(c.dataset.weight))));
+  column.forEach((w, q) => {
+    if (q >= 6) assert.ok(Math.abs(w - reference.attentions[1][2][q][6]) < 1e-4);
+    else assert.equal(w, null);
+  });
+  // arrows move the pin, Esc clears it; a cell click pins its query
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await page.getAttribute('.chip[data-token-index="7"]', 'aria-pressed'), 'true');
+  await page.keyboard.press('Escape');
+  assert.equal(await page.locator('.chip[aria-pressed="true"]').count(), 0);
+  await page.click('rect.cell[data-query="9"][data-key="3"]');
+  assert.equal(await page.getAttribute('.chip[data-token-index="9"]', 'aria-pressed'), 'true');
+  await shot(page, 'desktop-light-selected');
+});
+
+test('the views switch between head, block, layer and overview, and back walks them', async () => {
+  const page = await open();
+  await run(page, fixture.cases[0].prompt);
+  const maps = () => page.locator('svg.heatmap').count();
+  assert.equal(await maps(), 1);
+  await page.click('.tab[data-mode="block"]');
+  assert.equal(await maps(), 4);
+  assert.equal(await page.locator('rect.cell[data-layer="0"][data-head="3"]').count(), 10, 'exact cells for a short prompt');
+  await page.click('.tab[data-mode="layer"]');
+  assert.equal(await maps(), 4);
+  await page.click('.tab[data-mode="overview"]');
+  assert.equal(await maps(), 16);
+  await shot(page, 'desktop-light-overview');
+  await page.click('button.open-map[aria-label="Open layer 2, head 1"]');
+  assert.equal(await maps(), 1);
+  assert.equal(await page.getAttribute('svg.heatmap', 'data-layer'), '2');
+  await page.goBack();
+  await page.waitForFunction(() => document.querySelectorAll('svg.heatmap').length === 16);
+  await page.goBack();
+  await page.waitForFunction(() => document.querySelector('.tab[aria-selected="true"]').dataset.mode === 'layer');
+});
+
+test('generation streams its steps, matches the greedy reference, and the timeline scrubs', async () => {
+  const page = await open();
+  const reference = fixture.cases[0];
+  await run(page, reference.prompt, { newTokens: 12 });
+  const ids = await chipIds(page);
+  assert.deepEqual(ids.slice(0, reference.ids.length), reference.ids);
+  const generated = ids.slice(reference.ids.length);
+  assert.ok(generated.length >= 1);
+  assert.deepEqual(generated, reference.greedy_12.slice(0, generated.length));
+  assert.equal(await page.locator('.chip.generated').count(), generated.length);
+  await page.click('button[aria-label="First step"]');
+  assert.equal(await page.locator('.chip').count(), reference.ids.length);
+  await page.click('button[aria-label="Next step"]');
+  assert.equal(await page.locator('.chip').count(), reference.ids.length + 1);
+  assert.match(await page.textContent('.step-label'), /^step 1 of /);
+  await page.click('button[aria-label="Play"]');
+  await page.waitForFunction((n) => document.querySelectorAll('.chip').length === n, ids.length, { timeout: 20_000 });
+});
+
+test('a permalink reopens the same text and view in a fresh page', async () => {
+  const page = await open();
+  await run(page, 'Attention is all you need. It', { newTokens: 8, decoding: 'sample', seed: 7 });
+  await page.click('.tab[data-mode="layer"]');
+  await pick(page, 'Head', 3);
+  await page.click('.chip[data-token-index="4"]');
+  await page.click('button[aria-label="Previous step"]');
+  await page.click('button[aria-label="Previous step"]');
+  await page.click('#copy-link');
+  const url = page.url();
+  assert.match(url, /#v=1&/);
+  const labels = await chipLabels(page);
+  const value = await page.getAttribute('rect.cell[data-layer="3"][data-head="3"][data-query="4"][data-key="1"]', 'data-value');
+
+  const again = await open(new URL(url).hash);
+  await ready(again);
+  await idle(again, labels.length);
+  assert.deepEqual(await chipLabels(again), labels);
+  assert.equal(await again.getAttribute('.tab[aria-selected="true"]', 'data-mode'), 'layer');
+  assert.equal(await again.getAttribute('.chip[data-token-index="4"]', 'aria-pressed'), 'true');
+  assert.equal(await again.textContent('.step-label'), await page.textContent('.step-label'));
+  assert.equal(await again.getAttribute('rect.cell[data-layer="3"][data-head="3"][data-query="4"][data-key="1"]', 'data-value'), value);
+  assert.equal(await again.inputValue('#prompt'), 'Attention is all you need. It');
+  assert.equal(new URL(again.url()).hash, new URL(url).hash);
+});
+
+test('a garbage permalink shows a message, keeps the prompt, and the app stays usable', async () => {
+  const page = await open('#v=9&p=Recovered%20prompt&l=zz');
+  await ready(page);
+  assert.match(await page.textContent('#notice-text'), /version "9"/);
+  assert.equal(await page.inputValue('#prompt'), 'Recovered prompt');
+  await idle(page);
+  const promptChips = await page.$$eval('.chip:not(.generated)', (cs) => cs.map((c) => c.textContent).join(''));
+  assert.equal(promptChips, 'Recovered␣prompt');
+  await run(page, 'Still works', { newTokens: 2 });
+  assert.ok((await page.locator('.chip').count()) >= 2);
+  assert.deepEqual(page.errors, []);
+
+  const broken = await open('#%%%garbage');
+  await ready(broken);
+  assert.match(await broken.textContent('#notice-text'), /no version/);
+  await run(broken, 'Hello', { newTokens: 1 });
+  assert.ok((await broken.locator('.chip').count()) >= 1);
+});
+
+test('screenshots: desktop and phone, light and dark', async () => {
+  for (const [name, size] of [['desktop', { width: 1280, height: 900 }], ['phone', { width: 390, height: 844 }]]) {
+    for (const colorScheme of ['light', 'dark']) {
+      const page = await open('', { ...size, colorScheme });
+      await ready(page);
+      await idle(page);
+      await page.click('.chip[data-token-index="3"]');
+      await shot(page, `${name}-${colorScheme}`);
+      await page.click('.tab[data-mode="block"]');
+      await shot(page, `${name}-${colorScheme}-block`);
+    }
+  }
+});

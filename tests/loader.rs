@@ -1,0 +1,158 @@
+//! The loader on checkpoints built here, broken in every way a download or a hand-made file can
+//! be: each failure names what is wrong, nothing panics.
+
+use burn::tensor::Device;
+use headlight::Error;
+use headlight::model::config::Gpt2Config;
+use headlight::model::loader::load_gpt2;
+
+mod common;
+use common::synthetic::{file, tensors};
+
+const CONFIG: &str = r#"{"vocab_size": 11, "n_positions": 8, "n_embd": 4, "n_layer": 2, "n_head": 2, "eos_token_id": 5}"#;
+
+fn config(json: &str) -> Gpt2Config {
+    Gpt2Config::from_json(json.as_bytes()).unwrap()
+}
+
+fn load_error(config: &Gpt2Config, bytes: &[u8]) -> Error {
+    match load_gpt2(config, bytes, &Device::default()) {
+        Ok(_) => panic!("loading should have failed"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn a_complete_checkpoint_loads_in_both_layouts() {
+    let c = config(CONFIG);
+    for prefix in ["transformer.", ""] {
+        let loaded = load_gpt2(&c, &file(&tensors(&c, prefix)), &Device::default()).unwrap();
+        assert_eq!(loaded.model.h.len(), 2);
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    }
+}
+
+#[test]
+fn a_missing_tensor_is_named() {
+    let c = config(CONFIG);
+    let mut t = tensors(&c, "transformer.");
+    t.retain(|(name, _, _)| name != "transformer.h.1.mlp.c_fc.bias");
+    let e = load_error(&c, &file(&t));
+    assert_eq!(e, Error::tensor("transformer.h.1.mlp.c_fc.bias", "is missing"));
+    assert!(e.to_string().contains("h.1.mlp.c_fc.bias"));
+}
+
+#[test]
+fn a_wrong_shape_is_named_with_both_shapes() {
+    let c = config(CONFIG);
+    let mut t = tensors(&c, "");
+    let wpe = t.iter_mut().find(|(name, _, _)| name == "wpe.weight").unwrap();
+    wpe.1 = vec![4, 8]; // 32 values either way
+    let message = load_error(&c, &file(&t)).to_string();
+    assert!(message.contains("`wpe.weight`") && message.contains("[4, 8]") && message.contains("[8, 4]"), "{message}");
+}
+
+#[test]
+fn a_config_that_disagrees_with_the_weights_is_refused() {
+    let small = config(CONFIG);
+    let wider = config(r#"{"vocab_size": 11, "n_positions": 8, "n_embd": 8, "n_layer": 2, "n_head": 2}"#);
+    let message = load_error(&wider, &file(&tensors(&small, "transformer."))).to_string();
+    assert!(message.contains("transformer.wte.weight"), "{message}");
+    let deeper = config(r#"{"vocab_size": 11, "n_positions": 8, "n_embd": 4, "n_layer": 3, "n_head": 2}"#);
+    let message = load_error(&deeper, &file(&tensors(&small, "transformer."))).to_string();
+    assert!(message.contains("h.2."), "{message}");
+}
+
+#[test]
+fn an_untied_head_needs_lm_head_weight_and_uses_it() {
+    let tied = config(CONFIG);
+    let untied = config(&CONFIG.replace("}", r#", "tie_word_embeddings": false}"#));
+    let mut t = tensors(&untied, "transformer.");
+    let message = load_error(&untied, &file(&t)).to_string();
+    assert!(message.contains("`lm_head.weight` is missing"), "{message}");
+    t.push(("lm_head.weight".into(), vec![11, 4], (0..44).map(|j| (j as f32 * 0.3).cos()).collect()));
+    let bytes = file(&t);
+    let logits = |c: &Gpt2Config| {
+        let model = load_gpt2(c, &bytes, &Device::default()).unwrap().model;
+        let mut cache = Default::default();
+        let hidden = model.forward(&[1, 2, 3], &mut cache).hidden;
+        headlight::model::f32_values(model.logits(hidden))
+    };
+    assert_ne!(logits(&tied), logits(&untied));
+}
+
+#[test]
+fn unsupported_dtypes_are_named() {
+    // A header declaring an I64 tensor where a weight should be.
+    let c = config(CONFIG);
+    let mut bytes = file(&tensors(&c, "transformer."));
+    let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header = String::from_utf8(bytes[8..8 + header_len].to_vec()).unwrap();
+    // ln_f.bias (the entry before ln_f.weight) holds 4 f32 = 16 bytes = 2 i64
+    let entry_end = r#""shape":[4]},"transformer.ln_f.weight""#;
+    let patched = header.replace(&format!(r#""dtype":"F32",{entry_end}"#), &format!(r#""dtype":"I64",{}"#, entry_end.replace("[4]", "[2]")));
+    assert_ne!(patched, header, "the test's patch must apply");
+    bytes.splice(8..8 + header_len, patched.into_bytes());
+    let message = load_error(&c, &bytes).to_string();
+    assert!(message.contains("transformer.ln_f.bias") && message.contains("I64"), "{message}");
+}
+
+#[test]
+fn broken_containers_are_refused_with_a_reason() {
+    let c = config(CONFIG);
+    let good = file(&tensors(&c, "transformer."));
+    let header_len = u64::from_le_bytes(good[..8].try_into().unwrap()) as usize;
+    let mut huge = good.clone();
+    huge[..8].copy_from_slice(&(8u64 << 30).to_le_bytes());
+    let mut past_end = good.clone();
+    past_end[..8].copy_from_slice(&((good.len() as u64) - 4).to_le_bytes());
+    let mut garbage_json = good.clone();
+    garbage_json[8] = b'!';
+    let truncated = &good[..good.len() - 10];
+    let cases: Vec<(&str, &[u8], &str)> = vec![
+        ("empty file", &[], "too short"),
+        ("header of gigabytes", &huge, "limit"),
+        ("header past the end", &past_end, "truncated"),
+        ("invalid JSON", &garbage_json, "not a JSON object"),
+        ("truncated data", truncated, "outside"),
+        ("pickle bytes", b"\x80\x02}q\x00(X\x05\x00\x00\x00", "limit"),
+    ];
+    for (what, bytes, expected) in cases {
+        let message = load_error(&c, bytes).to_string();
+        assert!(message.starts_with("model.safetensors") && message.contains(expected), "{what}: {message}");
+    }
+    assert!(header_len > 0);
+}
+
+#[test]
+fn overlapping_and_mis_sized_tensors_are_refused() {
+    let c = config(CONFIG);
+    let good = file(&tensors(&c, "transformer."));
+    let header_len = u64::from_le_bytes(good[..8].try_into().unwrap()) as usize;
+    let header = String::from_utf8(good[8..8 + header_len].to_vec()).unwrap();
+    let patch = |from: &str, to: &str| {
+        let patched = header.replacen(from, to, 1);
+        assert_ne!(patched, header, "the test's patch must apply: {from}");
+        let mut bytes = good.clone();
+        bytes.splice(8..8 + header_len, patched.into_bytes());
+        load_error(&c, &bytes).to_string()
+    };
+    // wpe.weight directly follows wte.weight (44 values = 176 bytes); point it back into wte.
+    let overlap = patch(r#""data_offsets":[176,304]"#, r#""data_offsets":[160,288]"#);
+    assert!(overlap.contains("overlap"), "{overlap}");
+    let short = patch(r#""data_offsets":[176,304]"#, r#""data_offsets":[176,300]"#);
+    assert!(short.contains("transformer.wpe.weight") && short.contains("needs 128"), "{short}");
+}
+
+#[test]
+fn non_finite_and_unused_weights_warn() {
+    let c = config(CONFIG);
+    let mut t = tensors(&c, "transformer.");
+    t[3].2[0] = f32::NAN;
+    t.push(("score.weight".into(), vec![2, 4], vec![0.0; 8]));
+    t.push(("transformer.h.0.attn.bias".into(), vec![1, 1, 8, 8], vec![1.0; 64]));
+    let loaded = load_gpt2(&c, &file(&t), &Device::default()).unwrap();
+    let warnings = loaded.warnings.join("\n");
+    assert!(warnings.contains(&t[3].0) && warnings.contains("NaN"), "{warnings}");
+    assert!(warnings.contains("score.weight") && !warnings.contains("attn.bias"), "{warnings}");
+}
