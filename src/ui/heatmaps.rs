@@ -15,6 +15,8 @@ const OVERVIEW_SIZE: f32 = 96.0;
 /// Most blocks per side of a thumbnail; a pattern this short or shorter is drawn exactly.
 const PANEL_BINS: usize = 48;
 const OVERVIEW_BINS: usize = 16;
+/// Largest scale a map is drawn at: a short prompt's map stays a sensible size.
+const MAX_ZOOM: f32 = 1.6;
 
 /// What a map does when clicked.
 #[derive(Clone, Copy, PartialEq)]
@@ -72,6 +74,7 @@ fn draw(map: HeatmapView, labels: &[String], selected: Option<usize>, ctx: Ctx, 
         <svg
             class="heatmap"
             viewBox=format!("0 0 {} {}", map.width, map.height)
+            style=format!("max-width: {}px", map.width * MAX_ZOOM)
             role="img"
             aria-label=map.aria_label.clone()
             data-layer=layer

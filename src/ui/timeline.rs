@@ -42,14 +42,14 @@ pub fn Timeline(ctx: Ctx) -> impl IntoView {
     });
     view! {
         <section class="timeline" aria-label="Generation timeline" class:hidden=move || steps() == 0>
-            <button title="First step" aria-label="First step" on:click=move |_| go(0)>"⏮"</button>
+            <button title="First step" aria-label="First step" on:click=move |_| go(0)>"|◀"</button>
             <button title="Previous step" aria-label="Previous step" on:click=move |_| go(step().saturating_sub(1))>"◀"</button>
             <button
                 class="play"
                 aria-label=move || if ctx.playing.get() { "Pause" } else { "Play" }
                 on:click=move |_| ctx.playing.update(|p| *p = !*p)
             >
-                {move || if ctx.playing.get() { "⏸" } else { "▶" }}
+                {move || if ctx.playing.get() { "❚❚" } else { "▶" }}
             </button>
             <button title="Next step" aria-label="Next step" on:click=move |_| go((step() + 1).min(steps()))>"▶|"</button>
             <input

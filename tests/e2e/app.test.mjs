@@ -53,7 +53,7 @@ async function idle(page, chips = 1) {
 
 async function run(page, prompt, { newTokens = 0, decoding = 'greedy', seed } = {}) {
   await ready(page);
-  await idle(page);
+  await idle(page, 0);
   await page.fill('#prompt', prompt);
   await setSetting(page, 'New tokens', String(newTokens));
   await page.locator('.setting', { hasText: 'Decoding' }).locator('select').selectOption(decoding);
