@@ -1,5 +1,4 @@
-//! `headlight-cli`: the library on the command line. `inspect` runs a prompt (and optionally
-//! generates) and prints the capture as JSON (`--json`) or as a readable summary.
+//! The command line: arguments, loading, output.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -69,9 +68,9 @@ impl InspectArgs {
 }
 
 mod bundled {
-    pub const CONFIG: &[u8] = include_bytes!("../../public/models/tiny/config.json");
-    pub const WEIGHTS: &[u8] = include_bytes!("../../public/models/tiny/model.safetensors");
-    pub const TOKENIZER: &[u8] = include_bytes!("../../public/models/tiny/tokenizer.json");
+    pub const CONFIG: &[u8] = include_bytes!("../../../public/models/tiny/config.json");
+    pub const WEIGHTS: &[u8] = include_bytes!("../../../public/models/tiny/model.safetensors");
+    pub const TOKENIZER: &[u8] = include_bytes!("../../../public/models/tiny/tokenizer.json");
 }
 
 fn read(dir: &Path, file: &str) -> Result<Vec<u8>, String> {
@@ -135,7 +134,7 @@ fn run(args: &InspectArgs) -> Result<(), String> {
     Ok(())
 }
 
-fn main() -> ExitCode {
+pub fn main() -> ExitCode {
     let Command::Inspect(args) = Cli::parse().command;
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,

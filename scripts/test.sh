@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every headlight test: native (unit, parity with transformers, loader, CLI), the parity
+# check again in wasm in headless Chromium, and the browser end-to-end tests of the built app.
+# Installs whatever is missing first; trunk (the longest install) builds in the background
+# while the native tests build and run.
+set -euo pipefail
+source "$(dirname "$0")/setup.sh"
+cd "$HEADLIGHT_ROOT"
+need_wasm_target
+need_chromium
+trunk_log="$(mktemp)"
+need_trunk >"$trunk_log" 2>&1 &
+trunk_install=$!
+
+step "native tests"
+cargo test --locked
+
+need_wasm_bindgen
+step "wasm tests in headless Chromium"
+CHROMEDRIVER="$(command -v chromedriver)" WASM_BINDGEN_TEST_TIMEOUT=600 \
+  cargo test --locked --target wasm32-unknown-unknown --test wasm_parity
+
+if ! wait "$trunk_install"; then
+  cat "$trunk_log" >&2
+  step "installing trunk failed"
+  exit 1
+fi
+step "browser end-to-end tests"
+tests/e2e/run.sh
