@@ -17,6 +17,9 @@ const PANEL_BINS: usize = 48;
 const OVERVIEW_BINS: usize = 16;
 /// Largest scale a map is drawn at: a short prompt's map stays a sensible size.
 const MAX_ZOOM: f32 = 1.6;
+/// Smallest scale a detailed map is drawn at, and the width beyond which it may shrink further.
+const MIN_ZOOM: f32 = 0.75;
+const MIN_DETAIL_WIDTH: f32 = 640.0;
 
 /// What a map does when clicked.
 #[derive(Clone, Copy, PartialEq)]
@@ -70,11 +73,16 @@ fn draw(map: HeatmapView, labels: &[String], selected: Option<usize>, ctx: Ctx, 
     let row = map.row.map(|b| view! { <rect class="band" x=ox y=b.at width=map.side height=b.thickness /> });
     let column = map.column.map(|b| view! { <rect class="band" x=b.at y=oy width=b.thickness height=map.side /> });
     let caption = format!("L{layer} H{head}");
+    // A detailed map keeps its labels legible on a phone: below `MIN_ZOOM` it scrolls instead.
+    let size = match click {
+        Click::Select => format!("max-width: {}px; min-width: {}px", map.width * MAX_ZOOM, (map.width * MIN_ZOOM).min(MIN_DETAIL_WIDTH)),
+        Click::SelectOrOpen | Click::Open => format!("max-width: {}px", map.width * MAX_ZOOM),
+    };
     let svg = view! {
         <svg
             class="heatmap"
             viewBox=format!("0 0 {} {}", map.width, map.height)
-            style=format!("max-width: {}px", map.width * MAX_ZOOM)
+            style=size
             role="img"
             aria-label=map.aria_label.clone()
             data-layer=layer

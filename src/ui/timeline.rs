@@ -40,20 +40,24 @@ pub fn Timeline(ctx: Ctx) -> impl IntoView {
         };
         set_interval_with_handle(tick, PLAY_INTERVAL).ok()
     });
+    // Always laid out, so the panels below stay put when the first token arrives.
+    let empty = move || steps() == 0;
     view! {
-        <section class="timeline" aria-label="Generation timeline" class:hidden=move || steps() == 0>
-            <button title="First step" aria-label="First step" on:click=move |_| go(0)>"|◀"</button>
-            <button title="Previous step" aria-label="Previous step" on:click=move |_| go(step().saturating_sub(1))>"◀"</button>
+        <section class="timeline" aria-label="Generation timeline">
+            <button title="First step" prop:disabled=empty aria-label="First step" on:click=move |_| go(0)>"|◀"</button>
+            <button title="Previous step" prop:disabled=empty aria-label="Previous step" on:click=move |_| go(step().saturating_sub(1))>"◀"</button>
             <button
                 class="play"
+                prop:disabled=empty
                 aria-label=move || if ctx.playing.get() { "Pause" } else { "Play" }
                 on:click=move |_| ctx.playing.update(|p| *p = !*p)
             >
                 {move || if ctx.playing.get() { "❚❚" } else { "▶" }}
             </button>
-            <button title="Next step" aria-label="Next step" on:click=move |_| go((step() + 1).min(steps()))>"▶|"</button>
+            <button title="Next step" prop:disabled=empty aria-label="Next step" on:click=move |_| go((step() + 1).min(steps()))>"▶|"</button>
             <input
                 type="range"
+                prop:disabled=empty
                 min="0"
                 max=move || steps().to_string()
                 prop:value=move || step().to_string()
@@ -65,7 +69,7 @@ pub fn Timeline(ctx: Ctx) -> impl IntoView {
                     }
                 }
             />
-            <span class="step-label" data-step=step>{move || format!("step {} of {}", step(), steps())}</span>
+            <span class="step-label" data-step=step>{move || if empty() { "no generated tokens".to_string() } else { format!("step {} of {}", step(), steps()) }}</span>
         </section>
     }
 }

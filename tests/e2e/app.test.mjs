@@ -188,6 +188,44 @@ test('generation streams its steps, matches the greedy reference, and the timeli
   await page.waitForFunction((n) => document.querySelectorAll('.chip').length === n, ids.length, { timeout: 20_000 });
 });
 
+test('Cancel stops generation between steps, and a newer Run supersedes an older one', async () => {
+  const page = await open();
+  await run(page, 'Hello', { newTokens: 0 });
+  await setSetting(page, 'New tokens', '200');
+  await page.click('#run');
+  await page.waitForSelector('.chip.generated');
+  await page.click('#cancel');
+  await page.waitForFunction(() => document.querySelector('#status-text').textContent.startsWith('Cancelled'), null, { timeout: RUN_TIMEOUT });
+  const made = await page.locator('.chip.generated').count();
+  assert.ok(made >= 1 && made < 200, `${made} tokens generated before the cancel`);
+
+  await page.fill('#prompt', 'First run');
+  await page.click('#run');
+  await page.fill('#prompt', 'Second');
+  await page.click('#run');
+  await page.waitForSelector('.chip.generated');
+  await page.click('#cancel');
+  await idle(page);
+  assert.equal(await page.$$eval('.chip:not(.generated)', (cs) => cs.map((c) => c.textContent).join('')), 'Second');
+});
+
+test('a long prompt shows an exact window in detail and pooled thumbnails', async () => {
+  const page = await open();
+  const reference = fixture.cases[6];
+  await run(page, reference.prompt);
+  assert.equal(await page.locator('.chip').count(), reference.ids.length);
+  await page.click(`.chip[data-token-index="40"]`);
+  const window = await page.getAttribute('svg.heatmap', 'data-window');
+  assert.equal(window, '16-64');
+  assert.ok(Math.abs((await cellValue(page, 0, 0, 40, 20)) - reference.attentions[0][0][40][20]) < 1e-4);
+  assert.ok((await page.locator('rect.cell').count()) <= 48 * 49 / 2);
+  await page.click('.tab[data-mode="block"]');
+  // 76 positions in at most 48 bins: blocks of two positions carry a mean, single ones their value
+  assert.ok((await page.locator('rect.cell[data-head="0"][data-mean]').count()) > 0, 'some cells are pooled');
+  assert.ok((await page.locator('rect.cell[data-head="0"]').count()) <= 48 * 49 / 2);
+  await shot(page, 'desktop-light-long-block');
+});
+
 test('a permalink reopens the same text and view in a fresh page', async () => {
   const page = await open();
   await run(page, 'Attention is all you need. It', { newTokens: 8, decoding: 'sample', seed: 7 });
