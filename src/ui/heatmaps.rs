@@ -198,10 +198,13 @@ pub fn Heatmaps(ctx: Ctx) -> impl IntoView {
                 Mode::Overview => (Layout::Thumbnail { size: OVERVIEW_SIZE, bins: OVERVIEW_BINS }, Click::Open),
             };
             let selected = view_state.selected.filter(|&s| s < n);
+            // While tokens stream in, lay the maps out for the run's final length.
+            let context = ctx.model.with_untracked(|m| if let ModelStatus::Ready(info) = m { info.n_positions } else { usize::MAX });
+            let extent = if run.running() { (run.prompt_len + run.wanted).min(context) } else { run.tokens.len() };
             let drawn = shown
                 .iter()
                 .map(|&(l, h)| {
-                    let request = MapRequest { layer: l, head: h, n, labels: &labels, row: selected, column: selected, layout };
+                    let request = MapRequest { layer: l, head: h, n, extent, labels: &labels, row: selected, column: selected, layout };
                     draw(heatmap(capture, &request, &norm), &labels, selected, ctx, click)
                 })
                 .collect_view();

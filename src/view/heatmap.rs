@@ -150,6 +150,9 @@ pub struct MapRequest<'a> {
     pub head: usize,
     /// Positions visible (the timeline's step).
     pub n: usize,
+    /// Positions the axes are laid out for, at least `n`: a run's final length, so a map that
+    /// fills in while tokens stream does not change size.
+    pub extent: usize,
     pub labels: &'a [String],
     /// Highlighted query row.
     pub row: Option<usize>,
@@ -160,17 +163,22 @@ pub struct MapRequest<'a> {
 
 /// The heatmap of one head over the first `request.n` positions.
 pub fn heatmap(capture: &Capture, request: &MapRequest, norm: &Normaliser) -> HeatmapView {
-    let MapRequest { layer, head, n, labels, row, column, layout } = *request;
-    let (window, parts, origin, side) = match layout {
+    let MapRequest { layer, head, n, extent, labels, row, column, layout } = *request;
+    let extent = extent.max(n);
+    // `slots` positions fit along each axis; the parts of the first `n` are drawn.
+    let (window, slots, parts, origin, side) = match layout {
         Layout::Detailed => {
             let window = window(n, row.or(column));
-            let side = window.len() as f32 * CELL;
+            let slots = if extent <= DETAIL_MAX { extent } else { window.len() };
             let parts = bins(window.clone(), window.len());
-            (window, parts, (LABEL_ROOM, LABEL_ROOM), side)
+            (window, slots, parts, (LABEL_ROOM, LABEL_ROOM), slots as f32 * CELL)
         }
-        Layout::Thumbnail { size, bins: count } => (0..n, bins(0..n, count), (0.0, 0.0), size),
+        Layout::Thumbnail { size, bins: count } => {
+            let parts = bins(0..extent, count).into_iter().map(|p| p.start..p.end.min(n)).filter(|p| !p.is_empty()).collect();
+            (0..n, extent, parts, (0.0, 0.0), size)
+        }
     };
-    let unit = if parts.is_empty() { 0.0 } else { side / window.len() as f32 };
+    let unit = if slots == 0 { 0.0 } else { side / slots as f32 };
     let offset = |i: usize| (i - window.start) as f32 * unit;
     let mut cells = Vec::new();
     for qs in &parts {
@@ -256,7 +264,7 @@ mod tests {
     }
 
     fn request(n: usize, labels: &[String], layout: Layout) -> MapRequest<'_> {
-        MapRequest { layer: 0, head: 0, n, labels, row: None, column: None, layout }
+        MapRequest { layer: 0, head: 0, n, extent: n, labels, row: None, column: None, layout }
     }
 
     #[test]
@@ -317,6 +325,23 @@ mod tests {
         assert!((corner.value - direct).abs() < 1e-6);
         assert!(corner.describe(&[]).starts_with("queries 0–9 → keys 0–9: mean"));
         assert_eq!(corner.width, 4.0);
+    }
+
+    #[test]
+    fn a_map_keeps_its_size_while_it_fills_in() {
+        let capture = ramp(10);
+        let labels = labels(10);
+        let norm = Normaliser::fit(Scale::Linear, []);
+        let growing = heatmap(&capture, &MapRequest { extent: 10, ..request(4, &labels, Layout::Detailed) }, &norm);
+        let full = heatmap(&capture, &request(10, &labels, Layout::Detailed), &norm);
+        assert_eq!((growing.width, growing.height), (full.width, full.height));
+        assert_eq!(growing.cells.len(), 10);
+        assert_eq!(growing.query_labels.len(), 4);
+        let thumb = heatmap(&capture, &MapRequest { extent: 10, ..request(4, &[], Layout::Thumbnail { size: 50.0, bins: 5 }) }, &norm);
+        // blocks of two positions, 5 units each; only those of the first 4 positions are drawn
+        assert_eq!(thumb.cells.len(), 3);
+        assert!(thumb.cells.iter().all(|c| c.width == 10.0 && c.height == 10.0));
+        assert_eq!((thumb.cells[2].x, thumb.cells[2].y), (10.0, 10.0));
     }
 
     #[test]
