@@ -57,7 +57,7 @@ fn status_text(model: &ModelStatus, run: Option<&RunData>) -> String {
 
 #[component]
 pub fn Controls(ctx: Ctx) -> impl IntoView {
-    let ready = move || matches!(ctx.model.with(|m| m.clone()), ModelStatus::Ready(_));
+    let ready = move || ctx.model.with(|m| matches!(m, ModelStatus::Ready(_)));
     let running = move || ctx.run.with(|r| r.as_ref().is_some_and(RunData::running));
     let run = move || {
         ctx.view.update(|v| v.step = None);

@@ -81,6 +81,7 @@ fn draw(map: HeatmapView, labels: &[String], selected: Option<usize>, ctx: Ctx, 
     let svg = view! {
         <svg
             class="heatmap"
+            tabindex=(click == Click::Select).then_some("0")
             viewBox=format!("0 0 {} {}", map.width, map.height)
             style=size
             role="img"

@@ -71,15 +71,18 @@ pub fn install(ctx: Ctx) {
             }
         }
     });
-    Effect::new(move |_| {
+    // Each view change is a history entry, except moves along the timeline (playing or
+    // scrubbing), which replace the entry they started from.
+    Effect::new(move |written: Option<Option<(u32, ViewState)>>| {
         let view = ctx.view.get();
-        let playing = ctx.playing.get();
-        let link = ctx.run.with(|r| r.as_ref().filter(|r| r.finish.is_some() && r.error.is_none()).map(|r| permalink::encode(&link_of(r, &view))));
-        if let Some(link) = link {
-            if format!("#{link}") != fragment() {
-                write_fragment(&link, !playing);
-            }
+        let shown = ctx.run.with(|r| r.as_ref().filter(|r| r.finish.is_some() && r.error.is_none()).map(|r| (r.id, permalink::encode(&link_of(r, &view)))));
+        let previous = written.flatten();
+        let Some((run, link)) = shown else { return previous };
+        if format!("#{link}") != fragment() {
+            let only_step = previous.as_ref().is_some_and(|(id, p)| *id == run && ViewState { step: view.step, ..p.clone() } == view);
+            write_fragment(&link, !only_step);
         }
+        Some((run, view))
     });
     let _ = window_event_listener(ev::popstate, move |_| restore(ctx, &fragment(), pending));
 }

@@ -179,11 +179,14 @@ test('generation streams its steps, matches the greedy reference, and the timeli
   assert.ok(generated.length >= 1);
   assert.deepEqual(generated, reference.greedy_12.slice(0, generated.length));
   assert.equal(await page.locator('.chip.generated').count(), generated.length);
+  const entries = await page.evaluate(() => history.length);
   await page.click('button[aria-label="First step"]');
   assert.equal(await page.locator('.chip').count(), reference.ids.length);
   await page.click('button[aria-label="Next step"]');
   assert.equal(await page.locator('.chip').count(), reference.ids.length + 1);
   assert.match(await page.textContent('.step-label'), /^step 1 of /);
+  assert.match(page.url(), /&st=1/);
+  assert.equal(await page.evaluate(() => history.length), entries, 'moving along the timeline replaces the history entry');
   await page.click('button[aria-label="Play"]');
   await page.waitForFunction((n) => document.querySelectorAll('.chip').length === n, ids.length, { timeout: 20_000 });
 });
