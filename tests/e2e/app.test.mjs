@@ -261,6 +261,7 @@ test('a garbage permalink shows a message, keeps the prompt, and the app stays u
   assert.match(await page.textContent('#notice-text'), /version "9"/);
   assert.equal(await page.inputValue('#prompt'), 'Recovered prompt');
   await idle(page);
+  await shot(page, 'desktop-light-bad-link');
   const promptChips = await page.$$eval('.chip:not(.generated)', (cs) => cs.map((c) => c.textContent).join(''));
   assert.equal(promptChips, 'Recovered␣prompt');
   await run(page, 'Still works', { newTokens: 2 });
