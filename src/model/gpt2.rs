@@ -71,6 +71,8 @@ impl Gpt2 {
             Some(lm_head) => lm_head.val(),
             None => self.embeddings.wte.val(),
         }; // [V, C]
-        hidden.matmul(head.transpose())
+        // (head · hiddenᵀ)ᵀ rather than hidden · headᵀ: the big matrix is read as stored,
+        // never transposed.
+        head.matmul(hidden.transpose()).transpose() // [V, T] -> [T, V]
     }
 }
