@@ -12,7 +12,7 @@
 //! (12 x 12) that is 576 bytes per key: 590 KB for the 1024th token, 302 MB for a full
 //! 1024-token context (half of the 604 MB a dense `[12][12][1024][1024]` would take).
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Capture {
     n_layer: usize,
     n_head: usize,
@@ -21,11 +21,14 @@ pub struct Capture {
     /// Row `q` starts at `n_layer * n_head * q (q + 1) / 2`; within it, head `(layer, head)`
     /// starts at `(layer * n_head + head) * (q + 1)`.
     values: Vec<f32>,
+    /// `‖v_k‖`, the norm of each position's value vector in every head, where recorded:
+    /// position `k` starts at `k * n_layer * n_head`, layer after layer, head after head.
+    value_norms: Vec<f32>,
 }
 
 impl Capture {
     pub fn new(n_layer: usize, n_head: usize) -> Self {
-        Capture { n_layer, n_head, len: 0, values: Vec::new() }
+        Capture { n_layer, n_head, len: 0, values: Vec::new(), value_norms: Vec::new() }
     }
 
     pub fn bytes_for_position(n_layer: usize, n_head: usize, q: usize) -> usize {
@@ -72,6 +75,30 @@ impl Capture {
         self.len = tk;
     }
 
+    /// Records `‖v‖` of the `tq` positions after those already recorded, from one forward
+    /// pass: `layers[l]` holds that layer's norms `[n_head, tq]`, row-major.
+    pub fn append_value_norms(&mut self, layers: &[Vec<f32>], tq: usize) {
+        assert_eq!(layers.len(), self.n_layer, "one norm tensor per layer");
+        for i in 0..tq {
+            for norms in layers {
+                self.value_norms.extend((0..self.n_head).map(|head| norms[head * tq + i]));
+            }
+        }
+    }
+
+    /// `‖v_k‖` of one head for keys `0..n`; `None` unless all of them were recorded.
+    pub fn value_norms(&self, layer: usize, head: usize, n: usize) -> Option<Vec<f32>> {
+        let per_position = self.n_layer * self.n_head;
+        (self.value_norms.len() >= n * per_position)
+            .then(|| (0..n).map(|k| self.value_norms[k * per_position + layer * self.n_head + head]).collect())
+    }
+
+    /// `‖v‖` of position `q` in every head, `[layer][head]`; empty where not recorded.
+    pub fn value_norms_at(&self, q: usize) -> &[f32] {
+        let per_position = self.n_layer * self.n_head;
+        self.value_norms.get(q * per_position..(q + 1) * per_position).unwrap_or_default()
+    }
+
     /// The weights of query `q` over keys `0..=q`.
     pub fn row(&self, layer: usize, head: usize, q: usize) -> &[f32] {
         assert!(layer < self.n_layer && head < self.n_head && q < self.len, "row ({layer}, {head}, {q}) outside the capture");
@@ -102,7 +129,7 @@ impl Capture {
 
     /// Bytes held by the stored values.
     pub fn bytes(&self) -> usize {
-        self.values.len() * 4
+        (self.values.len() + self.value_norms.len()) * 4
     }
 }
 

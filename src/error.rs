@@ -16,6 +16,8 @@ pub enum Error {
     Tokenizer(String),
     /// The prompt cannot be run (empty, or longer than the context).
     Prompt(String),
+    /// An analysis asked about a layer, head or position the run does not have.
+    Analysis(String),
 }
 
 impl Error {
@@ -36,6 +38,7 @@ impl fmt::Display for Error {
             Error::Tensor { name, problem } => write!(f, "model.safetensors: tensor `{name}` {problem}"),
             Error::Tokenizer(problem) => write!(f, "tokenizer.json: {problem}"),
             Error::Prompt(problem) => write!(f, "prompt: {problem}"),
+            Error::Analysis(problem) => write!(f, "analysis: {problem}"),
         }
     }
 }

@@ -3,6 +3,7 @@
 //!
 //! Data flows one way: text -> [`tokenizer`] -> ids -> [`model`] -> [`capture`] -> views.
 
+pub mod analysis;
 pub mod capture;
 pub mod checkpoint;
 pub mod error;

@@ -60,10 +60,12 @@ impl Session {
     }
 
     fn run(&mut self, model: &Gpt2, ids: &[u32]) {
-        let ForwardOutput { hidden, attentions } = model.forward(ids, &mut self.cache);
+        let ForwardOutput { hidden, attentions, value_norms, .. } = model.forward(ids, &mut self.cache);
         if let Some(capture) = &mut self.capture {
             let layers: Vec<Vec<f32>> = attentions.into_iter().map(|w| f32_values(w)).collect();
             capture.append(&layers, ids.len());
+            let norms: Vec<Vec<f32>> = value_norms.into_iter().map(|n| f32_values(n)).collect();
+            capture.append_value_norms(&norms, ids.len());
         }
         let [t, c] = hidden.dims();
         let last: Tensor<2> = hidden.slice([t - 1..t, 0..c]); // [1, C]

@@ -5,7 +5,7 @@ use burn::module::Module;
 use burn::tensor::Tensor;
 use burn::tensor::activation::{gelu, relu, sigmoid, silu};
 
-use super::attention::{Attention, LayerCache};
+use super::attention::{Attention, AttentionOutput, LayerCache, LayerProbe};
 use super::config::Activation;
 use super::layers::{Conv1D, LayerNorm};
 
@@ -54,12 +54,12 @@ pub struct Block {
 }
 
 impl Block {
-    /// `x: [T, C]` -> `([T, C], attention weights [n_head, T, T_past + T])`
-    pub fn forward(&self, x: Tensor<2>, cache: &mut Option<LayerCache>) -> (Tensor<2>, Tensor<3>) {
-        let attn = self.attn.forward(self.ln_1.forward(x.clone()), cache);
-        let x = x + attn.output;
+    /// `x: [T, C]` -> `([T, C], what the attention computed)`
+    pub fn forward(&self, x: Tensor<2>, cache: &mut Option<LayerCache>, probe: &LayerProbe) -> (Tensor<2>, AttentionOutput) {
+        let attn = self.attn.forward(self.ln_1.forward(x.clone()), cache, probe);
+        let x = x + attn.output.clone();
         let x = x.clone() + self.mlp.forward(self.ln_2.forward(x));
-        (x, attn.weights)
+        (x, attn)
     }
 }
 

@@ -1,0 +1,398 @@
+//! The analyses: hand-computed cases for each definition, then the same functions on the
+//! bundled tiny model against straightforward computations written out here.
+
+use std::path::PathBuf;
+
+use headlight::Checkpoint;
+use headlight::analysis::aggregate::{Source, hide_first_token, max, mean, rollout, shown, value_weighted};
+use headlight::analysis::pattern::Pattern;
+use headlight::analysis::predict::{Prediction, probabilities, surprisal_bits, top_k};
+use headlight::analysis::probe::{Answer, Question, answer};
+use headlight::analysis::repeat::{VOCAB_RANGE, repeated_random};
+use headlight::analysis::roles::{HeadRoles, Role, SortBy, entropy, score, sort};
+use headlight::capture::Capture;
+use headlight::model::f32_values;
+use headlight::session::Session;
+
+fn close(a: f32, b: f32, tolerance: f32) -> bool {
+    (a - b).abs() <= tolerance
+}
+
+fn assert_rows(got: &Pattern, want: &[&[f32]]) {
+    assert_eq!(got.len(), want.len());
+    for (q, row) in want.iter().enumerate() {
+        assert!(got.row(q).iter().zip(*row).all(|(g, w)| close(*g, *w, 1e-6)), "row {q}: {:?} vs {row:?}", got.row(q));
+    }
+}
+
+fn pattern(rows: &[&[f32]]) -> Pattern {
+    Pattern::from_rows(rows.iter().map(|r| r.to_vec()).collect())
+}
+
+#[test]
+fn mean_and_max_over_heads_by_hand() {
+    let a = pattern(&[&[1.0], &[0.2, 0.8], &[0.1, 0.3, 0.6]]);
+    let b = pattern(&[&[1.0], &[0.6, 0.4], &[0.5, 0.5, 0.0]]);
+    assert_rows(&mean(&[a.clone(), b.clone()]), &[&[1.0], &[0.4, 0.6], &[0.3, 0.4, 0.3]]);
+    assert_rows(&max(&[a, b]), &[&[1.0], &[0.6, 0.8], &[0.5, 0.5, 0.6]]);
+}
+
+#[test]
+fn rollout_adds_the_residual_and_multiplies_down_the_layers() {
+    // Ã_0 = 0.5 A_0 + 0.5 I = [[1], [0.2, 0.8]];  Ã_1 = [[1], [0.4, 0.6]]
+    let a0 = pattern(&[&[1.0], &[0.4, 0.6]]);
+    let a1 = pattern(&[&[1.0], &[0.8, 0.2]]);
+    let rolled = rollout(&[a0, a1]);
+    assert_rows(&rolled[0], &[&[1.0], &[0.2, 0.8]]);
+    // R_1 = Ã_1 R_0: row 1 = 0.4 · [1, 0] + 0.6 · [0.2, 0.8] = [0.52, 0.48]
+    assert_rows(&rolled[1], &[&[1.0], &[0.52, 0.48]]);
+}
+
+#[test]
+fn hiding_the_sink_renormalises_the_rest() {
+    let p = pattern(&[&[1.0], &[0.9, 0.1], &[0.5, 0.25, 0.25]]);
+    assert_rows(&hide_first_token(&p), &[&[0.0], &[0.0, 1.0], &[0.0, 0.5, 0.5]]);
+}
+
+#[test]
+fn value_weighting_scales_by_the_norm_and_renormalises() {
+    let p = pattern(&[&[1.0], &[0.5, 0.5]]);
+    assert_rows(&value_weighted(&p, &[1.0, 3.0]), &[&[1.0], &[0.25, 0.75]]);
+}
+
+#[test]
+fn role_scores_by_hand() {
+    // 5 6 7 5 6 7: a perfect induction head attends from position q >= 3 to q - 2.
+    let ids = [5, 6, 7, 5, 6, 7];
+    let induction = Pattern::from_rows((0..6).map(|q| (0..=q).map(|k| if q >= 3 { (k + 2 == q) as u8 as f32 } else { (k == q) as u8 as f32 }).collect()).collect());
+    assert_eq!(score(&induction, &ids, Role::Induction), Some(1.0));
+    assert_eq!(score(&induction, &ids, Role::Duplicate), Some(0.0));
+    // rows 1, 2 attend to themselves, rows 3..5 do not: current-token mass 2 of 5 rows
+    assert_eq!(score(&induction, &ids, Role::Current), Some(0.4));
+    let previous = Pattern::from_rows((0..6).map(|q| (0..=q).map(|k| (k + 1 == q || q == 0) as u8 as f32).collect()).collect());
+    assert_eq!(score(&previous, &ids, Role::Previous), Some(1.0));
+    assert_eq!(score(&previous, &ids, Role::First), Some(0.2), "only row 1's previous token is the first");
+    assert_eq!(entropy(&previous), Some(0.0));
+    // no repeated token: duplicate and induction have nothing to score
+    assert_eq!(score(&previous, &[1, 2, 3, 4, 5, 6], Role::Duplicate), None);
+    // a uniform head: entropy is the mean of log2(q + 1) over q = 1..
+    let uniform = Pattern::from_rows((0..4).map(|q| vec![1.0 / (q + 1) as f32; q + 1]).collect());
+    let want = (2f32.log2() + 3f32.log2() + 4f32.log2()) / 3.0;
+    assert!(close(entropy(&uniform).unwrap(), want, 1e-5));
+    let roles = HeadRoles::of(&induction, &ids, 0, 0);
+    assert_eq!(roles.strongest(), Some((Role::Induction, 1.0)));
+}
+
+#[test]
+fn on_a_repeated_sequence_the_induction_score_is_olssons() {
+    let half = 7;
+    let ids = repeated_random(half, 3);
+    // an arbitrary causal pattern
+    let p = Pattern::from_rows(
+        (0..2 * half)
+            .map(|q| {
+                let raw: Vec<f32> = (0..=q).map(|k| 1.0 + ((q * 7 + k * 3) % 5) as f32).collect();
+                let total: f32 = raw.iter().sum();
+                raw.into_iter().map(|w| w / total).collect()
+            })
+            .collect(),
+    );
+    // Olsson et al.: mean over the second half of the weight on the token after the first copy
+    let olsson = (half..2 * half).map(|q| p.row(q)[q - half + 1]).sum::<f32>() / half as f32;
+    assert!(close(score(&p, &ids, Role::Induction).unwrap(), olsson, 1e-6));
+}
+
+#[test]
+fn role_tables_sort_by_any_score() {
+    let ids = [1, 2, 1, 2];
+    let heads: Vec<HeadRoles> = [0.9f32, 0.1, 0.5]
+        .iter()
+        .enumerate()
+        .map(|(h, &w)| {
+            let p = Pattern::from_rows((0..4).map(|q| (0..=q).map(|k| if q == 0 { 1.0 } else if k + 1 == q { w } else if k == q { 1.0 - w } else { 0.0 }).collect()).collect());
+            HeadRoles::of(&p, &ids, 0, h)
+        })
+        .collect();
+    let mut sorted = heads.clone();
+    sort(&mut sorted, SortBy::Role(Role::Previous));
+    assert_eq!(sorted.iter().map(|r| r.head).collect::<Vec<_>>(), [0, 2, 1]);
+    sort(&mut sorted, SortBy::Role(Role::Current));
+    assert_eq!(sorted.iter().map(|r| r.head).collect::<Vec<_>>(), [1, 2, 0]);
+    sort(&mut sorted, SortBy::Position);
+    assert_eq!(sorted, heads);
+    assert_eq!(SortBy::from_name("induction"), Some(SortBy::Role(Role::Induction)));
+}
+
+#[test]
+fn probabilities_top_k_and_surprisal_by_hand() {
+    let p = probabilities(&[0.0, 3f32.ln(), f32::NEG_INFINITY]);
+    assert!((p[0] - 0.25).abs() < 1e-7 && (p[1] - 0.75).abs() < 1e-7 && p[2] == 0.0);
+    let top = top_k(&p, 2);
+    assert_eq!(top.iter().map(|t| t.0).collect::<Vec<_>>(), [1, 0]);
+    assert!(close(top[0].1, 0.75, 1e-6) && close(top[1].1, 0.25, 1e-6));
+    assert_eq!(surprisal_bits(0.25), 2.0);
+    let prediction = Prediction::from_logits(&[0.0, 3f32.ln(), 0.0, 3f32.ln()], Some(2), 3, &|id| format!("t{id}"));
+    // ties go to the lower id
+    assert_eq!(prediction.top.iter().map(|c| c.label.as_str()).collect::<Vec<_>>(), ["t1", "t3", "t0"]);
+    assert!(close(prediction.surprisal().unwrap(), 3.0, 1e-6), "p = 1/8");
+}
+
+#[test]
+fn the_repeat_sequence_is_two_copies_of_distinct_tokens() {
+    let ids = repeated_random(50, 11);
+    assert_eq!(ids.len(), 100);
+    assert_eq!(ids[..50], ids[50..]);
+    let mut first: Vec<u32> = ids[..50].to_vec();
+    first.sort();
+    first.dedup();
+    assert_eq!(first.len(), 50);
+    assert!(ids.iter().all(|id| VOCAB_RANGE.contains(id)));
+    assert_eq!(repeated_random(50, 11), ids);
+    assert_ne!(repeated_random(50, 12), ids);
+}
+
+// ---- on the bundled model ----
+
+fn tiny() -> Checkpoint {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("public/models/tiny");
+    let read = |f: &str| std::fs::read(dir.join(f)).unwrap();
+    Checkpoint::from_bytes(&read("config.json"), &read("model.safetensors"), &read("tokenizer.json")).unwrap()
+}
+
+const PROMPT: &str = "The quick brown fox jumps over the lazy dog. The quick brown fox";
+
+fn run(checkpoint: &Checkpoint, text: &str) -> (Vec<u32>, Session) {
+    let ids = checkpoint.tokenizer.encode(text).unwrap();
+    let session = Session::start(&checkpoint.model, &ids, true).unwrap();
+    (ids, session)
+}
+
+type Dense = Vec<Vec<f64>>;
+
+fn matmul(a: &Dense, b: &Dense) -> Dense {
+    let n = a.len();
+    (0..n).map(|i| (0..n).map(|j| (0..n).map(|k| a[i][k] * b[k][j]).sum()).collect()).collect()
+}
+
+#[test]
+fn rollout_on_the_model_matches_dense_matrix_products() {
+    let checkpoint = tiny();
+    let (ids, session) = run(&checkpoint, PROMPT);
+    let capture = session.capture().unwrap();
+    let n = ids.len();
+    // straight from the definition, with dense f64 matrices from the capture's JSON nesting
+    let attentions = capture.nested(n);
+    let mut rolled: Option<Dense> = None;
+    for (layer, heads) in attentions.iter().enumerate() {
+        let mut a: Dense = (0..n).map(|i| (0..n).map(|j| heads.iter().map(|h| h[i][j] as f64).sum::<f64>() / heads.len() as f64).collect()).collect();
+        for (i, row) in a.iter_mut().enumerate() {
+            row[i] += 1.0;
+            let total: f64 = row.iter().sum();
+            row.iter_mut().for_each(|w| *w /= total);
+        }
+        let r = match rolled {
+            None => a,
+            Some(r) => matmul(&a, &r),
+        };
+        let got = shown(capture, Source::Rollout, false, layer, 0, n).unwrap();
+        for i in 0..n {
+            for j in 0..n {
+                assert!((got.get(i, j) as f64 - r[i][j]).abs() < 1e-5, "layer {layer} ({i}, {j}): {} vs {}", got.get(i, j), r[i][j]);
+            }
+            assert!((got.row(i).iter().sum::<f32>() - 1.0).abs() < 1e-5, "rollout rows stay distributions");
+        }
+        rolled = Some(r);
+    }
+}
+
+#[test]
+fn every_source_gives_a_pattern_of_the_run() {
+    let checkpoint = tiny();
+    let (ids, session) = run(&checkpoint, PROMPT);
+    let capture = session.capture().unwrap();
+    let n = ids.len();
+    for source in Source::ALL {
+        for hide in [false, true] {
+            let p = shown(capture, source, hide, 2, 1, n).expect("the session records value norms");
+            assert_eq!(p.len(), n);
+            if source != Source::LayerMax {
+                for q in 1..n {
+                    assert!((p.row(q).iter().sum::<f32>() - 1.0).abs() < 1e-4, "{source:?} hide={hide} row {q}");
+                }
+            }
+            if hide {
+                assert!((1..n).all(|q| p.row(q)[0] == 0.0));
+            }
+        }
+    }
+    assert_eq!(shown(capture, Source::Head, false, 2, 1, n).unwrap(), Pattern::of_head(capture, 2, 1, n));
+    // value norms are recorded for every position, and a capture without them says so
+    assert_eq!(capture.value_norms(0, 0, n).unwrap().len(), n);
+    let mut bare = Capture::new(1, 1);
+    bare.append(&[vec![1.0]], 1);
+    assert_eq!(shown(&bare, Source::ValueWeighted, false, 0, 0, 1), None);
+}
+
+fn inside(checkpoint: &Checkpoint, ids: &[u32], layer: usize, head: usize, query: usize) -> headlight::analysis::probe::HeadTrace {
+    match answer(checkpoint, ids, &Question::InsideHead { layer, head, query }).unwrap() {
+        Answer::InsideHead(trace) => trace,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn inside_one_head_shows_the_numbers_the_model_computed() {
+    let checkpoint = tiny();
+    let (ids, session) = run(&checkpoint, PROMPT);
+    let capture = session.capture().unwrap();
+    let (layer, head, query) = (1, 2, 5);
+    let t = inside(&checkpoint, &ids, layer, head, query);
+    let d = checkpoint.config().head_dim();
+    assert_eq!((t.q.len(), t.keys.len(), t.output.len()), (d, ids.len(), d));
+    assert_eq!(t.scale, 1.0 / (d as f32).sqrt());
+    // the weights are the run's own attention row; later keys are masked to 0
+    let row = capture.row(layer, head, query);
+    assert!(t.weights[..=query].iter().zip(row).all(|(a, b)| close(*a, *b, 1e-6)));
+    assert!(t.weights[query + 1..].iter().all(|&w| w == 0.0));
+    // each step is the arithmetic it claims
+    for j in 0..ids.len() {
+        let dot: f32 = t.q.iter().zip(&t.keys[j]).map(|(a, b)| a * b).sum();
+        assert!(close(t.dots[j], dot, 1e-3 * dot.abs().max(1.0)), "q·k_{j}");
+        assert!(close(t.scores[j], t.dots[j] * t.scale, 1e-6));
+    }
+    let max = t.scores[..=query].iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let total: f32 = t.scores[..=query].iter().map(|s| (s - max).exp()).sum();
+    for j in 0..=query {
+        assert!(close(t.weights[j], (t.scores[j] - max).exp() / total, 1e-5));
+    }
+    for i in 0..d {
+        let sum: f32 = (0..=query).map(|j| t.weights[j] * t.values[j][i]).sum();
+        assert!(close(t.output[i], sum, 1e-4), "output[{i}]");
+    }
+    // the value norms the run recorded are the norms of these value vectors
+    let norms = capture.value_norms(layer, head, ids.len()).unwrap();
+    for (j, v) in t.values.iter().enumerate() {
+        assert!(close(norms[j], v.iter().map(|x| x * x).sum::<f32>().sqrt(), 1e-4));
+    }
+}
+
+fn lens(checkpoint: &Checkpoint, ids: &[u32], position: usize) -> Vec<Vec<headlight::analysis::predict::Candidate>> {
+    match answer(checkpoint, ids, &Question::Lens { position }).unwrap() {
+        Answer::Lens(rows) => rows,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn the_lens_after_the_last_layer_is_the_models_own_prediction() {
+    let checkpoint = tiny();
+    let (ids, session) = run(&checkpoint, PROMPT);
+    let rows = lens(&checkpoint, &ids, ids.len() - 1);
+    assert_eq!(rows.len(), checkpoint.config().n_layer + 1);
+    let own = top_k(&probabilities(session.last_logits()), 5);
+    let last: Vec<(u32, f32)> = rows.last().unwrap().iter().map(|c| (c.id, c.p)).collect();
+    assert_eq!(last.iter().map(|c| c.0).collect::<Vec<_>>(), own.iter().map(|c| c.0).collect::<Vec<_>>());
+    assert!(last.iter().zip(&own).all(|(a, b)| close(a.1, b.1, 1e-5)));
+}
+
+#[test]
+fn the_lens_at_a_middle_layer_matches_a_direct_computation() {
+    let checkpoint = tiny();
+    let model = &checkpoint.model;
+    let (ids, _) = run(&checkpoint, PROMPT);
+    let position = 4;
+    let rows = lens(&checkpoint, &ids, position);
+    // the residual stream after block 1, as the probed pass kept it, read out by hand in f64:
+    // LayerNorm with ln_f's weights, then the dot product with every row of wte
+    let probed = model.forward_probed(&ids, &mut Default::default(), &headlight::model::gpt2::Probe { residual: true, ..Default::default() });
+    let c = checkpoint.config().n_embd;
+    let x: Vec<f64> = f32_values(probed.residuals[2].clone())[position * c..(position + 1) * c].iter().map(|&v| v as f64).collect();
+    let mean = x.iter().sum::<f64>() / c as f64;
+    let var = x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / c as f64;
+    let (g, b) = (f32_values(model.ln_f.weight.val()), f32_values(model.ln_f.bias.val()));
+    let h: Vec<f64> = (0..c).map(|i| (x[i] - mean) / (var + model.ln_f.eps as f64).sqrt() * g[i] as f64 + b[i] as f64).collect();
+    let wte = f32_values(model.embeddings.wte.val());
+    let logits: Vec<f64> = wte.chunks(c).map(|row| row.iter().zip(&h).map(|(w, h)| *w as f64 * h).sum()).collect();
+    let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let total: f64 = logits.iter().map(|l| (l - max).exp()).sum();
+    let mut want: Vec<(usize, f64)> = logits.iter().map(|l| (l - max).exp() / total).enumerate().collect();
+    want.sort_by(|a, b| b.1.total_cmp(&a.1));
+    for (got, want) in rows[2].iter().zip(&want) {
+        assert_eq!(got.id as usize, want.0);
+        assert!((got.p as f64 - want.1).abs() < 1e-4, "{} vs {}", got.p, want.1);
+    }
+    // the residual stream before the first block is the embeddings
+    let embedded = f32_values(model.embeddings.forward(&ids, 0));
+    assert_eq!(f32_values(probed.residuals[0].clone()), embedded);
+}
+
+#[test]
+fn predictions_and_surprisal_at_every_position() {
+    let checkpoint = tiny();
+    let (ids, session) = run(&checkpoint, PROMPT);
+    let Answer::Predictions(predictions) = answer(&checkpoint, &ids, &Question::Predictions).unwrap() else { panic!() };
+    assert_eq!(predictions.len(), ids.len());
+    assert!(predictions.last().unwrap().next.is_none());
+    let own = top_k(&probabilities(session.last_logits()), 5);
+    assert_eq!(predictions.last().unwrap().top.iter().map(|c| c.id).collect::<Vec<_>>(), own.iter().map(|c| c.0).collect::<Vec<_>>());
+    // at position i, the surprisal of token i + 1 from a run of the prefix alone
+    for i in [0, 3, 9] {
+        let prefix = Session::start(&checkpoint.model, &ids[..=i], false).unwrap();
+        let p = probabilities(prefix.last_logits())[ids[i + 1] as usize];
+        let got = &predictions[i];
+        assert_eq!(got.next.as_ref().unwrap().id, ids[i + 1]);
+        assert!(close(got.surprisal().unwrap(), surprisal_bits(p), 1e-3), "position {i}");
+    }
+}
+
+#[test]
+fn ablating_a_head_changes_only_what_comes_after_it() {
+    let checkpoint = tiny();
+    let (ids, session) = run(&checkpoint, PROMPT);
+    let intact = session.capture().unwrap();
+    let ablated = |heads: Vec<(usize, usize)>| match answer(&checkpoint, &ids, &Question::Ablate { heads }).unwrap() {
+        Answer::Ablated { capture, predictions } => (capture, predictions),
+        other => panic!("{other:?}"),
+    };
+    let (same, _) = ablated(Vec::new());
+    let n = ids.len();
+    let max_diff = |a: &Capture, layer: usize| (0..a.n_head()).flat_map(|h| (0..n).flat_map(move |q| (0..=q).map(move |k| (h, q, k)))).map(|(h, q, k)| (a.row(layer, h, q)[k] - intact.row(layer, h, q)[k]).abs()).fold(0.0f32, f32::max);
+    assert!((0..4).all(|l| max_diff(&same, l) < 1e-6), "nothing switched off, nothing changed");
+    let (off, predictions) = ablated(vec![(1, 0), (1, 3)]);
+    assert!(max_diff(&off, 0) < 1e-6 && max_diff(&off, 1) < 1e-6, "layers up to the ablated one attend as before");
+    assert!(max_diff(&off, 2) > 1e-4, "later layers see a different residual stream");
+    let own = probabilities(session.last_logits());
+    let last = predictions.last().unwrap();
+    assert!((last.top[0].p - own[last.top[0].id as usize] as f32).abs() > 1e-4, "the prediction moves");
+    // a head that does not exist is refused by name
+    let error = answer(&checkpoint, &ids, &Question::Ablate { heads: vec![(1, 9)] }).unwrap_err();
+    assert_eq!(error.to_string(), "analysis: head 9 does not exist: there are 4");
+    let error = answer(&checkpoint, &[], &Question::Predictions).unwrap_err();
+    assert!(error.to_string().contains("no tokens"));
+}
+
+#[test]
+fn head_roles_on_a_natural_prompt_and_on_the_repeat_test() {
+    let checkpoint = tiny();
+    let (ids, session) = run(&checkpoint, PROMPT);
+    let capture = session.capture().unwrap();
+    let patterns: Vec<Vec<Pattern>> = (0..4).map(|l| Pattern::of_layer(capture, l, ids.len())).collect();
+    let natural = headlight::analysis::roles::head_roles(&patterns, &ids);
+    let Answer::Repeat { tokens, roles } = answer(&checkpoint, &[], &Question::RepeatTest { half: 50, seed: 1 }).unwrap() else { panic!() };
+    assert_eq!(tokens.len(), 100);
+    assert_eq!(roles.len(), 16);
+    let show = |title: &str, roles: &[HeadRoles]| {
+        println!("{title}");
+        for r in roles {
+            let scores: Vec<String> = Role::ALL.iter().map(|&role| format!("{}={}", role.name(), r.score(role).map_or("-".into(), |s| format!("{s:.3}")))).collect();
+            println!("  L{} H{}: entropy={:.2} {} strongest={:?}", r.layer, r.head, r.entropy.unwrap_or(f32::NAN), scores.join(" "), r.strongest());
+        }
+    };
+    show(&format!("{PROMPT:?}"), &natural);
+    show("repeat test, 2 x 50 random tokens, seed 1", &roles);
+    for r in natural.iter().chain(&roles) {
+        assert!(r.scores.iter().flatten().all(|s| (0.0..=1.0 + 1e-6).contains(s)));
+    }
+    // random tokens have no duplicates within a half, so duplicate- and induction-scores exist
+    assert!(roles.iter().all(|r| r.score(Role::Induction).is_some() && r.score(Role::Duplicate).is_some()));
+}
