@@ -13,6 +13,7 @@ pub mod permalink;
 pub mod rng;
 pub mod safetensors;
 pub mod session;
+pub mod synthetic;
 pub mod tokenizer;
 #[cfg(target_arch = "wasm32")]
 pub mod ui;

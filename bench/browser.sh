@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Browser benchmark: headlight's release wasm build against onnxruntime-web (npm) on the same
+# GPT-2-small-shaped checkpoint in headless Chromium, one thread each; plus the matrix-product
+# microbenchmark against the simd128 peak and the peak wasm memory. Writes bench/results/browser.json.
+# Needs the checkpoint and the native peer's venv: run bench/native.sh first.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+dir="target/bench/gpt2-small-random"
+[[ -f "$dir/model.safetensors" ]] || { echo "run bench/native.sh first: it writes the checkpoint" >&2; exit 1; }
+
+if [[ ! -f "$dir/gpt2-attn.onnx" ]]; then
+  echo "==> exporting the checkpoint to ONNX for onnxruntime-web" >&2
+  bench/.venv/bin/python bench/export_onnx.py --dir "$dir"
+fi
+echo "==> building the wasm benchmark (release)" >&2
+cargo build --locked --release --target wasm32-unknown-unknown --features bench --bin headlight-bench
+wasm-bindgen --target web --out-dir bench/browser/pkg target/wasm32-unknown-unknown/release/headlight-bench.wasm
+(cd bench/browser && [[ -d node_modules/onnxruntime-web ]] || npm ci --no-audit --no-fund)
+
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+python3 -m http.server "$port" --bind 127.0.0.1 --directory "$root" >/dev/null 2>&1 &
+server=$!
+trap 'kill "$server"' EXIT
+sleep 1
+mkdir -p bench/results
+node bench/browser/run.mjs "http://127.0.0.1:$port/bench/browser/index.html" bench/results/browser.json

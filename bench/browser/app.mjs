@@ -1,0 +1,80 @@
+// The app benchmark (bench/app.sh): the built page (release) in headless Chromium, timed the way a person meets
+// it. Cold start to the first heatmap on the bundled model; a click on a token to the highlight
+// painted, at 256 tokens; one timeline step to its frame painted; the gzipped size of the wasm
+// and JavaScript without the model. Each time ends at the first frame painted after the change
+// (a requestAnimationFrame, then a task: the frame is on screen by then).
+import { readdirSync, readFileSync, writeFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { chromium } from 'playwright-core';
+
+const [url, dist, out] = process.argv.slice(2);
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+});
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const results = { browser: browser.version(), date: new Date().toISOString().slice(0, 10) };
+
+// Cold start: a fresh context (empty cache) each time.
+const cold = [];
+for (let i = 0; i < 3; i++) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(url);
+  const handle = await page.waitForFunction(() => document.querySelector('svg.heatmap rect.cell') && performance.now(), null, { polling: 'raf', timeout: 120_000 });
+  cold.push(await handle.jsonValue());
+  await context.close();
+}
+results.cold_start_ms = median(cold);
+
+const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+await page.goto(url);
+await page.waitForSelector('#status-text[data-ready="true"]', { timeout: 120_000 });
+const idle = () => page.waitForFunction(() => document.querySelector('#status-text')?.dataset.running === 'false', null, { timeout: 300_000 });
+await idle();
+// 250 prompt tokens and 6 generated: 256 positions, the bundled model's whole context.
+await page.fill('#prompt', Array.from({ length: 125 }, (_, i) => `w${i % 40}`).join(' '));
+const newTokens = page.locator('.setting', { hasText: 'New tokens' }).locator('input');
+await newTokens.fill('6');
+await newTokens.dispatchEvent('change');
+await page.click('#run');
+await page.waitForTimeout(500);
+await idle();
+results.tokens = await page.$$eval('.chip', (cs) => cs.length);
+
+/** Milliseconds from `action` in the page to the next frame painted. */
+const timeToPaint = (action) => page.evaluate(async (source) => {
+  const act = new Function(source);
+  const start = performance.now();
+  act();
+  await new Promise((done) => requestAnimationFrame(() => setTimeout(done, 0)));
+  return performance.now() - start;
+}, action);
+
+const clicks = [];
+for (let i = 0; i < 21; i++) {
+  clicks.push(await timeToPaint(`document.querySelectorAll('.chip')[${(i * 37) % results.tokens}].click()`));
+}
+results.click_to_highlight_ms = median(clicks);
+const steps = [];
+for (let i = 0; i < 11; i++) {
+  const button = i % 2 ? 'Next step' : 'Previous step';
+  steps.push(await timeToPaint(`document.querySelector('button[aria-label="${button}"]').click()`));
+}
+results.timeline_step_ms = median(steps);
+await browser.close();
+
+const files = readdirSync(dist).filter((f) => /\.(wasm|js|css|html)$/.test(f) && statSync(join(dist, f)).isFile());
+results.bundle = Object.fromEntries(files.map((f) => [f, gzipSync(readFileSync(join(dist, f)), { level: 9 }).length]));
+results.bundle_gzip_bytes = Object.values(results.bundle).reduce((a, b) => a + b, 0);
+
+const kb = (b) => `${(b / 1024).toFixed(0)} KB`;
+console.log(`cold start to first heatmap (bundled model): ${results.cold_start_ms.toFixed(0)} ms (median of 3)`);
+console.log(`click to highlight painted, ${results.tokens} tokens: ${results.click_to_highlight_ms.toFixed(1)} ms (median of 21)`);
+console.log(`one timeline step painted, ${results.tokens} tokens: ${results.timeline_step_ms.toFixed(1)} ms (median of 11)`);
+console.log(`bundle without the model, gzipped: ${kb(results.bundle_gzip_bytes)}`);
+for (const [f, b] of Object.entries(results.bundle)) console.log(`  ${f}: ${kb(b)}`);
+writeFileSync(out, JSON.stringify(results, null, 2));
+console.log(`JSON: ${out}`);

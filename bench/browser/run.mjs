@@ -1,0 +1,37 @@
+// Drives the browser benchmark: opens the page in Debian's headless Chromium, waits for it to
+// finish, prints the table of headlight / onnxruntime-web ratios and writes the JSON.
+import { writeFileSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+
+const [url, out] = process.argv.slice(2);
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+});
+const page = await browser.newPage();
+page.on('console', (m) => console.log(`  [page] ${m.text()}`));
+page.on('pageerror', (e) => console.log(`  [page error] ${e}`));
+await page.goto(url);
+await page.waitForFunction(() => window.benchDone === true, null, { timeout: 0, polling: 2000 });
+const results = await page.evaluate(() => window.benchResults);
+results.browser = browser.version();
+await browser.close();
+
+const fmt = (v) => (typeof v === 'number' ? v.toFixed(1) : String(v ?? '-'));
+console.log(`\n${'case'.padEnd(10)} ${'tokens'.padStart(7)} ${'capture'.padStart(8)} ${'headlight ms'.padStart(13)} ${'ORT-web ms'.padStart(11)} ${'ratio'.padStart(7)}`);
+for (const c of results.cases) {
+  c.ratio = typeof c.headlight === 'number' && typeof c.onnxruntime === 'number' ? c.headlight / c.onnxruntime : null;
+  const unit = c.case === 'generate' ? '  per token' : '';
+  console.log(`${c.case.padEnd(10)} ${String(c.tokens).padStart(7)} ${String(c.capture).padStart(8)} ${fmt(c.headlight).padStart(13)} ${fmt(c.onnxruntime).padStart(11)} ${(c.ratio?.toFixed(2) ?? '-').padStart(7)}${unit}`);
+}
+console.log('ratio = headlight / onnxruntime-web, one thread each: below 1 means headlight is faster.');
+console.log(`\nsimd128 multiply-add peak: ${fmt(results.simd_peak_gflops)} GFLOP/s`);
+for (const m of results.matmul) console.log(`matmul [${m.m}x${m.k}]·[${m.k}x${m.n}]: ${fmt(m.gflops)} GFLOP/s = ${(100 * m.of_peak).toFixed(0)}% of peak`);
+const mb = (b) => (b / 2 ** 20).toFixed(0);
+console.log(`\nwasm memory: ${mb(results.memory.after_load)} MiB after loading, ${mb(results.memory.peak)} MiB peak (forward passes up to 1024 tokens with capture)`);
+console.log(`capture at 1024 tokens: ${mb(results.memory.capture_bytes_1024)} MiB, ${(results.memory.capture_bytes_1024 / (12 * 12 * 1024)).toFixed(0)} bytes per head per token on average`);
+for (const e of results.errors) console.log(`error: ${e}`);
+results.date = new Date().toISOString().slice(0, 10);
+writeFileSync(out, JSON.stringify(results, null, 2));
+console.log(`JSON: ${out}`);

@@ -1,0 +1,86 @@
+//! The wasm side of the browser benchmark (bench/browser.sh): the model, the generation loop and
+//! the matrix product exactly as the app runs them, exported to the benchmark page, which times
+//! them with `performance.now()` beside onnxruntime-web. Built only with `--features bench`.
+
+#[cfg(target_arch = "wasm32")]
+mod exports {
+    use burn::tensor::{Device, Tensor, TensorData};
+    use headlight::model::config::Gpt2Config;
+    use headlight::model::f32_values;
+    use headlight::model::generate::argmax;
+    use headlight::model::gpt2::Gpt2;
+    use headlight::model::loader::load_gpt2;
+    use headlight::rng::Rng;
+    use headlight::session::Session;
+    use wasm_bindgen::prelude::*;
+
+    #[wasm_bindgen]
+    pub struct Bench {
+        model: Gpt2,
+        ids: Vec<u32>,
+    }
+
+    #[wasm_bindgen]
+    impl Bench {
+        /// Loads a checkpoint through the real loader; `ids` are 1024 fixed pseudo-random tokens.
+        #[wasm_bindgen(constructor)]
+        pub fn new(config: &[u8], weights: &[u8]) -> Result<Bench, JsError> {
+            let config = Gpt2Config::from_json(config).map_err(|e| JsError::new(&e.to_string()))?;
+            let model = load_gpt2(&config, weights, &Device::default()).map_err(|e| JsError::new(&e.to_string()))?.model;
+            let mut rng = Rng::seeded(2019);
+            let ids = (0..config.n_positions).map(|_| (rng.next_u64() % config.vocab_size as u64) as u32).collect();
+            Ok(Bench { model, ids })
+        }
+
+        /// One forward pass over the first `n` tokens; returns the bytes the capture holds.
+        pub fn forward(&self, n: usize, capture: bool) -> Result<usize, JsError> {
+            let session = Session::start(&self.model, &self.ids[..n], capture).map_err(|e| JsError::new(&e.to_string()))?;
+            Ok(session.capture().map_or(0, |c| c.bytes()))
+        }
+
+        /// Reads `prompt` tokens, then generates `steps` more greedily with the KV cache.
+        pub fn generate(&self, prompt: usize, steps: usize) -> Result<u32, JsError> {
+            let mut session = Session::start(&self.model, &self.ids[..prompt], false).map_err(|e| JsError::new(&e.to_string()))?;
+            for _ in 0..steps {
+                let next = argmax(session.last_logits());
+                session.push(&self.model, next).map_err(|e| JsError::new(&e.to_string()))?;
+            }
+            Ok(argmax(session.last_logits()))
+        }
+    }
+
+    /// Bytes of wasm linear memory; it never shrinks, so this is the peak so far.
+    #[wasm_bindgen]
+    pub fn memory_bytes() -> usize {
+        core::arch::wasm32::memory_size(0) * 65536
+    }
+
+    /// `[m, k] · [k, n]` through burn's ndarray backend, `repeats` times; returns a checksum.
+    #[wasm_bindgen]
+    pub fn matmul(m: usize, k: usize, n: usize, repeats: usize) -> f32 {
+        let device = Device::default();
+        let a: Tensor<2> = Tensor::from_data(TensorData::new((0..m * k).map(|i| (i % 7) as f32 * 0.1).collect::<Vec<f32>>(), [m, k]), &device);
+        let b: Tensor<2> = Tensor::from_data(TensorData::new((0..k * n).map(|i| (i % 5) as f32 * 0.1).collect::<Vec<f32>>(), [k, n]), &device);
+        (0..repeats).map(|_| f32_values(a.clone().matmul(b.clone()))[0]).sum()
+    }
+
+    /// The machine's simd128 multiply-add peak: `iters` rounds of 8 independent f32x4
+    /// multiply-then-add chains, 64 flops a round (8 chains × 4 lanes × 2), no memory traffic.
+    /// Returns a checksum so the loop is not optimised away.
+    #[wasm_bindgen]
+    pub fn simd_peak(iters: u32) -> f32 {
+        use core::arch::wasm32::*;
+        let m = f32x4_splat(0.999_9);
+        let c = f32x4_splat(1e-4);
+        let mut acc = [f32x4_splat(1.0); 8];
+        for _ in 0..iters {
+            for a in &mut acc {
+                *a = f32x4_add(f32x4_mul(*a, m), c);
+            }
+        }
+        let sum = acc.iter().fold(f32x4_splat(0.0), |s, a| f32x4_add(s, *a));
+        f32x4_extract_lane::<0>(sum) + f32x4_extract_lane::<1>(sum) + f32x4_extract_lane::<2>(sum) + f32x4_extract_lane::<3>(sum)
+    }
+}
+
+fn main() {}
