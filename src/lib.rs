@@ -7,6 +7,7 @@ pub mod analysis;
 pub mod capture;
 pub mod checkpoint;
 pub mod error;
+pub mod hub;
 pub mod inspect;
 pub mod model;
 pub mod permalink;

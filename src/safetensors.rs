@@ -2,8 +2,9 @@
 //!
 //! Layout: an 8-byte little-endian header length `N`, `N` bytes of JSON mapping each tensor
 //! name to `{dtype, shape, data_offsets: [begin, end]}` (offsets relative to the end of the
-//! header), then the data. Everything is checked before a byte of data is read: the header
-//! fits the file and a fixed cap, every tensor's byte length matches its dtype and shape, and
+//! header), then the data. Everything is checked before a byte of data is read ([`Header`],
+//! which needs only the file's first `8 + N` bytes and its length): the header fits the file
+//! and a fixed cap, every tensor's byte length matches its dtype and shape, and
 //! no two tensors overlap. Pickle (`.bin`) checkpoints are never read anywhere in headlight.
 
 use std::collections::BTreeMap;
@@ -85,48 +86,69 @@ impl TensorView<'_> {
     }
 }
 
-/// A parsed, validated safetensors file borrowing its bytes.
-#[derive(Debug)]
-pub struct SafeTensors<'a> {
-    tensors: BTreeMap<String, TensorView<'a>>,
+/// One tensor's header entry: dtype, shape, and the byte range it owns in the data section.
+#[derive(Debug, Clone)]
+pub struct TensorInfo {
+    pub dtype: Dtype,
+    pub shape: Vec<usize>,
+    pub data: std::ops::Range<usize>,
 }
 
-impl<'a> SafeTensors<'a> {
-    pub fn parse(file: &'a [u8]) -> Result<Self> {
+/// A validated header: read from the start of a file of known length, so a download can be
+/// checked from its first bytes before the rest arrives.
+#[derive(Debug)]
+pub struct Header {
+    /// Bytes before the data section: the 8-byte length and the JSON.
+    data_start: usize,
+    file_len: u64,
+    tensors: BTreeMap<String, TensorInfo>,
+}
+
+impl Header {
+    /// How many bytes from the start of the file hold the header (8 + its length), read from the
+    /// first 8 bytes and checked against the cap and the file's length.
+    pub fn prefix_len(first: &[u8], file_len: u64) -> Result<usize> {
         let fail = |problem: String| Err(Error::Safetensors(problem));
-        if file.len() < 8 {
-            return fail(format!("file is {} bytes, too short to hold the 8-byte header length", file.len()));
+        if first.len() < 8 || file_len < 8 {
+            return fail(format!("file is {file_len} bytes, too short to hold the 8-byte header length"));
         }
-        let header_len = u64::from_le_bytes(file[..8].try_into().expect("8 bytes"));
+        let header_len = u64::from_le_bytes(first[..8].try_into().expect("8 bytes"));
         if header_len > MAX_HEADER_BYTES {
             return fail(format!("header claims {header_len} bytes, over the {MAX_HEADER_BYTES}-byte limit: not a safetensors file, or corrupt"));
         }
-        if header_len > (file.len() - 8) as u64 {
+        if header_len > file_len - 8 {
             return fail(format!(
                 "header claims {header_len} bytes but the file has only {} after the length: truncated or not a safetensors file",
-                file.len() - 8
+                file_len - 8
             ));
         }
-        let header_end = 8 + header_len as usize;
-        let data = &file[header_end..];
-        let header: serde_json::Map<String, serde_json::Value> = match serde_json::from_slice(&file[8..header_end]) {
+        Ok(8 + header_len as usize)
+    }
+
+    /// Parses and checks the header in `start` (at least [`Header::prefix_len`] bytes of a file
+    /// of `file_len` bytes): JSON, every tensor's byte length against dtype x shape, bounds and
+    /// overlaps.
+    pub fn parse(start: &[u8], file_len: u64) -> Result<Header> {
+        let fail = |problem: String| Err(Error::Safetensors(problem));
+        let data_start = Self::prefix_len(start, file_len)?;
+        if start.len() < data_start {
+            return fail(format!("only {} of the header's {data_start} bytes were given", start.len()));
+        }
+        let data_len = file_len - data_start as u64;
+        let header: serde_json::Map<String, serde_json::Value> = match serde_json::from_slice(&start[8..data_start]) {
             Ok(header) => header,
             Err(e) => return fail(format!("header is not a JSON object ({e})")),
         };
 
         let mut tensors = BTreeMap::new();
-        let mut extents = Vec::new();
         for (name, entry) in &header {
             if name == "__metadata__" {
                 continue;
             }
-            let view = Self::entry(name, entry, data)?;
-            let begin = view.bytes.as_ptr() as usize - data.as_ptr() as usize;
-            if !view.bytes.is_empty() {
-                extents.push((begin, begin + view.bytes.len(), name.as_str()));
-            }
-            tensors.insert(name.clone(), view);
+            tensors.insert(name.clone(), Self::entry(name, entry, data_len)?);
         }
+        let mut extents: Vec<(usize, usize, &str)> =
+            tensors.iter().filter(|(_, t)| !t.data.is_empty()).map(|(name, t)| (t.data.start, t.data.end, name.as_str())).collect();
         extents.sort();
         for pair in extents.windows(2) {
             let ((_, end, first), (begin, _, second)) = (pair[0], pair[1]);
@@ -134,10 +156,10 @@ impl<'a> SafeTensors<'a> {
                 return fail(format!("tensors `{first}` and `{second}` overlap in the data section"));
             }
         }
-        Ok(SafeTensors { tensors })
+        Ok(Header { data_start, file_len, tensors })
     }
 
-    fn entry(name: &str, entry: &serde_json::Value, data: &'a [u8]) -> Result<TensorView<'a>> {
+    fn entry(name: &str, entry: &serde_json::Value, data_len: u64) -> Result<TensorInfo> {
         let bad = |problem: &str| Error::tensor(name, problem);
         let dtype_name = entry.get("dtype").and_then(|d| d.as_str()).ok_or_else(|| bad("has no `dtype` string in the header"))?;
         let dtype = Dtype::parse(dtype_name).ok_or_else(|| bad(&format!("has unknown dtype `{dtype_name}`")))?;
@@ -153,11 +175,8 @@ impl<'a> SafeTensors<'a> {
             .and_then(|o| Some((o[0].as_u64()?, o[1].as_u64()?)))
             .ok_or_else(|| bad("has no `data_offsets` pair of integers"))?;
         let (begin, end) = offsets;
-        if begin > end || end > data.len() as u64 {
-            return Err(bad(&format!(
-                "has data_offsets [{begin}, {end}] outside the {}-byte data section (truncated file?)",
-                data.len()
-            )));
+        if begin > end || end > data_len {
+            return Err(bad(&format!("has data_offsets [{begin}, {end}] outside the {data_len}-byte data section (truncated file?)")));
         }
         let expected = shape
             .iter()
@@ -171,7 +190,37 @@ impl<'a> SafeTensors<'a> {
                 shape
             )));
         }
-        Ok(TensorView { dtype, shape, bytes: &data[begin as usize..end as usize] })
+        Ok(TensorInfo { dtype, shape, data: begin as usize..end as usize })
+    }
+
+    pub fn file_len(&self) -> u64 {
+        self.file_len
+    }
+
+    pub fn tensors(&self) -> impl Iterator<Item = (&str, &TensorInfo)> {
+        self.tensors.iter().map(|(name, t)| (name.as_str(), t))
+    }
+}
+
+/// A parsed, validated safetensors file borrowing its bytes.
+#[derive(Debug)]
+pub struct SafeTensors<'a> {
+    tensors: BTreeMap<String, TensorView<'a>>,
+}
+
+impl<'a> SafeTensors<'a> {
+    pub fn parse(file: &'a [u8]) -> Result<Self> {
+        let header = Header::parse(file, file.len() as u64)?;
+        let data = &file[header.data_start..];
+        let tensors = header
+            .tensors
+            .into_iter()
+            .map(|(name, t)| {
+                let view = TensorView { dtype: t.dtype, shape: t.shape, bytes: &data[t.data] };
+                (name, view)
+            })
+            .collect();
+        Ok(SafeTensors { tensors })
     }
 
     pub fn get(&self, name: &str) -> Option<&TensorView<'a>> {

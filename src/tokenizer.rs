@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+/// GPT-2's end-of-text token, special in its tokenizer.
+const EOS: &str = "<|endoftext|>";
+
 pub struct Tokenizer {
     inner: tokenizers::Tokenizer,
     /// Byte-level alphabet: printable char -> the byte it stands for.
@@ -78,6 +81,44 @@ pub fn visible_label(bytes: &[u8]) -> String {
 impl Tokenizer {
     pub fn from_bytes(json: &[u8]) -> Result<Self> {
         let inner = tokenizers::Tokenizer::from_bytes(json).map_err(|e| Error::Tokenizer(format!("cannot be read: {e}")))?;
+        Ok(Tokenizer { inner, byte_of: byte_alphabet() })
+    }
+
+    /// GPT-2's tokenizer from the two files older repositories hold instead of `tokenizer.json`:
+    /// `vocab.json` (piece -> id) and `merges.txt` (one `left right` pair per line, by rank,
+    /// after an optional `#version` line), set up as GPT-2's fast tokenizer is: byte-level
+    /// pre-tokenizer (no prefix space), post-processor and decoder, `<|endoftext|>` special.
+    pub fn from_vocab_and_merges(vocab: &[u8], merges: &[u8]) -> Result<Self> {
+        use tokenizers::models::bpe::{BPE, Vocab};
+        use tokenizers::pre_tokenizers::byte_level::ByteLevel;
+
+        let vocab: std::collections::HashMap<String, u32> =
+            serde_json::from_slice(vocab).map_err(|e| Error::Tokenizer(format!("vocab.json is not a JSON map of pieces to ids: {e}")))?;
+        let merges = std::str::from_utf8(merges).map_err(|_| Error::Tokenizer("merges.txt is not UTF-8 text".into()))?;
+        let merges = merges
+            .lines()
+            .enumerate()
+            .filter(|(i, line)| !(line.is_empty() || (*i == 0 && line.starts_with("#version"))))
+            .map(|(i, line)| match line.split_once(' ') {
+                Some((left, right)) if !right.contains(' ') => Ok((left.to_string(), right.to_string())),
+                _ => Err(Error::Tokenizer(format!("merges.txt line {} is not a pair `left right`: {line:?}", i + 1))),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let has_eos = vocab.contains_key(EOS);
+        let bpe = BPE::builder()
+            .vocab_and_merges(vocab.into_iter().collect::<Vocab>(), merges)
+            .build()
+            .map_err(|e| Error::Tokenizer(format!("vocab.json and merges.txt do not make a BPE model: {e}")))?;
+        let mut inner = tokenizers::Tokenizer::new(bpe);
+        inner
+            .with_pre_tokenizer(Some(ByteLevel::new(false, true, true)))
+            .with_post_processor(Some(ByteLevel::new(true, false, true)))
+            .with_decoder(Some(ByteLevel::new(true, true, true)));
+        if has_eos {
+            inner
+                .add_special_tokens([tokenizers::AddedToken::from(EOS, true)])
+                .map_err(|e| Error::Tokenizer(format!("cannot add {EOS} to the vocabulary: {e}")))?;
+        }
         Ok(Tokenizer { inner, byte_of: byte_alphabet() })
     }
 

@@ -1,0 +1,142 @@
+//! How much memory a checkpoint needs in the worker, against what it can have.
+//!
+//! While a model loads, the worker's wasm memory holds the whole file (downloaded or read) and
+//! the weights widened to f32 at once; once it runs, a capture of a full context on top. So the
+//! estimate is `file + 4 · parameters + capture(full context) + headroom`, and wasm32 linear
+//! memory stops at 4 GiB whatever the machine has.
+
+use super::progress::format_bytes;
+use super::Known;
+use crate::model::config::Gpt2Config;
+use crate::safetensors::Header;
+
+/// wasm32 addresses at most 4 GiB of linear memory.
+pub const WASM32_MEMORY: u64 = 4 << 30;
+/// The tokenizer, the code, the activations of one step: small next to the rest.
+pub const HEADROOM: u64 = 128 << 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Estimate {
+    /// The checkpoint file, held whole while it is read.
+    pub file: u64,
+    /// Every weight as f32.
+    pub weights: u64,
+    /// Attention rows of a full context: `4 · n_layer · n_head · n(n+1)/2` bytes.
+    pub capture: u64,
+}
+
+impl Estimate {
+    pub fn total(&self) -> u64 {
+        self.file + self.weights + self.capture + HEADROOM
+    }
+
+    /// From a validated config and the safetensors header (mask buffers are not weights).
+    pub fn of_checkpoint(config: &Gpt2Config, header: &Header) -> Estimate {
+        let params: u64 = header
+            .tensors()
+            .filter(|(name, _)| !(name.ends_with(".attn.bias") || name.ends_with(".attn.masked_bias")))
+            .map(|(_, t)| t.shape.iter().map(|&d| d as u64).product::<u64>())
+            .sum();
+        Estimate { file: header.file_len(), weights: 4 * params, capture: capture_bytes(config.n_layer as u64, config.n_head as u64, config.n_positions as u64) }
+    }
+
+    /// For a published checkpoint before anything is downloaded: its file is F32.
+    pub fn of_known(known: &Known) -> Estimate {
+        Estimate { file: 4 * known.params, weights: 4 * known.params, capture: capture_bytes(known.n_layer, known.n_head, known.n_positions) }
+    }
+
+    /// `Ok` when the estimate fits in `available` bytes, else the reason in words.
+    pub fn check(&self, available: u64) -> Result<(), String> {
+        if self.total() <= available {
+            return Ok(());
+        }
+        let limit = if available >= WASM32_MEMORY { "wasm32 can address 4 GiB at most".to_string() } else { format!("this browser can give about {}", format_bytes(available)) };
+        Err(format!(
+            "This model needs about {} of memory ({} file + {} of weights as f32 + {} for a full context's attention), and {limit}.",
+            format_bytes(self.total()),
+            format_bytes(self.file),
+            format_bytes(self.weights),
+            format_bytes(self.capture)
+        ))
+    }
+}
+
+/// Checks a checkpoint from its config and the first bytes of its weights file, before the rest
+/// is read: the safetensors header is sane, and the model fits in `available` bytes. (Every
+/// tensor's shape is checked against the config when the model is built.)
+pub fn preflight(config: &Gpt2Config, start: &[u8], file_len: u64, available: u64) -> Result<(), String> {
+    let header = Header::parse(start, file_len).map_err(|e| e.to_string())?;
+    Estimate::of_checkpoint(config, &header).check(available)
+}
+
+pub fn capture_bytes(n_layer: u64, n_head: u64, n_positions: u64) -> u64 {
+    4 * n_layer * n_head * n_positions * (n_positions + 1) / 2
+}
+
+/// What the worker may use: wasm32's 4 GiB, or less when the browser reports less memory
+/// (`navigator.deviceMemory`, in GiB).
+pub fn available(device_memory_gib: Option<f64>) -> u64 {
+    match device_memory_gib {
+        Some(gib) if gib.is_finite() && gib > 0.0 => WASM32_MEMORY.min((gib * (1u64 << 30) as f64) as u64),
+        _ => WASM32_MEMORY,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hub::KNOWN;
+
+    #[test]
+    fn a_full_context_capture_matches_the_readme() {
+        // README: 302 MB for a full 1024-token context of GPT-2 small.
+        assert_eq!(capture_bytes(12, 12, 1024), 302_284_800);
+        assert_eq!(capture_bytes(4, 4, 256), 64 * 256 * 257 / 2);
+    }
+
+    #[test]
+    fn gpt2_up_to_medium_fits_and_large_and_xl_are_refused() {
+        let verdicts: Vec<(&str, bool)> = KNOWN.iter().map(|k| (k.repo, Estimate::of_known(k).check(WASM32_MEMORY).is_ok())).collect();
+        assert_eq!(
+            verdicts,
+            [
+                ("distilbert/distilgpt2", true),
+                ("openai-community/gpt2", true),
+                ("openai-community/gpt2-medium", true),
+                ("openai-community/gpt2-large", false),
+                ("openai-community/gpt2-xl", false),
+            ]
+        );
+        let large = Estimate::of_known(&KNOWN[3]);
+        assert_eq!(large.weights, 3_096_120_320);
+        let why = large.check(WASM32_MEMORY).unwrap_err();
+        assert!(why.contains("wasm32 can address 4 GiB"), "{why}");
+        assert!(why.contains("3.1 GB of weights"), "{why}");
+    }
+
+    #[test]
+    fn a_small_device_lowers_the_limit() {
+        assert_eq!(available(None), WASM32_MEMORY);
+        assert_eq!(available(Some(8.0)), WASM32_MEMORY);
+        assert_eq!(available(Some(2.0)), 2 << 30);
+        assert_eq!(available(Some(f64::NAN)), WASM32_MEMORY);
+        let small = Estimate::of_known(&KNOWN[1]);
+        assert!(small.check(available(Some(2.0))).is_ok());
+        let medium = Estimate::of_known(&KNOWN[2]);
+        let why = medium.check(available(Some(2.0))).unwrap_err();
+        assert!(why.contains("this browser can give about 2.1 GB"), "{why}");
+    }
+
+    #[test]
+    fn checkpoint_estimates_count_weights_not_mask_buffers() {
+        let config = Gpt2Config::from_json(br#"{"vocab_size": 10, "n_positions": 4, "n_embd": 2, "n_layer": 1, "n_head": 1}"#).unwrap();
+        let file = crate::safetensors::write_f32(&[
+            ("wte.weight", vec![10, 2], &[0.0; 20]),
+            ("h.0.attn.bias", vec![1, 1, 4, 4], &[0.0; 16]),
+            ("ln_f.weight", vec![2], &[0.0; 2]),
+        ]);
+        let header = Header::parse(&file, file.len() as u64).unwrap();
+        let estimate = Estimate::of_checkpoint(&config, &header);
+        assert_eq!(estimate, Estimate { file: file.len() as u64, weights: 4 * 22, capture: 4 * 10 });
+    }
+}
