@@ -173,7 +173,7 @@ pub fn decode(fragment: &str) -> Option<Decoded> {
     }
     let mut link = Permalink::default();
     if fragment.len() > MAX_LEN {
-        let problem = format!("This link is {} KiB long, more than the {} KiB a link may hold; nothing was read from it.", fragment.len() / 1024, MAX_LEN / 1024);
+        let problem = format!("This link is {} KiB long, more than the {} KiB a link may hold; nothing was read from it.", fragment.len().div_ceil(1024), MAX_LEN / 1024);
         return Some(Decoded { link, problems: vec![problem] });
     }
     let pairs: Vec<(&str, &str)> = fragment.split('&').map(|pair| pair.split_once('=').unwrap_or((pair, ""))).collect();
@@ -257,7 +257,24 @@ pub fn decode(fragment: &str) -> Option<Decoded> {
             _ => bad("is not a field this page knows"),
         }
     }
+    if let Some(step) = link.view.step.filter(|&step| step > link.generated.len()) {
+        problems.push(format!("The link's step {step} is past its {} generated tokens; the last step is shown.", link.generated.len()));
+        link.view.step = None;
+    }
     Some(Decoded { link, problems })
+}
+
+/// Checks a view against the model showing it: a layer or head the model lacks (from a hostile
+/// or stale link) falls back to the first, with a sentence saying so.
+pub fn fit_view(view: &mut ViewState, n_layer: usize, n_head: usize) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (what, index, count) in [("layer", &mut view.layer, n_layer), ("head", &mut view.head, n_head)] {
+        if *index >= count {
+            problems.push(format!("The link's {what} {index} is past this model's {count} {what}s (0 to {}); {what} 0 is shown.", count.saturating_sub(1)));
+            *index = 0;
+        }
+    }
+    problems
 }
 
 #[cfg(test)]

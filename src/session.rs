@@ -30,6 +30,15 @@ pub enum Stop {
     ContextFull,
 }
 
+/// Refuses ids the embedding has no row for.
+fn in_vocabulary(model: &Gpt2, ids: &[u32]) -> Result<()> {
+    let vocab_size = model.config.vocab_size;
+    match ids.iter().find(|&&id| id as usize >= vocab_size) {
+        Some(id) => Err(Error::Tokenizer(format!("token id {id} is outside the model's vocabulary of {vocab_size}"))),
+        None => Ok(()),
+    }
+}
+
 impl Session {
     /// Reads the prompt in one forward pass. Refuses an empty prompt, a prompt longer than the
     /// context, and ids outside the vocabulary.
@@ -45,9 +54,7 @@ impl Session {
                 config.n_positions
             )));
         }
-        if let Some(&id) = prompt.iter().find(|&&id| id as usize >= config.vocab_size) {
-            return Err(Error::Tokenizer(format!("token id {id} is outside the model's vocabulary of {}", config.vocab_size)));
-        }
+        in_vocabulary(model, prompt)?;
         let mut session = Session {
             cache: KvCache::default(),
             ids: Vec::new(),
@@ -78,11 +85,13 @@ impl Session {
         model.config.n_positions - self.ids.len()
     }
 
-    /// Appends one token and runs it. Refused when the context is full.
+    /// Appends one token and runs it. Refused when the context is full or the id is outside
+    /// the vocabulary (a permalink's ids are input from a stranger).
     pub fn push(&mut self, model: &Gpt2, id: u32) -> Result<()> {
         if self.room(model) == 0 {
             return Err(Error::Prompt(format!("the context of {} tokens is full", model.config.n_positions)));
         }
+        in_vocabulary(model, &[id])?;
         self.run(model, &[id]);
         Ok(())
     }

@@ -66,6 +66,11 @@ pub fn visible_label(bytes: &[u8]) -> String {
                 '\r' => label.push('␍'),
                 '\u{7f}' => label.push('␡'),
                 c if (c as u32) < 0x20 => label.push(char::from_u32(0x2400 + c as u32).expect("control picture")),
+                // other controls (C1, such as U+0085) and the bidi overrides that would reorder
+                // the chips after them, by code point
+                c if c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}') => {
+                    label.push_str(&format!("⟨U+{:04X}⟩", c as u32))
+                }
                 c => label.push(c),
             }
         }
@@ -188,5 +193,6 @@ mod tests {
         assert_eq!(visible_label(b"\n\t\x01"), "↵⇥␁");
         assert_eq!(visible_label(&[b' ', 0xF0, 0x9F]), "␣⟨f0 9f⟩");
         assert_eq!(visible_label("é".as_bytes()), "é");
+        assert_eq!(visible_label("a\u{85}b\u{202E}c".as_bytes()), "a⟨U+0085⟩b⟨U+202E⟩c");
     }
 }

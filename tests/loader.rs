@@ -156,3 +156,85 @@ fn non_finite_and_unused_weights_warn() {
     assert!(warnings.contains(&t[3].0) && warnings.contains("NaN"), "{warnings}");
     assert!(warnings.contains("score.weight") && !warnings.contains("attn.bias"), "{warnings}");
 }
+
+/// Every way a downloaded or hand-made checkpoint can be broken, with the whole message the
+/// page and the CLI show for it.
+#[test]
+fn each_broken_checkpoint_reads_its_exact_message() {
+    let c = config(CONFIG);
+    let t = tensors(&c, "transformer.");
+    let good = file(&t);
+    let header_len = u64::from_le_bytes(good[..8].try_into().unwrap()) as usize;
+    let data_len = good.len() - 8 - header_len;
+    let header = String::from_utf8(good[8..8 + header_len].to_vec()).unwrap();
+    let with_header = |patched: String| {
+        assert_ne!(patched, header, "the test's patch must apply");
+        let mut bytes = good.clone();
+        bytes.splice(8..8 + header_len, patched.into_bytes());
+        bytes
+    };
+    let with_length = |length: u64| {
+        let mut bytes = good.clone();
+        bytes[..8].copy_from_slice(&length.to_le_bytes());
+        bytes
+    };
+    let mut garbage_json = good.clone();
+    garbage_json[8] = b'!';
+    let mut non_finite = t.clone();
+    non_finite[2].2[1] = f32::NAN;
+    non_finite[2].2[3] = f32::INFINITY;
+    let wider = config(r#"{"vocab_size": 11, "n_positions": 8, "n_embd": 8, "n_layer": 2, "n_head": 2}"#);
+    let cases: Vec<(&str, Vec<u8>, &Gpt2Config, String)> = vec![
+        ("empty", vec![], &c, "model.safetensors: file is 0 bytes, too short to hold the 8-byte header length".into()),
+        (
+            "a header of gigabytes",
+            with_length(8 << 30),
+            &c,
+            "model.safetensors: header claims 8589934592 bytes, over the 104857600-byte limit: not a safetensors file, or corrupt".into(),
+        ),
+        (
+            "a header length past the file",
+            with_length(good.len() as u64 - 4),
+            &c,
+            format!("model.safetensors: header claims {} bytes but the file has only {} after the length: truncated or not a safetensors file", good.len() - 4, good.len() - 8),
+        ),
+        ("invalid JSON", garbage_json, &c, "model.safetensors: header is not a JSON object (expected value at line 1 column 1)".into()),
+        (
+            "truncated data",
+            good[..good.len() - 10].to_vec(),
+            &c,
+            // the last tensor written (ln_f.bias, 4 f32) is the one cut short
+            format!("model.safetensors: tensor `transformer.ln_f.bias` has data_offsets [{}, {data_len}] outside the {}-byte data section (truncated file?)", data_len - 16, data_len - 10),
+        ),
+        (
+            "an unknown dtype",
+            with_header(header.replacen(r#""dtype":"F32""#, r#""dtype":"F4""#, 1)),
+            &c,
+            // the header's keys are in sorted order: h.0.attn.c_attn.bias comes first
+            "model.safetensors: tensor `transformer.h.0.attn.c_attn.bias` has unknown dtype `F4`".into(),
+        ),
+        (
+            "offsets reaching into the next tensor",
+            with_header(header.replacen(r#""data_offsets":[176,304]"#, r#""data_offsets":[160,288]"#, 1)),
+            &c,
+            "model.safetensors: tensors `transformer.wte.weight` and `transformer.wpe.weight` overlap in the data section".into(),
+        ),
+        (
+            "offsets too short for the shape",
+            with_header(header.replacen(r#""data_offsets":[176,304]"#, r#""data_offsets":[176,300]"#, 1)),
+            &c,
+            "model.safetensors: tensor `transformer.wpe.weight` holds 124 bytes but F32 [8, 4] needs 128".into(),
+        ),
+        (
+            "a config wider than the weights",
+            good.clone(),
+            &wider,
+            "model.safetensors: tensor `transformer.wte.weight` has shape [11, 4]; the config needs [11, 8]".into(),
+        ),
+    ];
+    for (what, bytes, config, expected) in cases {
+        assert_eq!(load_error(config, &bytes).to_string(), expected, "{what}");
+    }
+    let loaded = load_gpt2(&c, &file(&non_finite), &Device::default()).unwrap();
+    assert_eq!(loaded.warnings, [format!("tensor `{}` holds 2 NaN or infinite values; outputs will be meaningless", non_finite[2].0)]);
+}

@@ -109,10 +109,12 @@ impl Gpt2Config {
         };
         let layer_norm_epsilon = match fields.get("layer_norm_epsilon") {
             None | Some(Value::Null) => 1e-5,
+            // checked as the f32 it is used as: 1e46 would be infinite, 1e-50 zero
             Some(v) => v
                 .as_f64()
+                .map(|e| e as f32)
                 .filter(|e| e.is_finite() && *e > 0.0)
-                .ok_or_else(|| Error::config("layer_norm_epsilon", format!("is {v}, not a positive number")))? as f32,
+                .ok_or_else(|| Error::config("layer_norm_epsilon", format!("is {v}, not a positive number within f32's range")))?,
         };
         let eos_token_id = match fields.get("eos_token_id") {
             None | Some(Value::Null) => 50256,
@@ -205,6 +207,8 @@ mod tests {
             (r#"{"vocab_size": 100, "n_positions": 16, "n_embd": 8, "n_layer": 2, "n_head": 2, "scale_attn_weights": "yes"}"#, "scale_attn_weights"),
             (r#"{"vocab_size": 100, "n_positions": 16, "n_embd": 8, "n_layer": 2, "n_head": 2, "add_cross_attention": true}"#, "add_cross_attention"),
             (r#"{"vocab_size": 100, "n_positions": 16, "n_embd": 8, "n_layer": 2, "n_head": 2, "layer_norm_epsilon": -1}"#, "layer_norm_epsilon"),
+            (r#"{"vocab_size": 100, "n_positions": 16, "n_embd": 8, "n_layer": 2, "n_head": 2, "layer_norm_epsilon": 1e46}"#, "layer_norm_epsilon"),
+            (r#"{"vocab_size": 100, "n_positions": 16, "n_embd": 8, "n_layer": 2, "n_head": 2, "layer_norm_epsilon": 1e-50}"#, "layer_norm_epsilon"),
             (r#"[1, 2]"#, "(file)"),
             (r#"{"#, "(file)"),
         ];

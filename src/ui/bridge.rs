@@ -15,6 +15,16 @@ pub struct Bridge {
     _on_error: Closure<dyn Fn(ErrorEvent)>,
 }
 
+/// Dropping the bridge ends its worker.
+impl Drop for Bridge {
+    fn drop(&mut self) {
+        // Unhooked first: nothing the dead worker sent reaches the closures dropped with it.
+        self.worker.set_onmessage(None);
+        self.worker.set_onerror(None);
+        self.worker.terminate();
+    }
+}
+
 impl Bridge {
     pub fn spawn(on_message: impl Fn(FromWorker) + 'static, on_error: impl Fn(String) + 'static) -> Result<Bridge, String> {
         let worker = Worker::new(WORKER_SCRIPT).map_err(|e| format!("the inference worker cannot start: {e:?}"))?;

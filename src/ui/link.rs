@@ -36,7 +36,10 @@ fn link_of(run: &RunData, view: &ViewState) -> Permalink {
 fn restore(ctx: Ctx, fragment: &str, pending: RwSignal<Option<Vec<u32>>>) {
     let Some(decoded) = permalink::decode(fragment) else { return };
     let mut problems = decoded.problems;
-    let link = decoded.link;
+    let mut link = decoded.link;
+    if let ModelStatus::Ready(info) = ctx.model.get_untracked() {
+        problems.extend(permalink::fit_view(&mut link.view, info.n_layer, info.n_head));
+    }
     if link.model != MODEL {
         problems.push(format!("This link is for the model “{}”, which this page does not have; it shows the bundled “{MODEL}” model instead.", link.model));
     }
@@ -69,6 +72,16 @@ pub fn install(ctx: Ctx) {
                 pending.set(None);
                 ctx.start_run(forced);
             }
+        }
+    });
+    // A link read before the model was ready is checked against it once it is.
+    Effect::new(move |_| {
+        let ModelStatus::Ready(info) = ctx.model.get() else { return };
+        let mut view = ctx.view.get();
+        let problems = permalink::fit_view(&mut view, info.n_layer, info.n_head);
+        if !problems.is_empty() {
+            ctx.view.set(view);
+            ctx.notice.update(|notice| *notice = Some(notice.iter().cloned().chain(problems).collect::<Vec<_>>().join(" ")));
         }
     });
     // Each view change is a history entry, except moves along the timeline (playing or

@@ -17,6 +17,9 @@ pub enum ModelStatus {
     Failed(String),
 }
 
+/// Workers started in a row without the model getting ready before the page gives up.
+const MAX_RESTARTS: u32 = 3;
+
 /// One run as it streams in.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunData {
@@ -73,6 +76,9 @@ pub struct Ctx {
     pub playing: RwSignal<bool>,
     bridge: StoredValue<Option<Bridge>, LocalStorage>,
     next_id: StoredValue<u32>,
+    /// Workers started since the model was last ready: a worker that dies on start is not
+    /// restarted for ever.
+    restarts: StoredValue<u32>,
 }
 
 impl Ctx {
@@ -88,12 +94,20 @@ impl Ctx {
             playing: RwSignal::new(false),
             bridge: StoredValue::new_local(None),
             next_id: StoredValue::new(0),
+            restarts: StoredValue::new(0),
         };
-        match Bridge::spawn(move |message| ctx.receive(message), move |error| ctx.worker_failed(error)) {
-            Ok(bridge) => ctx.bridge.set_value(Some(bridge)),
-            Err(error) => ctx.model.set(ModelStatus::Failed(error)),
-        }
+        ctx.spawn_worker();
         ctx
+    }
+
+    /// Starts the inference worker (dropping the previous one ends it).
+    fn spawn_worker(&self) {
+        let ctx = *self;
+        self.bridge.set_value(None);
+        match Bridge::spawn(move |message| ctx.receive(message), move |error| ctx.worker_failed(error)) {
+            Ok(bridge) => self.bridge.set_value(Some(bridge)),
+            Err(error) => self.model.set(ModelStatus::Failed(error)),
+        }
     }
 
     /// Runs the prompt box with the current settings; `forced` ids replay a link's text. The
@@ -136,16 +150,26 @@ impl Ctx {
         });
     }
 
+    /// The worker died (a panic, running out of memory): the run in progress fails with the
+    /// reason, a new worker starts, and the prompt, settings and view stay as they are.
     fn worker_failed(&self, error: String) {
-        let error = format!("The inference worker stopped: {error}. Reload the page to start it again.");
-        if matches!(self.model.get_untracked(), ModelStatus::Ready(_)) {
-            self.run.update(|run| {
-                if let Some(run) = run {
-                    run.error = Some(error.clone());
-                }
-            });
+        let restarts = self.restarts.get_value();
+        if restarts >= MAX_RESTARTS {
+            let error = format!("The inference worker stopped again ({error}) after {restarts} restarts. Reload the page to start it again.");
+            return self.model.set(ModelStatus::Failed(error));
         }
-        self.model.set(ModelStatus::Failed(error));
+        self.restarts.set_value(restarts + 1);
+        let error = format!("The inference worker stopped ({error}); if the run was long it may have run out of memory. A new worker was started: your prompt and view are kept, press Run to try again.");
+        self.update_run(|run| {
+            if run.running() {
+                run.error = Some(error.clone());
+            }
+        });
+        self.notice.set(Some(error));
+        self.model.set(ModelStatus::Loading("restarting the worker".into()));
+        // Not from inside the dying worker's own error handler.
+        let ctx = *self;
+        leptos::task::spawn_local(async move { ctx.spawn_worker() });
     }
 
     /// Applies one worker message; messages of superseded runs are dropped.
@@ -157,6 +181,7 @@ impl Ctx {
                 for warning in warnings {
                     web_sys::console::warn_1(&warning.into());
                 }
+                self.restarts.set_value(0);
                 self.model.set(ModelStatus::Ready(model));
             }
             FromWorker::LoadFailed { error } => self.model.set(ModelStatus::Failed(format!("The model could not be loaded: {error}"))),

@@ -21,15 +21,60 @@ const VIRIDIS: [[u8; 3]; 11] = [
     [253, 231, 37],
 ];
 
-/// The viridis colour at `t` in `[0, 1]` (clamped), as `#rrggbb`.
-pub fn viridis(t: f32) -> String {
+/// ColorBrewer's RdBu (11 classes), blue through white to red: the diverging scale for signed
+/// values (a difference of two patterns, a cosine similarity), whose two hues stay apart under
+/// the common colour-vision deficiencies.
+const RED_BLUE: [[u8; 3]; 11] = [
+    [5, 48, 97],
+    [33, 102, 172],
+    [67, 147, 195],
+    [146, 197, 222],
+    [209, 229, 240],
+    [247, 247, 247],
+    [253, 219, 199],
+    [244, 165, 130],
+    [214, 96, 77],
+    [178, 24, 43],
+    [103, 0, 31],
+];
+
+/// The colour at `t` in `[0, 1]` (clamped) of a table of evenly spaced anchors, as `#rrggbb`.
+fn interpolate(table: &[[u8; 3]; 11], t: f32) -> String {
     let t = if t.is_nan() { 0.0 } else { t.clamp(0.0, 1.0) };
-    let x = t * (VIRIDIS.len() - 1) as f32;
-    let i = (x.floor() as usize).min(VIRIDIS.len() - 2);
+    let x = t * (table.len() - 1) as f32;
+    let i = (x.floor() as usize).min(table.len() - 2);
     let f = x - i as f32;
-    let [a, b] = [VIRIDIS[i], VIRIDIS[i + 1]];
+    let [a, b] = [table[i], table[i + 1]];
     let mix = |c: usize| (a[c] as f32 + (b[c] as f32 - a[c] as f32) * f).round() as u8;
     format!("#{:02x}{:02x}{:02x}", mix(0), mix(1), mix(2))
+}
+
+/// The viridis colour at `t` in `[0, 1]` (clamped), as `#rrggbb`.
+pub fn viridis(t: f32) -> String {
+    interpolate(&VIRIDIS, t)
+}
+
+/// The diverging colour at `t` in `[0, 1]` (clamped): blue below the middle, red above.
+pub fn red_blue(t: f32) -> String {
+    interpolate(&RED_BLUE, t)
+}
+
+/// The colours a map is drawn in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Palette {
+    /// Viridis, for weights in `[0, 1]`.
+    Sequential,
+    /// Red and blue around white at zero, for signed values.
+    Diverging,
+}
+
+impl Palette {
+    pub fn colour(self, t: f32) -> String {
+        match self {
+            Palette::Sequential => viridis(t),
+            Palette::Diverging => red_blue(t),
+        }
+    }
 }
 
 /// How weights map onto the colour scale.
@@ -53,13 +98,14 @@ pub struct Normaliser {
     /// Weights at or below `lo` get the first colour, at or above `hi` the last.
     pub lo: f32,
     pub hi: f32,
+    pub palette: Palette,
 }
 
 impl Normaliser {
     pub fn fit(scale: Scale, weights: impl IntoIterator<Item = f32>) -> Self {
         match scale {
-            Scale::Linear => Normaliser { scale, lo: 0.0, hi: 1.0 },
-            Scale::Log => Normaliser { scale, lo: LOG_FLOOR, hi: 1.0 },
+            Scale::Linear => Normaliser { scale, lo: 0.0, hi: 1.0, palette: Palette::Sequential },
+            Scale::Log => Normaliser { scale, lo: LOG_FLOOR, hi: 1.0, palette: Palette::Sequential },
             Scale::Clipped { percentile } => {
                 let mut sorted: Vec<f32> = weights.into_iter().filter(|w| w.is_finite()).collect();
                 sorted.sort_by(f32::total_cmp);
@@ -67,9 +113,20 @@ impl Normaliser {
                     0 => 1.0,
                     n => sorted[((n - 1) as f32 * percentile.min(100) as f32 / 100.0).round() as usize],
                 };
-                Normaliser { scale, lo: 0.0, hi: if hi > 0.0 { hi } else { 1.0 } }
+                Normaliser { scale, lo: 0.0, hi: if hi > 0.0 { hi } else { 1.0 }, palette: Palette::Sequential }
             }
         }
+    }
+
+    /// A linear, diverging scale over `[-bound, bound]` for signed values, white at zero.
+    pub fn signed(bound: f32) -> Self {
+        let bound = if bound.is_finite() && bound > 0.0 { bound } else { 1.0 };
+        Normaliser { scale: Scale::Linear, lo: -bound, hi: bound, palette: Palette::Diverging }
+    }
+
+    /// The colour of `w`.
+    pub fn colour(&self, w: f32) -> String {
+        self.palette.colour(self.unit(w))
     }
 
     /// Where `w` falls on the colour scale, in `[0, 1]`.
@@ -92,6 +149,7 @@ impl Normaliser {
     /// What the legend says about the scale.
     pub fn describe(&self) -> String {
         match self.scale {
+            Scale::Linear if self.palette == Palette::Diverging => format!("linear, {} to {}", format_weight(self.lo), format_weight(self.hi)),
             Scale::Linear => "linear, 0 to 1".to_string(),
             Scale::Log => format!("log, {} to 1", format_weight(self.lo)),
             Scale::Clipped { percentile } => format!("linear, clipped at the {percentile}th percentile ({})", format_weight(self.hi)),
@@ -117,6 +175,17 @@ mod tests {
         assert_eq!(viridis(f32::NAN), viridis(0.0));
         // halfway between two anchors
         assert_eq!(viridis(0.05), "#461365");
+    }
+
+    #[test]
+    fn the_signed_scale_is_white_at_zero_and_symmetric() {
+        let signed = Normaliser::signed(0.5);
+        assert_eq!(signed.colour(0.0), "#f7f7f7");
+        assert_eq!(signed.colour(-0.5), "#053061");
+        assert_eq!(signed.colour(2.0), "#67001f");
+        assert_eq!(signed.unit(0.25), 0.75);
+        assert_eq!(signed.describe(), "linear, -0.5000 to 0.5000");
+        assert_eq!(Normaliser::signed(0.0).hi, 1.0, "an all-zero difference still has a scale");
     }
 
     #[test]

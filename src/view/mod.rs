@@ -2,5 +2,8 @@
 
 pub mod colour;
 pub mod heatmap;
+pub mod lines;
+pub mod positions;
 pub mod state;
 pub mod stream;
+pub mod words;

@@ -1,0 +1,266 @@
+// Bad input, faults and hostile links in the built page (headless Chromium): each is shown as a
+// clear message with the prompt and the view kept, and the app stays usable; the
+// Content-Security-Policy holds and the app itself never trips it. run.sh builds, serves and
+// sets HEADLIGHT_URL; screenshots go to OUTPUT_DIR.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.HEADLIGHT_URL ?? 'http://127.0.0.1:8080/';
+const OUTPUT = process.env.OUTPUT_DIR ?? new URL('./output/', import.meta.url).pathname;
+const fixture = JSON.parse(readFileSync(new URL('../fixtures/tiny.json', import.meta.url)));
+const LOAD_TIMEOUT = 180_000;
+const RUN_TIMEOUT = 120_000;
+
+let browser;
+
+before(async () => {
+  mkdirSync(OUTPUT, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+/**
+ * A fresh page at BASE + hash. Console errors and uncaught exceptions are collected in
+ * `page.errors`, CSP violations (reported as events in the page) in `window.__violations`.
+ */
+async function open(hash = '', { width = 1280, height = 900 } = {}) {
+  const context = await browser.newContext({ viewport: { width, height } });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') page.errors.push(m.text()); });
+  await page.addInitScript(() => {
+    window.__violations = [];
+    document.addEventListener('securitypolicyviolation', (e) =>
+      window.__violations.push(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`));
+  });
+  await page.goto(BASE + hash);
+  return page;
+}
+
+const ready = (page) => page.waitForSelector('#status-text[data-ready="true"]', { timeout: LOAD_TIMEOUT });
+const status = (page) => page.textContent('#status-text');
+const notice = (page) => page.textContent('#notice-text');
+const violations = (page) => page.evaluate(() => window.__violations);
+const chipIds = (page) => page.$$eval('.chip', (cs) => cs.map((c) => Number(c.dataset.tokenId)));
+const shot = (page, name) => page.screenshot({ path: join(OUTPUT, `hardening-${name}.png`), fullPage: true });
+
+async function setSetting(page, label, value) {
+  const input = page.locator('.setting', { hasText: label }).locator('input');
+  await input.fill(value);
+  await input.dispatchEvent('change');
+}
+
+/** Waits until no run is in progress and the status has left `before`. */
+async function settled(page, before) {
+  await page.waitForFunction((b) => {
+    const s = document.querySelector('#status-text');
+    return s.dataset.running === 'false' && s.textContent !== b && !s.textContent.startsWith('Reading');
+  }, before, { timeout: RUN_TIMEOUT });
+}
+
+/** Types `prompt`, runs it greedily with `newTokens`, and waits for the run to end. */
+async function run(page, prompt, newTokens = 0) {
+  await ready(page);
+  await page.fill('#prompt', prompt);
+  await setSetting(page, 'New tokens', String(newTokens));
+  await page.locator('.setting', { hasText: 'Decoding' }).locator('select').selectOption('greedy');
+  const before = await status(page);
+  await page.click('#run');
+  await settled(page, before);
+}
+
+/** The chips' labels with the visible whitespace marks turned back into whitespace. */
+const shownText = (page) => page.$$eval('.chip', (cs) => cs.map((c) => c.textContent).join('')
+  .replaceAll('␣', ' ').replaceAll('↵', '\n').replaceAll('⇥', '\t'));
+
+test('markup in a prompt is shown as text, never interpreted', async () => {
+  const page = await open();
+  const prompt = '<img src=x onerror="window.__pwned=1"><svg onload="window.__pwned=2"><script>window.__pwned=3</script>&lt;b&gt;';
+  await run(page, prompt);
+  assert.equal(await shownText(page), prompt);
+  assert.equal(await page.evaluate(() => window.__pwned), undefined);
+  assert.equal(await page.locator('img, .stream svg, .stream script').count(), 0, 'no element was made from the prompt');
+  assert.match(await status(page), /^Done\./);
+  assert.deepEqual(page.errors, []);
+  assert.deepEqual(await violations(page), []);
+});
+
+test('emoji, CJK, right-to-left text, combining marks and control characters run and show', async () => {
+  const page = await open();
+  const awkward = fixture.cases.find((c) => c.prompt.includes('🚀'));
+  await run(page, awkward.prompt);
+  assert.deepEqual(await chipIds(page), awkward.ids, 'ids match transformers on the fixture prompt');
+  const prompt = '👩‍👩‍👧 東京 שלום مرحبا e\u0301 Z\u0351\u034b b\u0007c\u001b[31m';
+  await run(page, prompt);
+  assert.match(await status(page), /^Done\./);
+  const labels = await page.$$eval('.chip', (cs) => cs.map((c) => c.textContent).join(''));
+  assert.ok(labels.includes('東京') && labels.includes('שלום') && labels.includes('⟨'), labels);
+  assert.ok(labels.includes('␇') && labels.includes('␛'), `control characters are visible marks: ${labels}`);
+  await shot(page, 'awkward-prompt');
+  assert.deepEqual(page.errors, []);
+});
+
+test('an empty prompt is refused with a message; whitespace alone runs', async () => {
+  const page = await open();
+  await run(page, 'Attention is all you need.');
+  await run(page, '');
+  assert.equal(await status(page), 'This run failed: prompt: is empty: type some text to run the model on');
+  await run(page, ' \n\t ');
+  assert.match(await status(page), /^Done\./);
+  assert.ok((await page.$$eval('.chip', (cs) => cs.map((c) => c.textContent).join(''))).includes('↵'));
+  assert.deepEqual(page.errors, []);
+});
+
+test('a 100,000-character prompt is refused with the context size, the prompt kept, the app usable', async () => {
+  const page = await open();
+  await page.locator('.tab[data-mode="block"]').click();
+  const huge = 'The cat sat on the mat. '.repeat(4200).slice(0, 100_000);
+  await run(page, huge);
+  assert.match(await status(page), /^This run failed: prompt: is \d{5} tokens long; this model's context holds at most 256 tokens$/);
+  assert.equal((await page.inputValue('#prompt')).length, 100_000, 'the prompt is kept');
+  assert.equal(await page.getAttribute('.tab[aria-selected="true"]', 'data-mode'), 'block', 'the view is kept');
+  await shot(page, 'huge-prompt');
+  const reference = fixture.cases[0];
+  await run(page, reference.prompt);
+  assert.deepEqual(await chipIds(page), reference.ids);
+  assert.deepEqual(page.errors, []);
+});
+
+// Each link, and what the notice must say about it. The page still loads the model and stays usable.
+const hostileLinks = [
+  ['random bytes', '#' + encodeURIComponent(String.fromCharCode(...Array.from({ length: 200 }, (_, i) => (i * 7919) % 256))),
+    /This link has no version, not version 1 that this page reads/],
+  ['a future version', '#v=2&p=from%20the%20future&l=3', /version "2", not version 1 .* only its prompt was kept/],
+  ['a truncated link', '#v=1&m=tiny&p=caf%C', /The prompt in this link has a broken escape/],
+  ['over the size cap', '#v=1&p=' + 'a'.repeat(70_000), /This link is 69 KiB long, more than the 64 KiB a link may hold/],
+  ['out-of-range numbers', '#v=1&p=Hello&l=99&h=-1&t=NaN&st=999&q=999',
+    /head \(h="-1"\) is not a whole number.*temperature \(t="NaN"\).*step 999 is past its 0 generated tokens.*layer 99 is past this model's 4 layers/],
+  ['a path as the model', '#v=1&p=Hello&m=..%2F..%2Fetc%2Fpasswd', /\.\.\/\.\.\/etc\/passwd/],
+  ['a URL as the model', '#v=1&p=Hello&m=https%3A%2F%2Fevil.example%2Fx.safetensors', /evil\.example/],
+];
+
+for (const [what, hash, expected] of hostileLinks) {
+  test(`a link with ${what} says what was wrong and the app stays usable`, async () => {
+    const page = await open(hash);
+    await ready(page);
+    await page.waitForFunction((re) => new RegExp(re).test(document.querySelector('#notice-text').textContent), expected.source);
+    // nothing was fetched from anywhere but the page's own origin, by the page or the worker
+    const fetched = (scope) => scope.evaluate(() => performance.getEntriesByType('resource').map((r) => new URL(r.name).origin));
+    const origins = new Set([...await fetched(page), ...await fetched(page.workers()[0])]);
+    assert.deepEqual([...origins], [new URL(BASE).origin]);
+    if (what === 'out-of-range numbers') {
+      await page.waitForSelector('.chip');
+      assert.equal(await page.getAttribute('svg.heatmap', 'data-layer'), '0');
+      await shot(page, 'hostile-link');
+    }
+    await run(page, 'Still works');
+    assert.ok((await page.locator('.chip').count()) >= 2);
+    assert.deepEqual(page.errors, []);
+  });
+}
+
+test('generated ids outside the vocabulary in a link fail the replay with a message, not the worker', async () => {
+  const page = await open('#v=1&p=Hello&g=11.99999.13&d=g');
+  await ready(page);
+  await page.waitForFunction(() => document.querySelector('#status-text').textContent.startsWith('This run failed'), null, { timeout: RUN_TIMEOUT });
+  assert.equal(await status(page), "This run failed: tokenizer.json: token id 99999 is outside the model's vocabulary of 50257");
+  assert.equal(await page.inputValue('#prompt'), 'Hello');
+  await run(page, 'Still works');
+  assert.ok((await page.locator('.chip').count()) >= 2);
+  assert.deepEqual(page.errors, []);
+});
+
+test('a crashed worker is reported and restarted, the prompt and view kept', async () => {
+  const page = await open();
+  const reference = fixture.cases[1];
+  await run(page, reference.prompt);
+  await page.locator('.tab[data-mode="overview"]').click();
+  // a long run, then the worker dies mid-way: an uncaught error in it, as a wasm trap from a
+  // panic or a failed allocation would throw (reachable only through the test's debugger hook)
+  await setSetting(page, 'New tokens', '200');
+  await page.click('#run');
+  await page.waitForSelector('.chip.generated');
+  const [worker] = page.workers();
+  await worker.evaluate(() => setTimeout(() => { throw new Error('simulated crash (test)'); }));
+  await page.waitForSelector('.notice:not(.hidden)');
+  assert.match(await notice(page), /^The inference worker stopped \(.*simulated crash \(test\)\); .* A new worker was started: your prompt and view are kept, press Run to try again\.$/);
+  assert.match(await status(page), /^Loading the model|^This run failed: The inference worker stopped/);
+  await ready(page);
+  assert.match(await status(page), /^This run failed: The inference worker stopped/);
+  assert.equal(await page.inputValue('#prompt'), reference.prompt);
+  assert.equal(await page.getAttribute('.tab[aria-selected="true"]', 'data-mode'), 'overview');
+  await shot(page, 'worker-crashed');
+  // the old worker is gone, the new one runs
+  for (let i = 0; i < 50 && (page.workers().length !== 1 || page.workers()[0] === worker); i++) await page.waitForTimeout(100);
+  assert.equal(page.workers().length, 1);
+  assert.notEqual(page.workers()[0], worker);
+  await page.locator('.tab[data-mode="head"]').click();
+  await run(page, reference.prompt);
+  assert.deepEqual(await chipIds(page), reference.ids);
+  assert.deepEqual(page.errors.filter((e) => !e.includes('simulated crash')), []);
+});
+
+test('Runs in quick succession: only the newest shows, nothing mixed in', async () => {
+  const page = await open();
+  const [first, second, third] = [fixture.cases[6], fixture.cases[3], fixture.cases[0]];
+  await run(page, 'warm up');
+  await setSetting(page, 'New tokens', '12');
+  const before = await status(page);
+  for (const c of [first, second, third]) {
+    await page.fill('#prompt', c.prompt);
+    await page.click('#run');
+  }
+  await settled(page, before);
+  const ids = await chipIds(page);
+  assert.deepEqual(ids.slice(0, third.ids.length), third.ids);
+  assert.deepEqual(ids.slice(third.ids.length), third.greedy_12, 'the greedy continuation of the newest prompt, and nothing else');
+  assert.deepEqual(page.errors, []);
+});
+
+test('the Content-Security-Policy is in force and the app never trips it', async () => {
+  const page = await open();
+  const policy = await page.getAttribute('meta[http-equiv="Content-Security-Policy"]', 'content');
+  assert.match(policy, /script-src 'self' 'sha256-[A-Za-z0-9+/]{43}=' 'wasm-unsafe-eval'/);
+  const scriptSrc = policy.split(';').find((d) => d.trim().startsWith('script-src '));
+  assert.doesNotMatch(scriptSrc, /'unsafe-inline'|'unsafe-eval'|'inline-script-hashes'|\*/);
+  await run(page, fixture.cases[0].prompt, 4);
+  for (const mode of ['block', 'layer', 'overview', 'head']) await page.locator(`.tab[data-mode="${mode}"]`).click();
+  assert.deepEqual(await violations(page), [], 'the app itself runs within the policy');
+  // what the policy must stop: injected inline script, a worker from a blob, and
+  // connections to hosts other than this site and the Hub
+  const blocked = await page.evaluate(async () => {
+    const s = document.createElement('script');
+    s.textContent = 'window.__inline = 1';
+    document.body.append(s);
+    try { new Worker(URL.createObjectURL(new Blob(['1'], { type: 'text/javascript' }))); } catch { /* reported below */ }
+    try { await fetch('https://example.com/'); } catch { /* reported below */ }
+    await new Promise((r) => setTimeout(r, 200));
+    return { inline: window.__inline === undefined };
+  });
+  assert.deepEqual(blocked, { inline: true });
+  const reported = (await violations(page)).map((v) => v.split(' ')[0]);
+  for (const directive of ['script-src-elem', 'worker-src', 'connect-src']) {
+    assert.ok(reported.includes(directive), `a ${directive} violation is reported: ${reported}`);
+  }
+});
+
+test('the built page loads no third-party code', async () => {
+  const page = await open();
+  await ready(page);
+  const html = await (await fetch(BASE)).text();
+  const sources = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
+  for (const source of sources) assert.ok(source.startsWith('./') || source.startsWith('data:'), `${source} is the page's own`);
+  const scripts = await page.$$eval('script[src]', (ss) => ss.map((s) => s.src));
+  for (const src of scripts) assert.ok(src.startsWith(BASE), src);
+});
