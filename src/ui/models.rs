@@ -1,0 +1,466 @@
+//! The model panel: pick the bundled model, a GPT-2 checkpoint on the Hugging Face Hub (named
+//! or typed), or files on this computer; see what a Hub model will download and say yes; watch
+//! the download with Cancel; read why a load failed and Retry; and list or delete the models
+//! stored in this browser. The worker does the fetching (`worker::load`).
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::hub::budget::{Estimate, available};
+use crate::hub::progress::{Progress, format_bytes};
+use crate::hub::{self, KNOWN, LocalFile, ModelSource, RepoId, Revision};
+use crate::ui::cache::{self, Stored};
+use crate::ui::state::{Ctx, ModelStatus};
+use crate::worker::protocol::{FromWorker, LoadRequest, ModelInfo, ToWorker};
+
+/// Where tests point the app at a local stand-in for the Hub. Read from localStorage only, so
+/// a link can never choose the server a model comes from.
+const HUB_OVERRIDE_KEY: &str = "headlight.hub";
+
+/// A Hub model waiting for the user's yes, and what it will download.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub source: ModelSource,
+    pub files: Vec<(String, Option<u64>)>,
+}
+
+/// The model panel's signals, part of [`Ctx`].
+#[derive(Clone, Copy)]
+pub struct HubState {
+    pub plan: RwSignal<Option<Plan>>,
+    /// A source whose plan is being asked for.
+    pub checking: RwSignal<Option<ModelSource>>,
+    pub progress: RwSignal<Option<Progress>>,
+    /// Why the last plan or load failed.
+    pub error: RwSignal<Option<String>>,
+    /// A link made with local files: the files to pick again.
+    pub local_wanted: RwSignal<Option<Vec<LocalFile>>>,
+    /// The model loaded last; it stays when a later load fails or is cancelled.
+    pub loaded: RwSignal<Option<ModelInfo>>,
+    /// Bumped when the stored models change, so the cache panel reads them again.
+    pub stored: RwSignal<u32>,
+    /// The load asked for last: Retry, and a restarted worker, ask for it again.
+    last: StoredValue<Option<LoadRequest>, LocalStorage>,
+    started: StoredValue<bool>,
+    queued: StoredValue<Vec<ToWorker>, LocalStorage>,
+}
+
+impl HubState {
+    pub fn new() -> HubState {
+        HubState {
+            plan: RwSignal::new(None),
+            checking: RwSignal::new(None),
+            progress: RwSignal::new(None),
+            error: RwSignal::new(None),
+            local_wanted: RwSignal::new(None),
+            loaded: RwSignal::new(None),
+            stored: RwSignal::new(0),
+            last: StoredValue::new_local(None),
+            started: StoredValue::new(false),
+            queued: StoredValue::new_local(Vec::new()),
+        }
+    }
+}
+
+fn hub_base() -> String {
+    let stored = window().local_storage().ok().flatten().and_then(|s| s.get_item(HUB_OVERRIDE_KEY).ok().flatten());
+    hub::hub_base(stored.as_deref())
+}
+
+fn request(source: ModelSource, files: js_sys::Array) -> LoadRequest {
+    LoadRequest { source, hub: hub_base(), files }
+}
+
+/// What the browser says it has, in GiB (`navigator.deviceMemory`).
+fn device_memory() -> Option<f64> {
+    js_sys::Reflect::get(&window().navigator(), &"deviceMemory".into()).ok().and_then(|v| v.as_f64())
+}
+
+impl Ctx {
+    /// Sends now, or once the worker says it is listening.
+    fn send_when_started(&self, message: ToWorker) {
+        if self.hub.started.get_value() {
+            self.send(&message);
+        } else {
+            self.hub.queued.update_value(|q| q.push(message));
+        }
+    }
+
+    /// Asks for a model: a Hub model first says what it will download (unless it is stored),
+    /// anything else loads at once.
+    pub fn choose(&self, source: ModelSource) {
+        self.hub.error.set(None);
+        self.hub.plan.set(None);
+        self.hub.local_wanted.set(None);
+        if matches!(source, ModelSource::Hub { .. }) {
+            self.hub.checking.set(Some(source.clone()));
+            self.send_when_started(ToWorker::Plan(request(source, js_sys::Array::new())));
+        } else {
+            self.load(request(source, js_sys::Array::new()));
+        }
+    }
+
+    /// Loads a model; the one loaded before stays until this one is built.
+    pub fn load(&self, request: LoadRequest) {
+        self.hub.plan.set(None);
+        self.hub.checking.set(None);
+        self.hub.error.set(None);
+        self.hub.progress.set(None);
+        self.model.set(ModelStatus::Loading(format!("asking for {}", request.source.label())));
+        self.hub.last.set_value(Some(request.clone()));
+        self.send_when_started(ToWorker::Load(request));
+    }
+
+    pub fn cancel_load(&self) {
+        self.send(&ToWorker::CancelLoad);
+    }
+
+    /// Asks again for the load that failed; a download it had started resumes.
+    pub fn retry_load(&self) {
+        if let Some(request) = self.hub.last.get_value() {
+            self.load(request);
+        }
+    }
+
+    /// A link names a model: ask for it (a Hub model waits for the user's yes; local files
+    /// wait to be picked again).
+    pub fn open_source(&self, source: ModelSource) {
+        match source {
+            ModelSource::Local(files) => {
+                self.model.set(ModelStatus::Loading("waiting for the link's files to be picked (see Model)".into()));
+                self.hub.local_wanted.set(Some(files));
+            }
+            source => self.choose(source),
+        }
+    }
+
+    /// The worker says it is listening: send what waited for it, or (a restarted worker) the
+    /// last load again.
+    pub(crate) fn worker_started(&self) {
+        self.hub.started.set_value(true);
+        let queued = self.hub.queued.try_update_value(std::mem::take).unwrap_or_default();
+        if queued.is_empty()
+            && let Some(last) = self.hub.last.get_value()
+        {
+            self.send(&ToWorker::Load(last));
+        }
+        for message in queued {
+            self.send(&message);
+        }
+    }
+
+    /// A new worker is starting: hold messages until it says it is listening.
+    pub(crate) fn worker_starting(&self) {
+        self.hub.started.set_value(false);
+    }
+
+    /// Worker messages about loading models.
+    pub(crate) fn receive_hub(&self, message: FromWorker) {
+        match message {
+            FromWorker::Started => self.worker_started(),
+            FromWorker::Plan { source, files, cached } => {
+                if self.hub.checking.get_untracked().as_ref() != Some(&source) {
+                    return; // the user asked for something else meanwhile
+                }
+                self.hub.checking.set(None);
+                if cached {
+                    self.load(request(source, js_sys::Array::new()));
+                } else {
+                    if !matches!(self.model.get_untracked(), ModelStatus::Ready(_)) {
+                        self.model.set(ModelStatus::Loading("waiting for your yes to download (see Model)".into()));
+                    }
+                    self.hub.plan.set(Some(Plan { source, files }));
+                }
+            }
+            FromWorker::PlanFailed { source, error } if self.hub.checking.get_untracked().as_ref() == Some(&source) => {
+                self.hub.checking.set(None);
+                self.hub.error.set(Some(error));
+            }
+            FromWorker::Progress(progress) => self.hub.progress.set(Some(progress)),
+            FromWorker::LoadCancelled { model } => {
+                self.hub.progress.set(None);
+                self.hub.error.set(Some("Loading was cancelled.".into()));
+                self.model.set(match model {
+                    Some(model) => ModelStatus::Ready(model),
+                    None => ModelStatus::Failed("No model is loaded: pick one under Model.".into()),
+                });
+            }
+            FromWorker::LoadFailed { error } => {
+                self.hub.progress.set(None);
+                self.hub.error.set(Some(error.clone()));
+                self.model.set(match self.hub.loaded.get_untracked() {
+                    Some(model) => ModelStatus::Ready(model),
+                    None => ModelStatus::Failed(format!("The model could not be loaded: {error}")),
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// A model is ready: `true` when it replaced another one (so the prompt should run again).
+    pub(crate) fn model_ready(&self, model: &ModelInfo) -> bool {
+        self.hub.progress.set(None);
+        self.hub.local_wanted.set(None);
+        self.hub.stored.update(|n| *n += 1);
+        let previous = self.hub.loaded.get_untracked();
+        self.hub.loaded.set(Some(model.clone()));
+        previous.is_some_and(|p| p.source != model.source)
+    }
+}
+
+/// The picker's choices: the bundled model, the known Hub models, a typed id, local files.
+const TYPED: &str = "typed";
+const LOCAL: &str = "local";
+
+/// `Err` with the reason when a known model cannot fit.
+fn known_verdict(repo: &str) -> Result<(), String> {
+    match KNOWN.iter().find(|k| k.repo == repo) {
+        Some(known) => Estimate::of_known(known).check(available(device_memory())).map_err(|why| format!("{} cannot run here. {why}", known.label)),
+        None => Ok(()),
+    }
+}
+
+fn files_of(input: &web_sys::HtmlInputElement) -> js_sys::Array {
+    let files = js_sys::Array::new();
+    if let Some(list) = input.files() {
+        for i in 0..list.length() {
+            if let Some(file) = list.get(i) {
+                files.push(&file);
+            }
+        }
+    }
+    files
+}
+
+fn input_of(ev: &leptos::ev::Event) -> Option<web_sys::HtmlInputElement> {
+    ev.target().and_then(|t| t.dyn_into().ok())
+}
+
+#[component]
+fn Picker(ctx: Ctx) -> impl IntoView {
+    let choice = RwSignal::new(hub::BUNDLED.to_string());
+    let repo = RwSignal::new(String::new());
+    let revision = RwSignal::new(hub::DEFAULT_REVISION.to_string());
+    let picked: StoredValue<js_sys::Array, LocalStorage> = StoredValue::new_local(js_sys::Array::new());
+    let refusal = move || known_verdict(&choice.get()).err();
+    let load = move |_| {
+        ctx.hub.error.set(None);
+        let chosen = choice.get_untracked();
+        match chosen.as_str() {
+            hub::BUNDLED => ctx.choose(ModelSource::Bundled),
+            LOCAL => {
+                let files = picked.get_value();
+                if files.length() == 0 {
+                    ctx.hub.error.set(Some("Pick the model's files first: config.json, model.safetensors and tokenizer.json (or vocab.json and merges.txt).".into()));
+                } else {
+                    ctx.load(request(ModelSource::Local(Vec::new()), files));
+                }
+            }
+            TYPED => match (RepoId::parse(&repo.get_untracked()), Revision::parse(&revision.get_untracked())) {
+                (Ok(repo), Ok(revision)) => ctx.choose(ModelSource::Hub { repo, revision }),
+                (Err(why), _) | (_, Err(why)) => ctx.hub.error.set(Some(why)),
+            },
+            known => match RepoId::parse(known) {
+                Ok(repo) => ctx.choose(ModelSource::Hub { repo, revision: Revision::main() }),
+                Err(why) => ctx.hub.error.set(Some(why)),
+            },
+        }
+    };
+    let busy = move || ctx.model.with(|m| matches!(m, ModelStatus::Loading(_))) && ctx.hub.plan.with(Option::is_none);
+    let options = KNOWN
+        .iter()
+        .map(|k| {
+            let fits = known_verdict(k.repo).is_ok();
+            let label = if fits { format!("{} · {}", k.label, k.repo) } else { format!("{} · too big for this browser", k.label) };
+            view! { <option value={k.repo}>{label}</option> }
+        })
+        .collect_view();
+    view! {
+        <div class="picker">
+            <label class="setting">
+                <span>"Model"</span>
+                <select id="model-choice" prop:value=move || choice.get() on:change=move |ev| choice.set(event_target_value(&ev))>
+                    <option value={hub::BUNDLED}>"Bundled tiny model (offline)"</option>
+                    {options}
+                    <option value={TYPED}>"Another Hub repository…"</option>
+                    <option value={LOCAL}>"Files on this computer…"</option>
+                </select>
+            </label>
+            <div class="typed" class:hidden=move || choice.get() != TYPED>
+                <label class="setting">
+                    <span>"Repository"</span>
+                    <input id="repo-id" type="text" placeholder="namespace/name" spellcheck="false"
+                        prop:value=move || repo.get() on:input=move |ev| repo.set(event_target_value(&ev)) />
+                </label>
+                <label class="setting">
+                    <span>"Revision"</span>
+                    <input id="revision" type="text" spellcheck="false"
+                        prop:value=move || revision.get() on:input=move |ev| revision.set(event_target_value(&ev)) />
+                </label>
+            </div>
+            <label class="setting local" class:hidden=move || choice.get() != LOCAL>
+                <span>"Files"</span>
+                <input id="local-files" type="file" multiple accept=".json,.safetensors,.txt"
+                    on:change=move |ev| { if let Some(input) = input_of(&ev) { picked.set_value(files_of(&input)) } } />
+            </label>
+            <p class="refusal" class:hidden=move || refusal().is_none()>{refusal}</p>
+            <button id="load-model" class="primary" on:click=load prop:disabled=move || busy() || refusal().is_some()>"Load"</button>
+        </div>
+    }
+}
+
+fn plan_text(plan: &Plan) -> String {
+    let total: u64 = plan.files.iter().filter_map(|(_, size)| *size).sum();
+    let files: Vec<String> = plan.files.iter().map(|(name, size)| format!("{name} ({})", size.map_or("size unknown".into(), format_bytes))).collect();
+    let (repo, revision) = match &plan.source {
+        ModelSource::Hub { repo, revision } => (repo.to_string(), revision.as_str().to_string()),
+        other => (other.label(), String::new()),
+    };
+    format!(
+        "{repo} at revision {revision} will download {} from the Hugging Face Hub: {}. It is kept in this browser, so next time it loads without the network.",
+        format_bytes(total),
+        files.join(", ")
+    )
+}
+
+#[component]
+fn Confirm(ctx: Ctx) -> impl IntoView {
+    let text = move || ctx.hub.plan.with(|p| p.as_ref().map(plan_text));
+    let yes = move |_| {
+        if let Some(plan) = ctx.hub.plan.get_untracked() {
+            ctx.load(request(plan.source, js_sys::Array::new()));
+        }
+    };
+    let no = move |_| {
+        ctx.hub.plan.set(None);
+        if ctx.hub.loaded.with_untracked(Option::is_none) {
+            ctx.choose(ModelSource::Bundled);
+        }
+    };
+    view! {
+        <div id="model-confirm" class="confirm" role="dialog" aria-label="Download a model?" class:hidden=move || text().is_none()>
+            <p id="model-confirm-text">{text}</p>
+            <div class="actions">
+                <button id="confirm-download" class="primary" on:click=yes>"Download"</button>
+                <button id="decline-download" on:click=no>
+                    {move || if ctx.hub.loaded.with(Option::is_none) { "Use the bundled model instead" } else { "Not now" }}
+                </button>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn Download(ctx: Ctx) -> impl IntoView {
+    let loading = move || ctx.model.with(|m| matches!(m, ModelStatus::Loading(_)));
+    let shown = move || ctx.hub.progress.with(Option::is_some) && loading();
+    let checking = move || ctx.hub.checking.with(|c| c.as_ref().map(|s| format!("Checking {} on the Hub…", s.label())));
+    view! {
+        <p id="model-checking" class="checking" class:hidden=move || checking().is_none()>{checking}</p>
+        <div id="download" class="download" class:hidden=move || !shown()>
+            <progress
+                max="1"
+                value=move || ctx.hub.progress.with(|p| p.as_ref().and_then(Progress::fraction).unwrap_or(0.0))
+            ></progress>
+            <span id="download-text">{move || ctx.hub.progress.with(|p| p.as_ref().map(Progress::summary))}</span>
+            <button id="cancel-download" on:click=move |_| ctx.cancel_load()>"Cancel"</button>
+        </div>
+    }
+}
+
+#[component]
+fn Problem(ctx: Ctx) -> impl IntoView {
+    let retryable = move || ctx.hub.error.with(Option::is_some) && !ctx.model.with(|m| matches!(m, ModelStatus::Loading(_)));
+    view! {
+        <div id="model-error" class="model-error" role="alert" class:hidden=move || ctx.hub.error.with(Option::is_none)>
+            <p id="model-error-text">{move || ctx.hub.error.get()}</p>
+            <button id="retry-load" class:hidden=move || !retryable() on:click=move |_| ctx.retry_load()>"Retry"</button>
+        </div>
+    }
+}
+
+/// A link made with local files: which files, and a place to pick them again.
+#[component]
+fn LocalWanted(ctx: Ctx) -> impl IntoView {
+    let names = move || {
+        ctx.hub.local_wanted.with(|files| {
+            files.iter().flatten().map(|f| format!("{} (SHA-256 {}…)", f.name, &f.sha256[..16])).collect::<Vec<_>>().join(", ")
+        })
+    };
+    let pick = move |ev: leptos::ev::Event| {
+        let (Some(input), Some(expected)) = (input_of(&ev), ctx.hub.local_wanted.get_untracked()) else { return };
+        ctx.load(request(ModelSource::Local(expected), files_of(&input)));
+    };
+    view! {
+        <div id="local-wanted" class="confirm" class:hidden=move || ctx.hub.local_wanted.with(Option::is_none)>
+            <p>"This link was made with files from its author's computer: " {names} ". Pick the same files to restore it (they are checked against these hashes), or choose a Hub model above."</p>
+            <input id="local-wanted-files" type="file" multiple accept=".json,.safetensors,.txt" on:change=pick />
+        </div>
+    }
+}
+
+/// The models stored in this browser, with their sizes, each with Delete.
+#[component]
+fn StoredModels(ctx: Ctx) -> impl IntoView {
+    let listed: RwSignal<Result<Vec<Stored>, String>> = RwSignal::new(Ok(Vec::new()));
+    Effect::new(move |_| {
+        ctx.hub.stored.track();
+        leptos::task::spawn_local(async move { listed.set(cache::list(&hub_base()).await) });
+    });
+    let delete = move |stored: Stored| {
+        leptos::task::spawn_local(async move {
+            if let Err(why) = cache::delete(&stored).await {
+                ctx.hub.error.set(Some(format!("Could not delete {}: {why}", stored.model)));
+            }
+            ctx.hub.stored.update(|n| *n += 1);
+        })
+    };
+    let summary = move || {
+        listed.with(|l| match l {
+            Ok(models) if models.is_empty() => "Stored in this browser: nothing yet".to_string(),
+            Ok(models) => format!("Stored in this browser: {} ({})", models.len(), format_bytes(models.iter().map(Stored::bytes).sum())),
+            Err(why) => format!("Stored in this browser: unavailable ({why})"),
+        })
+    };
+    let rows = move || {
+        listed.get().unwrap_or_default().into_iter().map(|stored| {
+            let files = stored.files.iter().map(|(f, size)| format!("{f} {}", format_bytes(*size))).collect::<Vec<_>>().join(", ");
+            let (name, key) = (stored.model.clone(), stored.model.clone());
+            let bytes = format_bytes(stored.bytes());
+            view! {
+                <li class="stored" data-model=key>
+                    <span class="stored-name">{name}</span>
+                    <span class="stored-size" title=files>{bytes}</span>
+                    <button class="delete-stored" on:click=move |_| delete(stored.clone())>"Delete"</button>
+                </li>
+            }
+        }).collect_view()
+    };
+    view! {
+        <details id="cache-panel" class="cache-panel">
+            <summary id="cache-summary">{summary}</summary>
+            <ul>{rows}</ul>
+        </details>
+    }
+}
+
+#[component]
+pub fn Models(ctx: Ctx) -> impl IntoView {
+    let loaded = move || {
+        ctx.hub.loaded.with(|m| match m {
+            Some(m) => format!("Loaded: {} · {} layers × {} heads, context {}", m.name, m.n_layer, m.n_head, m.n_positions),
+            None => "No model loaded yet".into(),
+        })
+    };
+    view! {
+        <section class="models" aria-label="Model">
+            <p id="model-loaded" class="loaded">{loaded}</p>
+            <Picker ctx />
+            <Confirm ctx />
+            <LocalWanted ctx />
+            <Download ctx />
+            <Problem ctx />
+            <StoredModels ctx />
+        </section>
+    }
+}

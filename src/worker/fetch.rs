@@ -1,0 +1,262 @@
+//! The worker's network and storage: whole small files, the first bytes of a big one, a big one
+//! streamed with progress and resumed after a dropped connection, and the Cache API where
+//! complete, validated files are kept.
+
+use js_sys::{Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Cache, Headers, ReadableStreamDefaultReader, Request, RequestInit, Response, ResponseInit};
+
+use crate::hub::progress::{Meter, Progress};
+use crate::hub::{CACHE_NAME, SIZE_HEADER};
+use crate::hub::transfer::{Answer, Head, Transfer};
+use crate::worker::runner::{js_error, now, scope, sleep};
+
+/// Progress is posted at most this often.
+const PROGRESS_EVERY_MS: f64 = 100.0;
+
+/// Why a fetch did not give the file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Failure {
+    /// The server answered 404.
+    NotFound,
+    /// The user cancelled, or a newer load replaced this one.
+    Cancelled,
+    /// Anything else, in words.
+    Failed(String),
+}
+
+impl Failure {
+    pub fn describe(self, file: &str) -> String {
+        match self {
+            Failure::NotFound => format!("{file}: not found (404)"),
+            Failure::Cancelled => format!("{file}: cancelled"),
+            Failure::Failed(why) => format!("{file}: {why}"),
+        }
+    }
+}
+
+/// A download stopped part-way, kept so that Retry resumes it.
+pub struct Partial {
+    pub url: String,
+    pub bytes: Vec<u8>,
+    pub transfer: Transfer,
+}
+
+async fn request(url: &str, method: &str, range: Option<&str>) -> Result<Response, Failure> {
+    let init = RequestInit::new();
+    init.set_method(method);
+    if let Some(range) = range {
+        let headers = Headers::new().map_err(|e| Failure::Failed(js_error(e)))?;
+        headers.set("Range", range).map_err(|e| Failure::Failed(js_error(e)))?;
+        init.set_headers(&headers);
+    }
+    let request = Request::new_with_str_and_init(url, &init).map_err(|e| Failure::Failed(js_error(e)))?;
+    let response = JsFuture::from(scope().fetch_with_request(&request))
+        .await
+        .map_err(|e| Failure::Failed(format!("the request failed ({}): offline, blocked, or the server is down", js_error(e))))?;
+    Ok(response.unchecked_into())
+}
+
+fn header(response: &Response, name: &str) -> Option<String> {
+    response.headers().get(name).ok().flatten()
+}
+
+fn status_failure(response: &Response) -> Failure {
+    match Transfer::default().answer(&Head { status: response.status(), ..Head::default() }) {
+        _ if response.status() == 404 => Failure::NotFound,
+        Err(why) => Failure::Failed(why),
+        Ok(_) => Failure::Failed(format!("the server answered {}", response.status())),
+    }
+}
+
+/// A small file, whole (config, tokenizer files).
+pub async fn whole(url: &str) -> Result<Vec<u8>, Failure> {
+    let response = request(url, "GET", None).await?;
+    if !response.ok() {
+        return Err(status_failure(&response));
+    }
+    let buffer = JsFuture::from(response.array_buffer().map_err(|e| Failure::Failed(js_error(e)))?)
+        .await
+        .map_err(|e| Failure::Failed(format!("the connection dropped ({})", js_error(e))))?;
+    Ok(Uint8Array::new(&buffer).to_vec())
+}
+
+/// A file's size without its body (`HEAD`), `None` when the server does not say.
+pub async fn size(url: &str) -> Result<Option<u64>, Failure> {
+    let response = request(url, "HEAD", None).await?;
+    if !response.ok() {
+        return Err(status_failure(&response));
+    }
+    Ok(header(&response, "content-length").and_then(|l| l.parse().ok()))
+}
+
+/// The first `n` bytes of a file and its whole length, with a Range request (a server that
+/// ignores Range sends the whole file, of which only the start is read).
+pub async fn start(url: &str, n: usize) -> Result<(Vec<u8>, u64), Failure> {
+    let response = request(url, "GET", Some(&format!("bytes=0-{}", n.saturating_sub(1)))).await?;
+    let length = match response.status() {
+        206 => header(&response, "content-range").and_then(|r| crate::hub::transfer::parse_content_range(&r)).and_then(|(_, _, total)| total),
+        200 => header(&response, "content-length").and_then(|l| l.parse().ok()),
+        _ => return Err(status_failure(&response)),
+    };
+    // A cross-origin CDN may not expose Content-Range; Content-Length of a HEAD is always readable.
+    let length = match length {
+        Some(length) => length,
+        None => size(url).await?.ok_or_else(|| Failure::Failed("the server does not say how long the file is".into()))?,
+    };
+    let reader = reader(&response)?;
+    let mut bytes = Vec::with_capacity(n);
+    while bytes.len() < n {
+        match read_chunk(&reader).await.map_err(Failure::Failed)? {
+            Some(chunk) => bytes.extend(chunk.to_vec()),
+            None => break,
+        }
+    }
+    let _ = reader.cancel();
+    bytes.truncate(n);
+    Ok((bytes, length))
+}
+
+fn reader(response: &Response) -> Result<ReadableStreamDefaultReader, Failure> {
+    let body = response.body().ok_or_else(|| Failure::Failed("the answer has no body".into()))?;
+    Ok(body.get_reader().unchecked_into())
+}
+
+/// The next chunk of a stream, `None` at its end, `Err` when the connection dropped.
+async fn read_chunk(reader: &ReadableStreamDefaultReader) -> Result<Option<Uint8Array>, String> {
+    let result = JsFuture::from(reader.read()).await.map_err(js_error)?;
+    let done = Reflect::get(&result, &"done".into()).map_err(js_error)?.as_bool().unwrap_or(true);
+    if done {
+        return Ok(None);
+    }
+    Ok(Some(Reflect::get(&result, &"value".into()).map_err(js_error)?.unchecked_into()))
+}
+
+/// Downloads a file whole, posting progress, resuming a dropped connection with Range up to
+/// [`crate::hub::transfer::MAX_RETRIES`] times (from `resume` when a kept partial download is
+/// for this URL). On failure the bytes received so far come back for a later Retry.
+pub async fn download(
+    url: &str,
+    file: &str,
+    resume: Option<Partial>,
+    cancelled: &dyn Fn() -> bool,
+    report: &dyn Fn(Progress),
+) -> Result<Vec<u8>, (Failure, Option<Partial>)> {
+    let (mut bytes, mut transfer) = match resume.filter(|p| p.url == url) {
+        Some(p) => (p.bytes, Transfer { retries: 0, ..p.transfer }),
+        None => (Vec::new(), Transfer::default()),
+    };
+    let mut meter = Meter::default();
+    let mut last_report = 0.0;
+    let progress = |transfer: &Transfer, meter: &Meter, retry: Option<String>| Progress {
+        file: file.to_string(),
+        received: transfer.received,
+        total: transfer.total,
+        speed: meter.speed(),
+        retry,
+    };
+    let keep = |bytes: Vec<u8>, transfer: Transfer| (!bytes.is_empty()).then(|| Partial { url: url.to_string(), bytes, transfer });
+    loop {
+        // One request: a fresh start, or a resumption from `received`.
+        let dropped = match request(url, "GET", transfer.range().as_deref()).await {
+            Err(Failure::Failed(why)) => why,
+            Err(other) => return Err((other, keep(bytes, transfer))),
+            Ok(response) => {
+                let head = Head {
+                    status: response.status(),
+                    content_length: header(&response, "content-length").and_then(|l| l.parse().ok()),
+                    content_range: None,
+                    etag: None,
+                };
+                let (range, etag) = (header(&response, "content-range"), header(&response, "etag"));
+                let head = Head { content_range: range.as_deref(), etag: etag.as_deref(), ..head };
+                match transfer.answer(&head) {
+                    Ok(Answer::Restart) => bytes.clear(),
+                    Ok(Answer::Continue) => {}
+                    Err(_) if head.status == 404 => return Err((Failure::NotFound, None)),
+                    Err(why) => return Err((Failure::Failed(why), keep(bytes, transfer))),
+                }
+                if let Some(total) = transfer.total {
+                    bytes.reserve((total as usize).saturating_sub(bytes.len()));
+                }
+                let reader = reader(&response).map_err(|f| (f, None))?;
+                let mut dropped = None;
+                loop {
+                    if cancelled() {
+                        let _ = reader.cancel();
+                        return Err((Failure::Cancelled, keep(bytes, transfer)));
+                    }
+                    match read_chunk(&reader).await {
+                        Ok(Some(chunk)) => {
+                            let start = bytes.len();
+                            bytes.resize(start + chunk.length() as usize, 0);
+                            chunk.copy_to(&mut bytes[start..]);
+                            if let Err(why) = transfer.add(chunk.length() as u64) {
+                                let _ = reader.cancel();
+                                return Err((Failure::Failed(why), None));
+                            }
+                            let t = now();
+                            meter.record(t, transfer.received);
+                            if t - last_report >= PROGRESS_EVERY_MS {
+                                last_report = t;
+                                report(progress(&transfer, &meter, None));
+                            }
+                        }
+                        Ok(None) => break,
+                        Err(why) => {
+                            dropped = Some(why);
+                            break;
+                        }
+                    }
+                }
+                match dropped {
+                    None if transfer.complete() => {
+                        report(progress(&transfer, &meter, None));
+                        return Ok(bytes);
+                    }
+                    None => format!("the connection closed after {} of {} bytes", transfer.received, transfer.total.unwrap_or(0)),
+                    Some(why) => format!("the connection dropped ({why})"),
+                }
+            }
+        };
+        if !transfer.may_retry() {
+            let why = format!("{dropped}; gave up after {} tries. Retry resumes from byte {}", crate::hub::transfer::MAX_RETRIES, transfer.received);
+            return Err((Failure::Failed(why), keep(bytes, transfer)));
+        }
+        let wait = transfer.backoff_seconds();
+        let note = format!("connection lost; resuming in {wait} s (try {} of {})", transfer.retries, crate::hub::transfer::MAX_RETRIES);
+        report(progress(&transfer, &meter, Some(note)));
+        sleep(wait as f64 * 1000.0).await;
+        if cancelled() {
+            return Err((Failure::Cancelled, keep(bytes, transfer)));
+        }
+    }
+}
+
+/// The worker's cache of complete checkpoints.
+pub async fn cache() -> Result<Cache, String> {
+    let storage = scope().caches().map_err(|e| format!("the Cache API is not available here ({})", js_error(e)))?;
+    Ok(JsFuture::from(storage.open(CACHE_NAME)).await.map_err(js_error)?.unchecked_into())
+}
+
+/// A stored file, or `None`.
+pub async fn cached(cache: &Cache, url: &str) -> Option<Vec<u8>> {
+    let found = JsFuture::from(cache.match_with_str(url)).await.ok()?;
+    let response: Response = found.dyn_into().ok()?;
+    let buffer = JsFuture::from(response.array_buffer().ok()?).await.ok()?;
+    Some(Uint8Array::new(&buffer).to_vec())
+}
+
+/// Stores a complete, validated file under its URL.
+pub async fn store(cache: &Cache, url: &str, bytes: &[u8]) -> Result<(), String> {
+    let headers = Headers::new().map_err(js_error)?;
+    headers.set(SIZE_HEADER, &bytes.len().to_string()).map_err(js_error)?;
+    headers.set("content-type", "application/octet-stream").map_err(js_error)?;
+    let init = ResponseInit::new();
+    init.set_headers_headers(&headers);
+    let body = Uint8Array::from(bytes);
+    let response = Response::new_with_opt_buffer_source_and_init(Some(body.as_ref()), &init).map_err(js_error)?;
+    JsFuture::from(cache.put_with_str(url, &response)).await.map_err(|e| format!("cannot store {url} ({})", js_error(e)))?;
+    Ok(())
+}
