@@ -252,7 +252,7 @@ fn inside_one_head_shows_the_numbers_the_model_computed() {
     assert_eq!(t.scale, 1.0 / (d as f32).sqrt());
     // the weights are the run's own attention row; later keys are masked to 0
     let row = capture.row(layer, head, query);
-    assert!(t.weights[..=query].iter().zip(row).all(|(a, b)| close(*a, *b, 1e-6)));
+    assert!(t.weights[..=query].iter().zip(row.iter()).all(|(a, b)| close(*a, *b, 1e-6)));
     assert!(t.weights[query + 1..].iter().all(|&w| w == 0.0));
     // each step is the arithmetic it claims
     for j in 0..ids.len() {

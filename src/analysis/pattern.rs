@@ -20,7 +20,7 @@ impl Pattern {
 
     /// One head's pattern over the first `n` positions of a capture.
     pub fn of_head(capture: &Capture, layer: usize, head: usize, n: usize) -> Self {
-        Pattern { rows: (0..n).map(|q| capture.row(layer, head, q).to_vec()).collect() }
+        Pattern { rows: (0..n).map(|q| capture.row(layer, head, q).into_owned()).collect() }
     }
 
     /// Every head of one layer, in head order.
