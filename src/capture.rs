@@ -6,11 +6,23 @@
 //! growing store holds the complete pattern at every step of generation: the pattern after step
 //! `s` is the first `prompt_len + s` rows.
 //!
-//! Storage is the lower triangle only, as exact f32: query position `q` keeps
-//! `n_layer * n_head * (q + 1)` values, so **the token at position `q` costs
-//! `4 * n_layer * n_head * (q + 1)` bytes** ([`Capture::bytes_for_position`]). For GPT-2 small
-//! (12 x 12) that is 576 bytes per key: 590 KB for the 1024th token, 302 MB for a full
-//! 1024-token context (half of the 604 MB a dense `[12][12][1024][1024]` would take).
+//! Storage is the lower triangle only: query position `q` keeps `n_layer * n_head * (q + 1)`
+//! values, so **the token at position `q` costs `b * n_layer * n_head * (q + 1)` bytes**, with
+//! `b` = 4 for exact f32 and 2 for the compact form ([`Capture::bytes_for_position`]). For GPT-2
+//! small (12 x 12) at 1024 tokens: 302 MB exact, 151 MB compact, against 604 MB for a dense
+//! `[12][12][1024][1024]` f32 array.
+//!
+//! The compact form keeps each weight `w` (softmax outputs lie in [0, 1]) as the 16-bit integer
+//! `round(w * 65535)`, so within 1/131070 ≈ 7.6e-6 of its value. The CLI and the parity tests
+//! keep exact f32; the app switches to the compact form when a full context of exact values
+//! would pass [`APP_BUDGET_BYTES`] ([`Capture::for_app`]).
+use std::borrow::Cow;
+
+/// What the app lets one capture take before it keeps the compact form: a full context of
+/// GPT-2 small is 302 MB exact, 151 MB compact.
+pub const APP_BUDGET_BYTES: usize = 256 << 20;
+
+const FIXED16_SCALE: f32 = 65535.0;
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Capture {
@@ -20,19 +32,76 @@ pub struct Capture {
     len: usize,
     /// Row `q` starts at `n_layer * n_head * q (q + 1) / 2`; within it, head `(layer, head)`
     /// starts at `(layer * n_head + head) * (q + 1)`.
-    values: Vec<f32>,
+    values: Values,
     /// `‖v_k‖`, the norm of each position's value vector in every head, where recorded:
     /// position `k` starts at `k * n_layer * n_head`, layer after layer, head after head.
     value_norms: Vec<f32>,
 }
 
-impl Capture {
-    pub fn new(n_layer: usize, n_head: usize) -> Self {
-        Capture { n_layer, n_head, len: 0, values: Vec::new(), value_norms: Vec::new() }
+/// The stored weights, in the layout [`Capture`] describes.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+enum Values {
+    Exact(Vec<f32>),
+    /// `round(w * 65535)`.
+    Fixed16(Vec<u16>),
+}
+
+impl Values {
+    fn len(&self) -> usize {
+        match self {
+            Values::Exact(v) => v.len(),
+            Values::Fixed16(v) => v.len(),
+        }
     }
 
+    fn value_bytes(&self) -> usize {
+        match self {
+            Values::Exact(_) => 4,
+            Values::Fixed16(_) => 2,
+        }
+    }
+
+    fn extend(&mut self, weights: &[f32]) {
+        match self {
+            Values::Exact(v) => v.extend_from_slice(weights),
+            Values::Fixed16(v) => v.extend(weights.iter().map(|&w| (w.clamp(0.0, 1.0) * FIXED16_SCALE).round() as u16)),
+        }
+    }
+
+    fn get(&self, start: usize, len: usize) -> Cow<'_, [f32]> {
+        match self {
+            Values::Exact(v) => Cow::Borrowed(&v[start..start + len]),
+            Values::Fixed16(v) => Cow::Owned(v[start..start + len].iter().map(|&c| c as f32 / FIXED16_SCALE).collect()),
+        }
+    }
+}
+
+impl Capture {
+    /// Exact f32 weights.
+    pub fn new(n_layer: usize, n_head: usize) -> Self {
+        Capture { n_layer, n_head, len: 0, values: Values::Exact(Vec::new()), value_norms: Vec::new() }
+    }
+
+    /// 16-bit weights (within 7.6e-6 of the exact ones), half the memory.
+    pub fn compact(n_layer: usize, n_head: usize) -> Self {
+        Capture { values: Values::Fixed16(Vec::new()), ..Capture::new(n_layer, n_head) }
+    }
+
+    /// The app's capture for a model with `n_positions` of context: exact while a full context
+    /// fits in [`APP_BUDGET_BYTES`], compact beyond.
+    pub fn for_app(n_layer: usize, n_head: usize, n_positions: usize) -> Self {
+        let full: usize = (0..n_positions).map(|q| Capture::bytes_for_position(n_layer, n_head, q)).sum();
+        if full <= APP_BUDGET_BYTES { Capture::new(n_layer, n_head) } else { Capture::compact(n_layer, n_head) }
+    }
+
+    /// Bytes of exact weights the token at position `q` adds (half that in the compact form).
     pub fn bytes_for_position(n_layer: usize, n_head: usize, q: usize) -> usize {
         4 * n_layer * n_head * (q + 1)
+    }
+
+    /// Whether the weights are exact f32 (rather than the compact 16-bit form).
+    pub fn is_exact(&self) -> bool {
+        matches!(self.values, Values::Exact(_))
     }
 
     pub fn n_layer(&self) -> usize {
@@ -61,14 +130,13 @@ impl Capture {
     pub fn append(&mut self, layers: &[Vec<f32>], tq: usize) {
         assert_eq!(layers.len(), self.n_layer, "one weight tensor per layer");
         let tk = self.len + tq;
-        self.values.reserve(self.row_start(tk) - self.values.len());
         for i in 0..tq {
             let q = self.len + i;
             for weights in layers {
                 debug_assert_eq!(weights.len(), self.n_head * tq * tk);
                 for head in 0..self.n_head {
                     let row = (head * tq + i) * tk;
-                    self.values.extend_from_slice(&weights[row..row + q + 1]);
+                    self.values.extend(&weights[row..row + q + 1]);
                 }
             }
         }
@@ -100,10 +168,10 @@ impl Capture {
     }
 
     /// The weights of query `q` over keys `0..=q`.
-    pub fn row(&self, layer: usize, head: usize, q: usize) -> &[f32] {
+    pub fn row(&self, layer: usize, head: usize, q: usize) -> Cow<'_, [f32]> {
         assert!(layer < self.n_layer && head < self.n_head && q < self.len, "row ({layer}, {head}, {q}) outside the capture");
         let start = self.row_start(q) + (layer * self.n_head + head) * (q + 1);
-        &self.values[start..start + q + 1]
+        self.values.get(start, q + 1)
     }
 
     /// The first `n` rows as a dense `[n][n]` matrix, zeros above the diagonal.
@@ -129,7 +197,7 @@ impl Capture {
 
     /// Bytes held by the stored values.
     pub fn bytes(&self) -> usize {
-        (self.values.len() + self.value_norms.len()) * 4
+        self.values.len() * self.values.value_bytes() + self.value_norms.len() * 4
     }
 }
 
@@ -146,11 +214,36 @@ mod tests {
         let before = c.pattern(0, 1, 2);
         c.append(&[vec![0.2, 0.3, 0.5, /* head 1 */ 0.1, 0.1, 0.8]], 1);
         assert_eq!(c.len(), 3);
-        assert_eq!(c.row(0, 0, 1), &[0.3, 0.7]);
-        assert_eq!(c.row(0, 1, 2), &[0.1, 0.1, 0.8]);
+        assert_eq!(*c.row(0, 0, 1), [0.3, 0.7]);
+        assert_eq!(*c.row(0, 1, 2), [0.1, 0.1, 0.8]);
         assert_eq!(c.pattern(0, 1, 2), before);
         assert_eq!(c.pattern(0, 0, 3), vec![vec![1.0, 0.0, 0.0], vec![0.3, 0.7, 0.0], vec![0.2, 0.3, 0.5]]);
         assert_eq!(c.bytes(), (1 + 2 + 3) * 2 * 4);
         assert_eq!(c.bytes(), (0..3).map(|q| Capture::bytes_for_position(1, 2, q)).sum::<usize>());
+    }
+
+    #[test]
+    fn the_compact_form_keeps_every_weight_within_its_bound_in_half_the_bytes() {
+        let weights: Vec<f32> = (0..3 * 6).map(|i| ((i * 37 % 101) as f32 / 100.0).powi(3)).collect();
+        let layers = [weights.clone(), weights.iter().rev().copied().collect()];
+        let (mut exact, mut compact) = (Capture::new(2, 3), Capture::compact(2, 3));
+        for c in [&mut exact, &mut compact] {
+            c.append(&[layers[0][..3].to_vec(), layers[1][..3].to_vec()], 1); // [3 heads, 1, 1]
+            c.append(&[layers[0][..6].to_vec(), layers[1][..6].to_vec()], 1); // [3 heads, 1, 2]
+        }
+        assert!(exact.is_exact() && !compact.is_exact());
+        assert_eq!(compact.bytes() * 2, exact.bytes());
+        for (l, h, q) in (0..2).flat_map(|l| (0..3).flat_map(move |h| (0..2).map(move |q| (l, h, q)))) {
+            for (a, b) in exact.row(l, h, q).iter().zip(compact.row(l, h, q).iter()) {
+                assert!((a - b).abs() <= 0.5 / 65535.0 + 1e-7, "({l}, {h}, {q}): {a} kept as {b}");
+            }
+        }
+        assert_eq!(compact.row(0, 0, 0)[0], weights[0].clamp(0.0, 1.0));
+    }
+
+    #[test]
+    fn the_app_keeps_exact_weights_while_a_full_context_fits_its_budget() {
+        assert!(Capture::for_app(4, 4, 256).is_exact()); // the bundled model: 2.1 MB
+        assert!(!Capture::for_app(12, 12, 1024).is_exact()); // GPT-2 small: 302 MB
     }
 }

@@ -77,16 +77,43 @@ pub struct Request {
 
 /// Runs `request` on `checkpoint` and records everything the schema holds.
 pub fn inspect(checkpoint: &Checkpoint, model_name: &str, request: &Request) -> Result<Inspection> {
-    let (model, tokenizer) = (&checkpoint.model, &checkpoint.tokenizer);
+    let model = &checkpoint.model;
     let mut sampler = Sampler::new(request.decoding)?;
-    let ids = tokenizer.encode(&request.prompt)?;
+    let ids = checkpoint.tokenizer.encode(&request.prompt)?;
     let mut session = Session::start(model, &ids, true)?;
     let last_logits = session.last_logits().to_vec();
     let stop = (request.generate > 0).then(|| session.generate(model, &mut sampler, request.generate, |_, _| {}));
+    Ok(record(checkpoint, model_name, &request.prompt, &session, last_logits, stop.map(|stop| (request.decoding, stop)), request.steps))
+}
+
+/// Reads `prompt` and then feeds it the `generated` ids (a run the app showed), and records it
+/// as [`inspect`] would have with `steps`.
+pub fn replay(checkpoint: &Checkpoint, model_name: &str, prompt: &str, generated: &[u32], decoding: Decoding) -> Result<Inspection> {
+    let model = &checkpoint.model;
+    let ids = checkpoint.tokenizer.encode(prompt)?;
+    let mut session = Session::start(model, &ids, true)?;
+    let last_logits = session.last_logits().to_vec();
+    for &id in generated {
+        session.push(model, id)?;
+    }
+    let stop = match generated.last() {
+        None => None,
+        Some(&id) if id == model.config.eos_token_id => Some(Stop::EndOfText),
+        Some(_) if session.room(model) == 0 => Some(Stop::ContextFull),
+        Some(_) => Some(Stop::Count),
+    };
+    Ok(record(checkpoint, model_name, prompt, &session, last_logits, stop.map(|stop| (decoding, stop)), true))
+}
+
+/// The schema's record of `session`, which read `prompt` (leaving `last_logits`) and, when
+/// `generation` says how and why it stopped, generated after it.
+fn record(checkpoint: &Checkpoint, model_name: &str, prompt: &str, session: &Session, last_logits: Vec<f32>, generation: Option<(Decoding, Stop)>, steps: bool) -> Inspection {
+    let (model, tokenizer) = (&checkpoint.model, &checkpoint.tokenizer);
     let capture = session.capture().expect("capture was asked for");
+    let ids = session.ids()[..session.prompt_len()].to_vec();
     let tokens = tokenizer.tokens(&ids);
     let generated = session.generated().to_vec();
-    let steps = request.steps.then(|| {
+    let steps = steps.then(|| {
         (ids.len()..session.ids().len())
             .map(|position| {
                 let id = session.ids()[position];
@@ -101,7 +128,8 @@ pub fn inspect(checkpoint: &Checkpoint, model_name: &str, request: &Request) -> 
             .collect()
     });
     let config = &model.config;
-    Ok(Inspection {
+    let stop = generation.map(|(_, stop)| stop);
+    Inspection {
         schema: SCHEMA_VERSION,
         model: ModelSummary {
             name: model_name.to_string(),
@@ -111,17 +139,17 @@ pub fn inspect(checkpoint: &Checkpoint, model_name: &str, request: &Request) -> 
             n_positions: config.n_positions,
             vocab_size: config.vocab_size,
         },
-        prompt: request.prompt.clone(),
+        prompt: prompt.to_string(),
         tokens: tokens.iter().map(|t| t.piece.clone()).collect(),
         texts: tokens.iter().map(|t| t.text.clone()).collect(),
         spans: tokens.iter().map(|t| [t.span.start, t.span.end]).collect(),
         attentions: capture.nested(ids.len()),
         ids,
         last_logits,
-        decoding: stop.map(|_| request.decoding),
+        decoding: generation.map(|(decoding, _)| decoding),
         generated_text: stop.map(|_| tokenizer.decode(&generated)),
         generated: stop.map(|_| generated),
         stop,
         steps,
-    })
+    }
 }

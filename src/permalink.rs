@@ -1,5 +1,6 @@
 //! A view as a link: the URL fragment holds model, prompt, generation settings and seed, the
-//! generated ids, and the view (mode, layer, head, selected token, direction, step, scale).
+//! generated ids, and the view (mode, layer, head, selected token and key, direction, step,
+//! scale, moved window, word view, compare prompt).
 //! Opening it replays the generated ids rather than sampling again, so every machine shows the
 //! same text.
 //!
@@ -8,13 +9,17 @@
 //! Decoding never fails outright: whatever cannot be read is reported and left at its default,
 //! and a link from another version keeps its prompt.
 
+use crate::hub::ModelSource;
 use crate::model::generate::{Decoding, SamplingSettings};
 use crate::view::colour::Scale;
-use crate::view::state::{Direction, Mode, ViewState};
+use crate::analysis::roles::SortBy;
+use crate::view::state::{Direction, Mode, Panel, Source, ViewState};
 
 pub const VERSION: u32 = 1;
 /// Longest fragment decoded, in bytes: a full context of text percent-encoded, and its ids.
 pub const MAX_LEN: usize = 64 * 1024;
+/// Most heads a link may switch off.
+pub const MAX_ABLATED: usize = 256;
 /// Most tokens a link may ask to generate.
 pub const MAX_NEW_TOKENS: usize = 1024;
 
@@ -25,11 +30,13 @@ pub struct Generation {
     pub new_tokens: usize,
     pub sample: bool,
     pub sampling: SamplingSettings,
+    /// Put `<|endoftext|>` before the prompt as a BOS token (transformers adds none for GPT-2).
+    pub bos: bool,
 }
 
 impl Default for Generation {
     fn default() -> Self {
-        Generation { new_tokens: 16, sample: true, sampling: SamplingSettings { temperature: 0.8, top_k: 40, top_p: 0.95, seed: 42 } }
+        Generation { new_tokens: 16, sample: true, sampling: SamplingSettings { temperature: 0.8, top_k: 40, top_p: 0.95, seed: 42 }, bos: false }
     }
 }
 
@@ -41,7 +48,9 @@ impl Generation {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Permalink {
-    pub model: String,
+    /// Where the model comes from: the bundled one, a Hub repository at a revision, or local
+    /// files named by their SHA-256 ([`ModelSource::link_code`]).
+    pub model: ModelSource,
     pub prompt: String,
     pub generation: Generation,
     /// Ids generated after the prompt, replayed when the link opens.
@@ -51,7 +60,7 @@ pub struct Permalink {
 
 impl Default for Permalink {
     fn default() -> Self {
-        Permalink { model: "tiny".into(), prompt: String::new(), generation: Generation::default(), generated: Vec::new(), view: ViewState::default() }
+        Permalink { model: ModelSource::Bundled, prompt: String::new(), generation: Generation::default(), generated: Vec::new(), view: ViewState::default() }
     }
 }
 
@@ -114,7 +123,7 @@ pub fn encode(link: &Permalink) -> String {
     let s = &generation.sampling;
     let mut pairs = vec![
         ("v", VERSION.to_string()),
-        ("m", percent_encode(model)),
+        ("m", percent_encode(&model.link_code())),
         ("p", percent_encode(prompt)),
         ("n", generation.new_tokens.to_string()),
         ("d", if generation.sample { "s" } else { "g" }.to_string()),
@@ -130,6 +139,18 @@ pub fn encode(link: &Permalink) -> String {
     if let Some(q) = view.selected {
         pairs.push(("q", q.to_string()));
     }
+    if let Some(k) = view.key {
+        pairs.push(("ky", k.to_string()));
+    }
+    if let Some([q, k]) = view.pan {
+        pairs.push(("w", format!("{q}.{k}")));
+    }
+    if view.words {
+        pairs.push(("wv", "1".into()));
+    }
+    if !view.compare.is_empty() {
+        pairs.push(("c", percent_encode(&view.compare)));
+    }
     if view.direction == Direction::AttendedBy {
         pairs.push(("dir", "by".into()));
     }
@@ -138,6 +159,27 @@ pub fn encode(link: &Permalink) -> String {
     }
     if view.scale != Scale::Linear {
         pairs.push(("sc", scale_code(view.scale)));
+    }
+    if generation.bos {
+        pairs.push(("b", "1".into()));
+    }
+    if view.source != Source::Head {
+        pairs.push(("src", view.source.name().into()));
+    }
+    if view.hide_sink {
+        pairs.push(("hs", "1".into()));
+    }
+    if view.surprisal {
+        pairs.push(("su", "1".into()));
+    }
+    if view.panel != Panel::Roles {
+        pairs.push(("an", view.panel.name().into()));
+    }
+    if view.sort != SortBy::Position {
+        pairs.push(("so", view.sort.name().into()));
+    }
+    if !view.ablated.is_empty() {
+        pairs.push(("ab", view.ablated.iter().map(|(l, h)| format!("{l}.{h}")).collect::<Vec<_>>().join("_")));
     }
     pairs.into_iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")
 }
@@ -158,9 +200,20 @@ fn key_name(key: &str) -> &'static str {
         "l" => "layer",
         "h" => "head",
         "q" => "selected token",
+        "ky" => "selected key",
+        "w" => "moved window",
+        "wv" => "word view",
+        "c" => "compare prompt",
         "dir" => "direction",
         "st" => "step",
         "sc" => "colour scale",
+        "b" => "BOS token",
+        "src" => "attention shown",
+        "hs" => "hide first token",
+        "su" => "surprisal shading",
+        "an" => "analysis panel",
+        "so" => "role order",
+        "ab" => "switched-off heads",
         _ => "unknown field",
     }
 }
@@ -200,8 +253,11 @@ pub fn decode(fragment: &str) -> Option<Decoded> {
         match *key {
             "v" | "p" => {}
             "m" => match percent_decode(raw) {
-                Ok(model) if !model.is_empty() => link.model = model,
-                _ => bad("is not a model name"),
+                Ok(code) => match ModelSource::parse(&code) {
+                    Ok(model) => link.model = model,
+                    Err(why) => bad(&format!("is not a model source: {why}")),
+                },
+                Err(_) => bad("is not a model source"),
             },
             "n" => match raw.parse::<usize>() {
                 Ok(n) if n <= MAX_NEW_TOKENS => link.generation.new_tokens = n,
@@ -234,16 +290,30 @@ pub fn decode(fragment: &str) -> Option<Decoded> {
             },
             "vm" => match Mode::from_name(raw) {
                 Some(mode) => link.view.mode = mode,
-                None => bad("is not one of head, block, layer, overview"),
+                None => bad(&format!("is not one of {}", Mode::ALL.map(Mode::name).join(", "))),
             },
-            "l" | "h" | "q" | "st" => match raw.parse::<usize>() {
+            "l" | "h" | "q" | "ky" | "st" => match raw.parse::<usize>() {
                 Ok(i) => match *key {
                     "l" => link.view.layer = i,
                     "h" => link.view.head = i,
                     "q" => link.view.selected = Some(i),
+                    "ky" => link.view.key = Some(i),
                     _ => link.view.step = Some(i),
                 },
                 Err(_) => bad("is not a whole number"),
+            },
+            "w" => match raw.split_once('.').map(|(q, k)| (q.parse::<usize>(), k.parse::<usize>())) {
+                Some((Ok(q), Ok(k))) => link.view.pan = Some([q, k]),
+                _ => bad("is not two positions, query.key"),
+            },
+            "wv" => match *raw {
+                "1" => link.view.words = true,
+                "0" => link.view.words = false,
+                _ => bad("is neither 1 nor 0"),
+            },
+            "c" => match percent_decode(raw) {
+                Ok(text) => link.view.compare = text,
+                Err(why) => bad(&why),
             },
             "dir" => match *raw {
                 "by" => link.view.direction = Direction::AttendedBy,
@@ -253,6 +323,30 @@ pub fn decode(fragment: &str) -> Option<Decoded> {
             "sc" => match parse_scale(raw) {
                 Some(scale) => link.view.scale = scale,
                 None => bad("is not lin, log or p1 to p100"),
+            },
+            "b" | "hs" | "su" => match *raw {
+                "1" | "0" => match *key {
+                    "b" => link.generation.bos = *raw == "1",
+                    "hs" => link.view.hide_sink = *raw == "1",
+                    _ => link.view.surprisal = *raw == "1",
+                },
+                _ => bad("is neither 1 nor 0"),
+            },
+            "src" => match Source::from_name(raw) {
+                Some(source) => link.view.source = source,
+                None => bad(&format!("is not one of {}", Source::ALL.map(Source::name).join(", "))),
+            },
+            "an" => match Panel::from_name(raw) {
+                Some(panel) => link.view.panel = panel,
+                None => bad(&format!("is not one of {}", Panel::ALL.map(Panel::name).join(", "))),
+            },
+            "so" => match SortBy::from_name(raw) {
+                Some(sort) => link.view.sort = sort,
+                None => bad("is not position, entropy or a role"),
+            },
+            "ab" => match raw.split('_').map(|pair| pair.split_once('.').and_then(|(l, h)| Some((l.parse().ok()?, h.parse().ok()?)))).collect::<Option<Vec<(usize, usize)>>>() {
+                Some(heads) if heads.len() <= MAX_ABLATED => link.view.ablated = heads,
+                _ => bad(&format!("is not a list of at most {MAX_ABLATED} layer.head pairs")),
             },
             _ => bad("is not a field this page knows"),
         }
@@ -280,21 +374,32 @@ pub fn fit_view(view: &mut ViewState, n_layer: usize, n_head: usize) -> Vec<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::roles::Role;
 
     fn sample_link() -> Permalink {
         Permalink {
-            model: "tiny".into(),
+            model: ModelSource::Bundled,
             prompt: "Line one\n\tcafé & <b>50%</b> = 🙂 #tag".into(),
-            generation: Generation { new_tokens: 7, sample: false, sampling: SamplingSettings { temperature: 0.7, top_k: 0, top_p: 0.9, seed: 1234567890123 } },
+            generation: Generation { new_tokens: 7, sample: false, sampling: SamplingSettings { temperature: 0.7, top_k: 0, top_p: 0.9, seed: 1234567890123 }, bos: true },
             generated: vec![198, 50256, 0, 464],
             view: ViewState {
                 mode: Mode::Layer,
                 layer: 3,
                 head: 2,
                 selected: Some(5),
+                key: Some(2),
+                pan: Some([4, 0]),
+                words: true,
+                compare: "A second & prompt".into(),
                 direction: Direction::AttendedBy,
                 step: Some(2),
                 scale: Scale::Clipped { percentile: 99 },
+                source: Source::Rollout,
+                hide_sink: true,
+                surprisal: true,
+                panel: Panel::Ablation,
+                sort: SortBy::Role(Role::Induction),
+                ablated: vec![(0, 1), (3, 2)],
             },
         }
     }
@@ -308,6 +413,24 @@ mod tests {
             assert_eq!(decoded.problems, Vec::<String>::new());
             assert_eq!(decoded.link, link);
         }
+    }
+
+    #[test]
+    fn links_carry_the_model_source() {
+        let hub = ModelSource::parse("hf:openai-community/gpt2@main").unwrap();
+        let files = format!("config={}:config.json;weights={}:model.safetensors;tokenizer={}:tokenizer.json", "a".repeat(64), "b".repeat(64), "c".repeat(64));
+        let local = ModelSource::parse(&format!("local:{files}")).unwrap();
+        for model in [hub, local] {
+            let link = Permalink { model, prompt: "x".into(), ..Permalink::default() };
+            let decoded = decode(&encode(&link)).unwrap();
+            assert_eq!(decoded.problems, Vec::<String>::new());
+            assert_eq!(decoded.link, link);
+        }
+        // a link from before model sources names the bundled model as `tiny`
+        assert_eq!(decode("v=1&m=tiny&p=x").unwrap().link.model, ModelSource::Bundled);
+        let bad = decode("v=1&p=x&m=hf%3A..%2Fetc").unwrap();
+        assert_eq!(bad.link.model, ModelSource::Bundled);
+        assert!(bad.problems[0].contains("is not a model source"), "{:?}", bad.problems);
     }
 
     #[test]

@@ -208,10 +208,10 @@ fn each_broken_checkpoint_reads_its_exact_message() {
         ),
         (
             "an unknown dtype",
-            with_header(header.replacen(r#""dtype":"F32""#, r#""dtype":"F4""#, 1)),
+            with_header(header.replacen(r#""dtype":"F32""#, r#""dtype":"X32""#, 1)), // same length: the header stays in place
             &c,
             // the header's keys are in sorted order: h.0.attn.c_attn.bias comes first
-            "model.safetensors: tensor `transformer.h.0.attn.c_attn.bias` has unknown dtype `F4`".into(),
+            "model.safetensors: tensor `transformer.h.0.attn.c_attn.bias` has unknown dtype `X32`".into(),
         ),
         (
             "offsets reaching into the next tensor",

@@ -69,7 +69,7 @@ fn cached_generation_equals_recomputing_the_whole_sequence() {
     for layer in 0..a.n_layer() {
         for head in 0..a.n_head() {
             for q in 0..a.len() {
-                for (x, y) in a.row(layer, head, q).iter().zip(b.row(layer, head, q)) {
+                for (x, y) in a.row(layer, head, q).iter().zip(b.row(layer, head, q).iter()) {
                     assert!((x - y).abs() < 1e-5, "({layer}, {head}, {q}): {x} vs {y}");
                 }
             }

@@ -5,9 +5,11 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
+use crate::ui::analysis::AnalysisPanel;
 use crate::ui::controls::Controls;
 use crate::ui::heatmaps::Heatmaps;
 use crate::ui::link;
+use crate::ui::models::Models;
 use crate::ui::state::Ctx;
 use crate::ui::stream::TokenStream;
 use crate::ui::timeline::Timeline;
@@ -29,12 +31,12 @@ fn keyboard(ctx: Ctx) {
         match ev.key().as_str() {
             "ArrowRight" | "ArrowLeft" if n > 0 => {
                 ev.prevent_default();
-                ctx.view.update(|v| v.selected = Some(moved(v.selected, ev.key() == "ArrowRight")));
+                ctx.view.update(|v| v.select(Some(moved(v.selected, ev.key() == "ArrowRight"))));
             }
             "Escape" => {
                 ctx.hover.set(None);
                 ctx.playing.set(false);
-                ctx.view.update(|v| v.selected = None);
+                ctx.view.update(|v| v.select(None));
             }
             _ => {}
         }
@@ -68,11 +70,15 @@ pub fn App() -> impl IntoView {
             <button aria-label="Dismiss" on:click=move |_| ctx.notice.set(None)>"×"</button>
         </div>
         <main class="layout">
-            <Controls ctx />
+            <div class="side">
+                <Models ctx />
+                <Controls ctx />
+            </div>
             <div class="results">
                 <TokenStream ctx />
                 <Timeline ctx />
                 <Heatmaps ctx />
+                <AnalysisPanel ctx />
             </div>
         </main>
     }

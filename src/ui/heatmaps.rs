@@ -1,13 +1,24 @@
-//! The heatmaps: one head in detail, a layer's heads side by side, one head index down the
-//! layers, or every head as a thumbnail. Geometry comes from `view::heatmap`; this draws it.
+//! The maps panel: one head in detail, a layer's heads side by side, one head index down the
+//! layers, every head as a thumbnail, the line view, the position encodings, or a comparison
+//! of two prompts. Geometry comes from `crate::view`; this draws it.
 
 use leptos::prelude::*;
 
+use crate::analysis::aggregate::{Source, shown};
+use crate::analysis::pattern::Pattern;
 use crate::capture::Capture;
-use crate::view::colour::{Normaliser, Scale, format_weight, viridis};
-use crate::view::heatmap::{HeatmapView, Layout, MapRequest, heatmap, weights};
-use crate::view::state::Mode;
-use crate::ui::state::{Ctx, ModelStatus};
+use crate::ui::analysis::source_controls;
+use crate::ui::compare::{CompareBar, watch_compare};
+use crate::ui::export;
+use crate::ui::lines::line_view;
+use crate::ui::pan::pan_controls;
+use crate::ui::positions::positions_view;
+use crate::ui::state::{Ctx, ModelStatus, RunData};
+use crate::view::colour::{Normaliser, Scale, format_weight};
+use crate::view::export::{Tile, document};
+use crate::view::heatmap::{DETAIL_MAX, HeatmapView, Layout, MapRequest, heatmap};
+use crate::view::state::{Mode, ViewState};
+use crate::view::words::Units;
 
 /// Side of a thumbnail in the block and layer views, and in the overview, in SVG units.
 const PANEL_SIZE: f32 = 240.0;
@@ -23,32 +34,99 @@ const MIN_DETAIL_WIDTH: f32 = 640.0;
 
 /// What a map does when clicked.
 #[derive(Clone, Copy, PartialEq)]
-enum Click {
-    /// Cells pin their query; the map is shown alone.
+pub(crate) enum Click {
+    /// Cells pin their query/key pair; the map is shown alone.
     Select,
-    /// Cells pin their query; the caption opens the head on its own.
+    /// Cells pin their pair; the caption opens the head on its own.
     SelectOrOpen,
     /// The whole thumbnail opens the head on its own.
     Open,
 }
 
+/// One drawn map: its geometry, caption, the labels of its rows, and which run it shows.
+pub struct Shown {
+    pub map: HeatmapView,
+    pub caption: String,
+    pub labels: Vec<String>,
+    /// `main`, `compare` or `difference`: tests and styles tell the maps apart by it.
+    pub role: &'static str,
+}
+
+/// Everything the maps of one view are drawn from.
+pub struct MapSet {
+    pub maps: Vec<Shown>,
+    /// The scales the maps are coloured by, one legend each.
+    pub norms: Vec<Normaliser>,
+    pub columns: usize,
+    /// The units of the main run, to turn a clicked cell back into tokens.
+    pub units: Units,
+    /// Units shown of the main run (tokens or words).
+    pub len: usize,
+    /// A note under the maps (why no difference is shown, say).
+    pub note: Option<String>,
+}
+
+/// Where tokens are read from: the first `n` of a run, as tokens or words.
+pub struct Reading<'a> {
+    pub run: &'a RunData,
+    pub capture: &'a Capture,
+    pub units: Units,
+    pub labels: Vec<String>,
+    /// Units shown.
+    pub len: usize,
+    n: usize,
+    /// Which matrix a slot shows, and whether the first-token sink is hidden.
+    source: Source,
+    hide_sink: bool,
+}
+
+impl<'a> Reading<'a> {
+    /// `None` until the run has `n` positions (and the value norms a value-weighted view needs).
+    pub fn of(run: &'a RunData, n: usize, view: &ViewState) -> Option<Reading<'a>> {
+        let capture = run.capture.as_ref().filter(|c| n > 0 && n <= c.len())?;
+        let (source, hide_sink, words) = (view.source, view.hide_sink, view.words);
+        if source == Source::ValueWeighted {
+            capture.value_norms(0, 0, n)?;
+        }
+        let tokens = &run.tokens[..n.min(run.tokens.len())];
+        let texts: Vec<&str> = tokens.iter().map(|t| t.text.as_str()).collect();
+        let units = Units::new(&texts, words);
+        let labels = units.labels(&tokens.iter().map(|t| t.label.clone()).collect::<Vec<_>>());
+        let len = units.count(n);
+        Some(Reading { run, capture, units, labels, len, n, source, hide_sink })
+    }
+
+    /// The matrix slot `(layer, head)` shows (the head's, or an aggregate) over the units shown.
+    pub fn pattern(&self, layer: usize, head: usize) -> Pattern {
+        let pattern = shown(self.capture, self.source, self.hide_sink, layer, head, self.n).expect("Reading::of checked the source can be shown");
+        self.units.apply(pattern)
+    }
+
+    /// A token index as a unit index, if shown.
+    pub fn unit(&self, token: Option<usize>) -> Option<usize> {
+        token.and_then(|t| self.units.unit_of(t)).filter(|&u| u < self.len)
+    }
+}
+
 /// One heatmap as SVG.
-fn draw(map: HeatmapView, labels: &[String], selected: Option<usize>, ctx: Ctx, click: Click) -> impl IntoView + use<> {
-    let (layer, head) = (map.layer, map.head);
+pub(crate) fn draw(shown: &Shown, units: &Units, selected: Option<usize>, ctx: Ctx, click: Click) -> impl IntoView + use<> {
+    let Shown { map, caption, labels, role } = shown;
+    let (layer, head, role) = (map.layer, map.head, *role);
     let cells = map
         .cells
         .iter()
         .map(|cell| {
-            let query = cell.query.start;
+            let (query, key) = (cell.query.start, cell.key.start);
+            let pair = (units.first_token(query), units.first_token(key));
             let description = cell.describe(labels);
             let (value, mean) = if cell.exact { (Some(cell.value.to_string()), None) } else { (None, Some(cell.value.to_string())) };
             view! {
                 <rect
                     class="cell"
                     x=cell.x y=cell.y width=cell.width height=cell.height fill=cell.fill.clone()
-                    data-layer=layer data-head=head data-query=query data-key=cell.key.start
+                    data-layer=layer data-head=head data-query=query data-key=key
                     data-value=value data-mean=mean
-                    on:click=move |_| if click != Click::Open { ctx.view.update(|v| v.selected = Some(query)) }
+                    on:click=move |_| if click != Click::Open { ctx.view.update(|v| v.select_pair(pair.0, pair.1)) }
                 >
                     <title>{description}</title>
                 </rect>
@@ -72,12 +150,12 @@ fn draw(map: HeatmapView, labels: &[String], selected: Option<usize>, ctx: Ctx, 
         .collect_view();
     let row = map.row.map(|b| view! { <rect class="band" x=ox y=b.at width=map.side height=b.thickness /> });
     let column = map.column.map(|b| view! { <rect class="band" x=b.at y=oy width=b.thickness height=map.side /> });
-    let caption = format!("L{layer} H{head}");
     // A detailed map keeps its labels legible on a phone: below `MIN_ZOOM` it scrolls instead.
     let size = match click {
         Click::Select => format!("max-width: {}px; min-width: {}px", map.width * MAX_ZOOM, (map.width * MIN_ZOOM).min(MIN_DETAIL_WIDTH)),
         Click::SelectOrOpen | Click::Open => format!("max-width: {}px", map.width * MAX_ZOOM),
     };
+    let words = matches!(units, Units::Words(_)).then_some("words");
     let svg = view! {
         <svg
             class="heatmap"
@@ -88,7 +166,10 @@ fn draw(map: HeatmapView, labels: &[String], selected: Option<usize>, ctx: Ctx, 
             aria-label=map.aria_label.clone()
             data-layer=layer
             data-head=head
+            data-map=role
+            data-units=words
             data-window=format!("{}-{}", map.window.start, map.window.end)
+            data-keys=format!("{}-{}", map.keys.start, map.keys.end)
         >
             <rect class="frame" x=ox y=oy width=map.side height=map.side />
             {cells}
@@ -106,6 +187,7 @@ fn draw(map: HeatmapView, labels: &[String], selected: Option<usize>, ctx: Ctx, 
         })
     };
     let open_label = format!("Open layer {layer}, head {head}");
+    let caption = caption.clone();
     match click {
         Click::Select => view! { <figure class="map"><figcaption>{caption}</figcaption>{svg}</figure> }.into_any(),
         Click::SelectOrOpen => view! {
@@ -128,11 +210,11 @@ fn draw(map: HeatmapView, labels: &[String], selected: Option<usize>, ctx: Ctx, 
 }
 
 /// The colour legend: the gradient, its ends' weights, and the scale in words.
-fn legend(norm: Normaliser) -> impl IntoView {
+pub fn legend(norm: Normaliser, id: &'static str) -> impl IntoView {
     let stops = (0..=10)
         .map(|i| {
             let t = i as f32 / 10.0;
-            view! { <stop offset=format!("{}%", i * 10) stop-color=viridis(t) /> }
+            view! { <stop offset=format!("{}%", i * 10) stop-color=norm.palette.colour(t) /> }
         })
         .collect_view();
     let ticks = [0.0f32, 0.5, 1.0]
@@ -145,8 +227,8 @@ fn legend(norm: Normaliser) -> impl IntoView {
     view! {
         <div class="legend">
             <svg viewBox="0 0 200 34" role="img" aria-label=format!("Colour scale: {}", norm.describe())>
-                <defs><linearGradient id="viridis">{stops}</linearGradient></defs>
-                <rect x=0 y=0 width=200 height=16 fill="url(#viridis)" />
+                <defs><linearGradient id=id>{stops}</linearGradient></defs>
+                <rect x=0 y=0 width=200 height=16 fill=format!("url(#{id})") />
                 {ticks}
             </svg>
             <span>{norm.describe()}</span>
@@ -158,11 +240,142 @@ fn legend(norm: Normaliser) -> impl IntoView {
 fn heads(mode: Mode, layer: usize, head: usize, capture: &Capture) -> Vec<(usize, usize)> {
     let (n_layer, n_head) = (capture.n_layer(), capture.n_head());
     match mode {
-        Mode::Head => vec![(layer, head)],
         Mode::Block => (0..n_head).map(|h| (layer, h)).collect(),
         Mode::Layer => (0..n_layer).map(|l| (l, head)).collect(),
         Mode::Overview => (0..n_layer).flat_map(|l| (0..n_head).map(move |h| (l, h))).collect(),
+        Mode::Head | Mode::Lines | Mode::Positions | Mode::Compare => vec![(layer, head)],
     }
+}
+
+/// Positions the maps are laid out for: while tokens stream in, the run's final length, so the
+/// maps keep their size.
+fn extent(ctx: Ctx, reading: &Reading) -> usize {
+    let run = reading.run;
+    if matches!(reading.units, Units::Words(_)) {
+        return reading.len;
+    }
+    let context = ctx.model.with_untracked(|m| if let ModelStatus::Ready(info) = m { info.n_positions } else { usize::MAX });
+    if run.running() { (run.prompt_len + run.wanted).min(context) } else { run.tokens.len() }
+}
+
+/// The maps of a heatmap mode (head, block, layer, overview, compare) for `view`.
+pub fn map_set(ctx: Ctx, view: &ViewState, run: &RunData, n: usize) -> Result<MapSet, &'static str> {
+    let main = Reading::of(run, n, view).ok_or("Reading the prompt…")?;
+    let layer = view.layer.min(main.capture.n_layer() - 1);
+    let head = view.head.min(main.capture.n_head() - 1);
+    let (row, column) = (main.unit(view.selected), main.unit(view.key.or(view.selected)));
+    let (layout, pan) = match view.mode {
+        Mode::Block | Mode::Layer => (Layout::Thumbnail { size: PANEL_SIZE, bins: PANEL_BINS }, None),
+        Mode::Overview => (Layout::Thumbnail { size: OVERVIEW_SIZE, bins: OVERVIEW_BINS }, None),
+        _ => (Layout::Detailed, view.pan),
+    };
+    let map_of = |labels: &[String], (layer, head): (usize, usize), extent: usize, pattern: &Pattern, norm: &Normaliser| {
+        heatmap(pattern, &MapRequest { layer, head, extent, labels, row, column, pan, layout }, norm)
+    };
+    if view.mode == Mode::Compare {
+        let compared = ctx.compare.with_untracked(|c| c.clone());
+        let other = compared.as_ref().and_then(|c| Reading::of(c, c.tokens.len(), view));
+        let a = main.pattern(layer, head);
+        let b = other.as_ref().map(|o| o.pattern(layer, head));
+        let norm = Normaliser::fit(view.scale, a.weights().chain(b.iter().flat_map(Pattern::weights)));
+        let extent_a = main.len.max(other.as_ref().map_or(0, |o| o.len));
+        let mut maps = vec![Shown { map: map_of(&main.labels, (layer, head), extent_a, &a, &norm), caption: format!("This run · {}", view.source.caption(layer, head)), labels: main.labels.clone(), role: "main" }];
+        let mut norms = vec![norm];
+        let mut note = other.is_none().then(|| {
+            if view.compare.is_empty() { "Type a second prompt above to read it at the same layer and head." } else { "Reading the compared prompt…" }.to_string()
+        });
+        if let (Some(other), Some(b)) = (&other, &b) {
+            maps.push(Shown { map: map_of(&other.labels, (layer, head), extent_a, b, &norm), caption: format!("Compared · {}", view.source.caption(layer, head)), labels: other.labels.clone(), role: "compare" });
+            if other.len == main.len {
+                let difference = a.map(|q, k, w| w - b.get(q, k));
+                let signed = Normaliser::signed(difference.weights().fold(0.0f32, |m, w| m.max(w.abs())));
+                let labels: Vec<String> = main.labels.iter().zip(&other.labels).map(|(x, y)| if x == y { x.clone() } else { format!("{x}|{y}") }).collect();
+                let map = map_of(&labels, (layer, head), extent_a, &difference, &signed);
+                maps.push(Shown { map, caption: "This run − compared".into(), labels, role: "difference" });
+                norms.push(signed);
+            } else {
+                note = Some(format!("No difference map: this run shows {} units and the compared prompt {}; they line up only at equal lengths.", main.len, other.len));
+            }
+        }
+        return Ok(MapSet { columns: maps.len(), maps, norms, units: main.units, len: main.len, note });
+    }
+    let mut shown = heads(view.mode, layer, head, main.capture);
+    // Heads that share a matrix (a layer's mean, say) show it once.
+    shown.dedup_by_key(|&mut (l, h)| view.source.key(l, h));
+    let patterns: Vec<Pattern> = shown.iter().map(|&(l, h)| main.pattern(l, h)).collect();
+    let norm = Normaliser::fit(view.scale, patterns.iter().flat_map(Pattern::weights));
+    let extent = extent(ctx, &main);
+    let maps = shown
+        .iter()
+        .zip(&patterns)
+        .map(|(&(l, h), pattern)| Shown { map: map_of(&main.labels, (l, h), extent, pattern, &norm), caption: view.source.caption(l, h), labels: main.labels.clone(), role: "main" })
+        .collect();
+    let columns = match view.mode {
+        Mode::Overview => main.capture.n_head(),
+        Mode::Block | Mode::Layer => 4,
+        _ => 1,
+    };
+    Ok(MapSet { maps, norms: vec![norm], columns, units: main.units, len: main.len, note: None })
+}
+
+/// The maps of a heatmap mode, drawn.
+fn heatmap_maps(ctx: Ctx, view: &ViewState, run: &RunData, n: usize) -> AnyView {
+    let set = match map_set(ctx, view, run, n) {
+        Ok(set) => set,
+        Err(why) => return view! { <p class="empty">{why}</p> }.into_any(),
+    };
+    let click = match view.mode {
+        Mode::Block | Mode::Layer => Click::SelectOrOpen,
+        Mode::Overview => Click::Open,
+        _ => Click::Select,
+    };
+    let selected = view.selected.and_then(|s| set.units.unit_of(s));
+    let legends = set.norms.iter().zip(["scale-main", "scale-difference"]).map(|(&norm, id)| legend(norm, id)).collect_view();
+    let pan = (view.mode == Mode::Head && set.len > DETAIL_MAX).then(|| pan_controls(ctx, run, n, view, &set.maps[0].map));
+    let drawn = set.maps.iter().map(|shown| draw(shown, &set.units, selected, ctx, click)).collect_view();
+    let grid_style = match view.mode {
+        Mode::Overview => format!("--columns: {}", set.columns),
+        _ => String::new(),
+    };
+    view! {
+        <div class="legends">{legends}</div>
+        {pan}
+        <div class=format!("maps mode-{}", view.mode.name()) style=grid_style>{drawn}</div>
+        {set.note.map(|note| view! { <p class="hint">{note}</p> })}
+    }
+    .into_any()
+}
+
+/// Saves what the panel shows: `svg` or `png` of the maps, `json` of the capture.
+fn export_maps(ctx: Ctx, format: &str) {
+    if format == "json" {
+        return ctx.export_json();
+    }
+    let view = ctx.view.get_untracked();
+    let set = ctx.run.with_untracked(|run| {
+        let run = run.as_ref()?;
+        map_set(ctx, &view, run, view.visible(run.prompt_len, run.tokens.len())).ok()
+    });
+    let Some(set) = set else { return };
+    let tiles: Vec<Tile> = set.maps.iter().map(|s| Tile { map: &s.map, caption: &s.caption, labels: &s.labels }).collect();
+    let columns = if view.mode == Mode::Head { 1 } else { set.columns };
+    let svg = document(&tiles, columns, &set.norms);
+    let name = format!("headlight-{}-L{}-H{}", view.mode.name(), view.layer, view.head);
+    if format == "png" {
+        let (width, height) = svg_size(&svg);
+        export::save_png(&format!("{name}.png"), &svg, width, height);
+    } else {
+        export::save(&format!("{name}.svg"), "image/svg+xml", &svg);
+    }
+}
+
+/// The `width` and `height` written on a document's root element.
+fn svg_size(svg: &str) -> (f32, f32) {
+    let attribute = |name: &str| {
+        let start = svg.find(&format!(" {name}=\""))? + name.len() + 3;
+        svg[start..].split('"').next()?.parse().ok()
+    };
+    (attribute("width").unwrap_or(800.0), attribute("height").unwrap_or(600.0))
 }
 
 /// A drop-down of the indices `0..count()`.
@@ -180,44 +393,23 @@ fn index_select(count: impl Fn() -> usize + Copy + Send + Sync + 'static, value:
 
 #[component]
 pub fn Heatmaps(ctx: Ctx) -> impl IntoView {
+    watch_compare(ctx);
     let maps = move || {
         let n = ctx.visible();
         let view_state = ctx.view.get();
+        if view_state.mode == Mode::Positions {
+            return positions_view(ctx).into_any();
+        }
         ctx.run.with(|run| {
             let Some(run) = run else { return view! { <p class="empty">"Run a prompt to see its attention."</p> }.into_any() };
-            let Some(capture) = run.capture.as_ref().filter(|_| n > 0) else {
-                return view! { <p class="empty">"Reading the prompt…"</p> }.into_any();
-            };
-            let layer = view_state.layer.min(capture.n_layer() - 1);
-            let head = view_state.head.min(capture.n_head() - 1);
-            let shown = heads(view_state.mode, layer, head, capture);
-            let norm = Normaliser::fit(view_state.scale, shown.iter().flat_map(|&(l, h)| weights(capture, l, h, n)));
-            let labels: Vec<String> = run.tokens.iter().map(|t| t.label.clone()).collect();
-            let (layout, click) = match view_state.mode {
-                Mode::Head => (Layout::Detailed, Click::Select),
-                Mode::Block | Mode::Layer => (Layout::Thumbnail { size: PANEL_SIZE, bins: PANEL_BINS }, Click::SelectOrOpen),
-                Mode::Overview => (Layout::Thumbnail { size: OVERVIEW_SIZE, bins: OVERVIEW_BINS }, Click::Open),
-            };
-            let selected = view_state.selected.filter(|&s| s < n);
-            // While tokens stream in, lay the maps out for the run's final length.
-            let context = ctx.model.with_untracked(|m| if let ModelStatus::Ready(info) = m { info.n_positions } else { usize::MAX });
-            let extent = if run.running() { (run.prompt_len + run.wanted).min(context) } else { run.tokens.len() };
-            let drawn = shown
-                .iter()
-                .map(|&(l, h)| {
-                    let request = MapRequest { layer: l, head: h, n, extent, labels: &labels, row: selected, column: selected, layout };
-                    draw(heatmap(capture, &request, &norm), &labels, selected, ctx, click)
-                })
-                .collect_view();
-            let grid_style = match view_state.mode {
-                Mode::Overview => format!("--columns: {}", capture.n_head()),
-                _ => String::new(),
-            };
-            view! {
-                {legend(norm)}
-                <div class=format!("maps mode-{}", view_state.mode.name()) style=grid_style>{drawn}</div>
+            match view_state.mode {
+                Mode::Lines => line_view(ctx, &view_state, run, n),
+                Mode::Compare => {
+                    ctx.compare.track();
+                    heatmap_maps(ctx, &view_state, run, n)
+                }
+                _ => heatmap_maps(ctx, &view_state, run, n),
             }
-            .into_any()
         })
     };
     let scale_value = move || match ctx.view.with(|v| v.scale) {
@@ -254,12 +446,16 @@ pub fn Heatmaps(ctx: Ctx) -> impl IntoView {
             }
         })
         .collect_view();
+    let drawing = move || ctx.view.with(|v| matches!(v.mode, Mode::Lines | Mode::Positions));
     view! {
         <section class="maps-panel" aria-label="Attention heatmaps">
             <div class="panel-head">
                 <div class="tabs" role="tablist">{tabs}</div>
+            </div>
+            <div class="panel-head">
                 <label>"Layer " {index_select(move || dims().0, move || ctx.view.with(|v| v.layer), move |i| ctx.view.update(|v| v.layer = i))}</label>
                 <label>"Head " {index_select(move || dims().1, move || ctx.view.with(|v| v.head), move |i| ctx.view.update(|v| v.head = i))}</label>
+                {source_controls(ctx)}
                 <label>"Scale "
                     <select prop:value=scale_value on:change=set_scale>
                         <option value="lin">"linear"</option>
@@ -268,7 +464,21 @@ pub fn Heatmaps(ctx: Ctx) -> impl IntoView {
                         <option value="p90">"clip at 90th pct"</option>
                     </select>
                 </label>
+                <label class="check">
+                    <input type="checkbox" id="word-view" prop:checked=move || ctx.view.with(|v| v.words) on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        ctx.view.update(|v| v.words = on);
+                    } />
+                    " Words"
+                </label>
+                <span class="export" role="group" aria-label="Export">
+                    "Export "
+                    <button id="export-svg" prop:disabled=drawing title="The maps shown, as SVG" on:click=move |_| export_maps(ctx, "svg")>"SVG"</button>
+                    <button id="export-png" prop:disabled=drawing title="The maps shown, as PNG" on:click=move |_| export_maps(ctx, "png")>"PNG"</button>
+                    <button id="export-json" title="The capture, in the CLI's inspect --json schema" on:click=move |_| export_maps(ctx, "json")>"JSON"</button>
+                </span>
             </div>
+            <CompareBar ctx />
             <div class="maps-area">{maps}</div>
         </section>
     }

@@ -5,14 +5,13 @@ use leptos::ev;
 use leptos::prelude::*;
 use wasm_bindgen::JsValue;
 
+use crate::hub::ModelSource;
 use crate::permalink::{self, Permalink};
 use crate::ui::state::{Ctx, ModelStatus, RunData};
 use crate::view::state::ViewState;
 
 /// The prompt shown, and run, when the page opens without a link.
 const DEFAULT_PROMPT: &str = "The quick brown fox jumps over the lazy dog. The quick brown fox";
-/// The only model this page bundles.
-const MODEL: &str = "tiny";
 
 fn fragment() -> String {
     window().location().hash().unwrap_or_default()
@@ -27,8 +26,8 @@ fn write_fragment(fragment: &str, new_entry: bool) {
     }
 }
 
-fn link_of(run: &RunData, view: &ViewState) -> Permalink {
-    Permalink { model: MODEL.into(), prompt: run.prompt.clone(), generation: run.generation, generated: run.generated(), view: view.clone() }
+fn link_of(model: ModelSource, run: &RunData, view: &ViewState) -> Permalink {
+    Permalink { model, prompt: run.prompt.clone(), generation: run.generation, generated: run.generated(), view: view.clone() }
 }
 
 /// Applies a fragment: the view at once; the prompt and its replay as soon as the model is ready
@@ -40,11 +39,11 @@ fn restore(ctx: Ctx, fragment: &str, pending: RwSignal<Option<Vec<u32>>>) {
     if let ModelStatus::Ready(info) = ctx.model.get_untracked() {
         problems.extend(permalink::fit_view(&mut link.view, info.n_layer, info.n_head));
     }
-    if link.model != MODEL {
-        problems.push(format!("This link is for the model “{}”, which this page does not have; it shows the bundled “{MODEL}” model instead.", link.model));
+    if ctx.hub.loaded.with_untracked(|m| m.as_ref().map(|m| &m.source) != Some(&link.model)) {
+        ctx.open_source(link.model.clone());
     }
     ctx.notice.set((!problems.is_empty()).then(|| problems.join(" ")));
-    let shown = ctx.run.with_untracked(|r| r.as_ref().is_some_and(|r| r.finish.is_some() && r.prompt == link.prompt && r.generated() == link.generated));
+    let shown = ctx.run.with_untracked(|r| r.as_ref().is_some_and(|r| r.finish.is_some() && r.prompt == link.prompt && r.generation.bos == link.generation.bos && r.generated() == link.generated));
     ctx.view.set(link.view);
     if shown {
         return;
@@ -65,6 +64,7 @@ pub fn install(ctx: Ctx) {
     } else {
         ctx.prompt.set(DEFAULT_PROMPT.into());
         pending.set(Some(Vec::new()));
+        ctx.choose(ModelSource::Bundled);
     }
     Effect::new(move |_| {
         if matches!(ctx.model.get(), ModelStatus::Ready(_)) {
@@ -88,8 +88,9 @@ pub fn install(ctx: Ctx) {
     // scrubbing), which replace the entry they started from.
     Effect::new(move |written: Option<Option<(u32, ViewState)>>| {
         let view = ctx.view.get();
-        let shown = ctx.run.with(|r| r.as_ref().filter(|r| r.finish.is_some() && r.error.is_none()).map(|r| (r.id, permalink::encode(&link_of(r, &view)))));
         let previous = written.flatten();
+        let Some(model) = ctx.hub.loaded.with(|m| m.as_ref().map(|m| m.source.clone())) else { return previous };
+        let shown = ctx.run.with(|r| r.as_ref().filter(|r| r.finish.is_some() && r.error.is_none()).map(|r| (r.id, permalink::encode(&link_of(model, r, &view)))));
         let Some((run, link)) = shown else { return previous };
         if format!("#{link}") != fragment() {
             let only_step = previous.as_ref().is_some_and(|(id, p)| *id == run && ViewState { step: view.step, ..p.clone() } == view);

@@ -1,11 +1,19 @@
 //! The page: Leptos components over plain view models. Components read signals and draw; the
 //! model runs in the worker (`bridge`), the geometry comes from `crate::view`.
 
+mod analysis;
 mod app;
 mod bridge;
+mod cache;
+mod compare;
 mod controls;
+mod export;
 mod heatmaps;
+mod lines;
 mod link;
+mod models;
+mod pan;
+mod positions;
 mod state;
 mod stream;
 mod timeline;

@@ -6,9 +6,12 @@ use leptos::prelude::*;
 use crate::capture::Capture;
 use crate::permalink::Generation;
 use crate::tokenizer::Token;
+use crate::ui::analysis::Analyses;
 use crate::ui::bridge::Bridge;
+use crate::ui::models::HubState;
 use crate::view::state::ViewState;
-use crate::worker::protocol::{Finish, FromWorker, ModelInfo, Rows, RunRequest, ToWorker};
+use crate::model::generate::Decoding;
+use crate::worker::protocol::{Finish, FromWorker, ModelInfo, PositionMaps, Rows, RunRequest, ToWorker};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModelStatus {
@@ -30,6 +33,8 @@ pub struct RunData {
     pub wanted: usize,
     pub tokens: Vec<Token>,
     pub prompt_len: usize,
+    /// The context of the model it runs on, which decides how its capture is kept.
+    pub n_positions: usize,
     /// Empty until the prompt's rows arrive.
     pub capture: Option<Capture>,
     pub finish: Option<Finish>,
@@ -55,9 +60,14 @@ impl RunData {
     fn append(&mut self, rows: &Rows) {
         let capture = self.capture.get_or_insert_with(|| {
             let n_head = rows.layers.first().map_or(0, |l| l.len() / (rows.position + 1));
-            Capture::new(rows.layers.len(), n_head)
+            Capture::for_app(rows.layers.len(), n_head, self.n_positions)
         });
         capture.append(&rows.layers, 1);
+        // `[layer][head]` of one position is each layer's `[n_head, 1]`.
+        let n_head = capture.n_head();
+        if rows.value_norms.len() == rows.layers.len() * n_head {
+            capture.append_value_norms(&rows.value_norms.chunks(n_head).map(<[f32]>::to_vec).collect::<Vec<_>>(), 1);
+        }
     }
 }
 
@@ -68,12 +78,20 @@ pub struct Ctx {
     pub prompt: RwSignal<String>,
     pub generation: RwSignal<Generation>,
     pub run: RwSignal<Option<RunData>>,
+    /// The second prompt of the compare view, read alone (no generation).
+    pub compare: RwSignal<Option<RunData>>,
+    /// The model's position encodings as similarity maps, once loaded.
+    pub positions: RwSignal<Option<PositionMaps>>,
     pub view: RwSignal<ViewState>,
     /// The token under the pointer, which shades the stream while no token is pinned.
     pub hover: RwSignal<Option<usize>>,
     /// A message about a link that could not be read whole, or the clipboard.
     pub notice: RwSignal<Option<String>>,
     pub playing: RwSignal<bool>,
+    /// The model panel: picker, download, errors, stored models.
+    pub hub: HubState,
+    /// Answers of the analyses that need a forward pass of their own.
+    pub analyses: Analyses,
     bridge: StoredValue<Option<Bridge>, LocalStorage>,
     next_id: StoredValue<u32>,
     /// Workers started since the model was last ready: a worker that dies on start is not
@@ -88,10 +106,14 @@ impl Ctx {
             prompt: RwSignal::new(String::new()),
             generation: RwSignal::new(Generation::default()),
             run: RwSignal::new(None),
+            compare: RwSignal::new(None),
+            positions: RwSignal::new(None),
             view: RwSignal::new(ViewState::default()),
             hover: RwSignal::new(None),
             notice: RwSignal::new(None),
             playing: RwSignal::new(false),
+            hub: HubState::new(),
+            analyses: Analyses::new(),
             bridge: StoredValue::new_local(None),
             next_id: StoredValue::new(0),
             restarts: StoredValue::new(0),
@@ -104,6 +126,7 @@ impl Ctx {
     fn spawn_worker(&self) {
         let ctx = *self;
         self.bridge.set_value(None);
+        self.worker_starting();
         match Bridge::spawn(move |message| ctx.receive(message), move |error| ctx.worker_failed(error)) {
             Ok(bridge) => self.bridge.set_value(Some(bridge)),
             Err(error) => self.model.set(ModelStatus::Failed(error)),
@@ -113,20 +136,35 @@ impl Ctx {
     /// Runs the prompt box with the current settings; `forced` ids replay a link's text. The
     /// view (and its step) stays as it is.
     pub fn start_run(&self, forced: Vec<u32>) {
-        let id = self.next_id.get_value() + 1;
-        self.next_id.set_value(id);
-        let prompt = self.prompt.get_untracked();
         let generation = self.generation.get_untracked();
         let wanted = if forced.is_empty() { generation.new_tokens } else { forced.len() };
-        let request = RunRequest { run: id, prompt: prompt.clone(), new_tokens: wanted, decoding: generation.decoding(), forced };
         self.playing.set(false);
-        self.run.set(Some(RunData {
+        self.launch(self.run, self.prompt.get_untracked(), generation, wanted, forced);
+    }
+
+    /// Reads the compare view's second prompt (no generation). It supersedes a run still in
+    /// progress, so the compare view asks only once the main run is done.
+    pub fn start_compare(&self, prompt: String) {
+        let generation = Generation { new_tokens: 0, sample: false, ..Generation::default() };
+        self.launch(self.compare, prompt, generation, 0, Vec::new());
+    }
+
+    /// Starts a run whose messages fill `slot`.
+    fn launch(&self, slot: RwSignal<Option<RunData>>, prompt: String, generation: Generation, wanted: usize, forced: Vec<u32>) {
+        let id = self.next_id.get_value() + 1;
+        self.next_id.set_value(id);
+        let request = RunRequest { run: id, prompt: prompt.clone(), new_tokens: wanted, decoding: generation.decoding(), forced, bos: generation.bos };
+        slot.set(Some(RunData {
             id,
             prompt,
             generation,
             wanted,
             tokens: Vec::new(),
             prompt_len: 0,
+            n_positions: self.model.with_untracked(|m| match m {
+                ModelStatus::Ready(info) => info.n_positions,
+                _ => 0,
+            }),
             capture: None,
             finish: None,
             error: None,
@@ -136,13 +174,20 @@ impl Ctx {
         self.send(&ToWorker::Run(request));
     }
 
+    /// Asks the worker for the shown run in the CLI's JSON schema; it arrives as `Exported`.
+    pub fn export_json(&self) {
+        let Some((prompt, generated, decoding)) = self.run.with_untracked(|r| r.as_ref().map(|r| (r.prompt.clone(), r.generated(), r.generation.decoding()))) else { return };
+        let decoding = if generated.is_empty() { Decoding::Greedy } else { decoding };
+        self.send(&ToWorker::Export { prompt, generated, decoding });
+    }
+
     pub fn cancel(&self) {
         if let Some(run) = self.run.get_untracked().filter(RunData::running) {
             self.send(&ToWorker::Cancel { run: run.id });
         }
     }
 
-    fn send(&self, message: &ToWorker) {
+    pub(crate) fn send(&self, message: &ToWorker) {
         self.bridge.with_value(|bridge| {
             if let Some(bridge) = bridge {
                 bridge.send(message);
@@ -174,7 +219,6 @@ impl Ctx {
 
     /// Applies one worker message; messages of superseded runs are dropped.
     fn receive(&self, message: FromWorker) {
-        let current = |run: u32| self.run.with_untracked(|r| r.as_ref().is_some_and(|r| r.id == run));
         match message {
             FromWorker::Loading { what } => self.model.set(ModelStatus::Loading(what)),
             FromWorker::Ready { model, warnings } => {
@@ -182,23 +226,48 @@ impl Ctx {
                     web_sys::console::warn_1(&warning.into());
                 }
                 self.restarts.set_value(0);
+                self.analyses.clear();
+                let replaced = self.model_ready(&model);
                 self.model.set(ModelStatus::Ready(model));
+                if replaced && self.run.with_untracked(Option::is_some) {
+                    self.start_run(Vec::new());
+                }
             }
-            FromWorker::LoadFailed { error } => self.model.set(ModelStatus::Failed(format!("The model could not be loaded: {error}"))),
-            FromWorker::Prompt { run, tokens, rows, millis } if current(run) => self.update_run(|r| {
+            message @ (FromWorker::Started
+            | FromWorker::Plan { .. }
+            | FromWorker::PlanFailed { .. }
+            | FromWorker::Progress(_)
+            | FromWorker::LoadFailed { .. }
+            | FromWorker::LoadCancelled { .. }) => self.receive_hub(message),
+            FromWorker::Positions(maps) => self.positions.set(Some(maps)),
+            FromWorker::Exported { json: Ok(json) } => crate::ui::export::save("headlight-capture.json", "application/json", &json),
+            FromWorker::Exported { json: Err(error) } => self.notice.set(Some(format!("The capture could not be exported: {error}"))),
+            FromWorker::Prompt { run, tokens, rows, millis } => self.update_id(run, |r| {
                 r.prompt_len = tokens.len();
                 r.tokens = tokens;
                 rows.iter().for_each(|rows| r.append(rows));
                 r.prompt_millis = millis;
             }),
-            FromWorker::Step { run, token, rows, millis } if current(run) => self.update_run(|r| {
+            FromWorker::Step { run, token, rows, millis } => self.update_id(run, |r| {
                 r.tokens.push(token);
                 r.append(&rows);
                 r.step_millis += millis;
             }),
-            FromWorker::Done { run, finish } if current(run) => self.update_run(|r| r.finish = Some(finish)),
-            FromWorker::Failed { run, error } if current(run) => self.update_run(|r| r.error = Some(error)),
-            FromWorker::Prompt { .. } | FromWorker::Step { .. } | FromWorker::Done { .. } | FromWorker::Failed { .. } => {}
+            FromWorker::Done { run, finish } => self.update_id(run, |r| r.finish = Some(finish)),
+            FromWorker::Failed { run, error } => self.update_id(run, |r| r.error = Some(error)),
+            FromWorker::Answer { id, answer } => self.analyses.receive(id, answer),
+        }
+    }
+
+    /// Changes the run (main or compare) whose id is `id`; a superseded run's id matches none.
+    fn update_id(&self, id: u32, change: impl FnOnce(&mut RunData)) {
+        let slot = [self.run, self.compare].into_iter().find(|slot| slot.with_untracked(|r| r.as_ref().is_some_and(|r| r.id == id)));
+        if let Some(slot) = slot {
+            slot.update(|run| {
+                if let Some(run) = run {
+                    change(run);
+                }
+            });
         }
     }
 

@@ -3,22 +3,28 @@
 
 use leptos::prelude::*;
 
+use crate::analysis::aggregate::shown;
+use crate::ui::analysis::predictions_of;
 use crate::ui::state::Ctx;
 use crate::view::state::Direction;
-use crate::view::stream::token_weights;
+use crate::view::stream::{surprisals, token_weights};
 
 #[component]
 pub fn TokenStream(ctx: Ctx) -> impl IntoView {
     let chips = move || {
         let n = ctx.visible();
-        let (layer, head, direction, selected) = ctx.view.with(|v| (v.layer, v.head, v.direction, v.selected));
+        let (layer, head, direction, selected, key) = ctx.view.with(|v| (v.layer, v.head, v.direction, v.selected, v.key));
+        let (source, hide_sink, surprisal) = ctx.view.with(|v| (v.source, v.hide_sink, v.surprisal));
         let focus = ctx.focus();
+        let predicted = if surprisal { predictions_of(ctx, n) } else { None };
         ctx.run.with(|run| {
             let Some(run) = run else { return Vec::new() };
             let weights = match (&run.capture, focus) {
-                (Some(capture), Some(f)) if f < n => token_weights(capture, layer, head, n, f, direction),
+                _ if surprisal => predicted.as_ref().map_or(vec![None; n], |p| surprisals(p, n)),
+                (Some(capture), Some(f)) if f < n => shown(capture, source, hide_sink, layer, head, n).map_or(vec![None; n], |p| token_weights(&p, n, f, direction)),
                 _ => vec![None; n],
             };
+            let unit = if surprisal { "surprisal (bits)" } else { "weight" };
             // Shade relative to the strongest link so weak heads still show their shape.
             let strongest = weights.iter().flatten().copied().fold(0.0f32, f32::max);
             run.tokens[..n]
@@ -28,15 +34,25 @@ pub fn TokenStream(ctx: Ctx) -> impl IntoView {
                     let weight = weights[i];
                     let shade = weight.map_or(0.0, |w| if strongest > 0.0 { w / strongest } else { 0.0 });
                     let title = match weight {
-                        Some(w) => format!("#{i} id {} “{}”: weight {w:.4}", token.id, token.label),
+                        Some(w) => format!("#{i} id {} “{}”: {unit} {w:.4}", token.id, token.label),
                         None => format!("#{i} id {} “{}”", token.id, token.label),
                     };
                     let newlines = token.text.matches('\n').count();
+                    // A clicked heatmap cell pins a query/key pair: both are marked.
+                    let pair = if key.is_some() && selected == Some(i) {
+                        Some("query")
+                    } else if key == Some(i) {
+                        Some("key")
+                    } else {
+                        None
+                    };
                     view! {
                         <button
                             class="chip"
                             class:generated={i >= run.prompt_len}
                             class:selected={selected == Some(i)}
+                            class:key={key == Some(i)}
+                            data-pair=pair
                             class:focus={focus == Some(i)}
                             class:linked=weight.is_some()
                             data-token-index=i
@@ -49,7 +65,7 @@ pub fn TokenStream(ctx: Ctx) -> impl IntoView {
                             on:mouseleave=move |_| ctx.hover.set(None)
                             on:focus=move |_| ctx.hover.set(Some(i))
                             on:blur=move |_| ctx.hover.set(None)
-                            on:click=move |_| ctx.view.update(|v| v.selected = if v.selected == Some(i) { None } else { Some(i) })
+                            on:click=move |_| ctx.view.update(|v| v.select(if v.selected == Some(i) && v.key.is_none() { None } else { Some(i) }))
                         >
                             {token.label.clone()}
                         </button>

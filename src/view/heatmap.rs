@@ -2,14 +2,15 @@
 //! highlights and windowing are tested natively; the UI only turns it into elements.
 //!
 //! A pattern of `n` positions has `n (n + 1) / 2` weights. A detailed map shows at most
-//! [`DETAIL_MAX`] positions per side, exactly, as a window around the selected token; a
-//! thumbnail pools the pattern into at most `bins` x `bins` blocks (the mean of the weights
-//! each block holds), so a full context never turns into a million SVG nodes.
+//! [`DETAIL_MAX`] positions per side, exactly: a window of queries and a window of keys, around
+//! the selected token unless the reader moved them (so a query far down can be read against the
+//! first keys); a thumbnail pools the pattern into at most `bins` x `bins` blocks (the mean of
+//! the weights each block holds), so a full context never turns into a million SVG nodes.
 
 use std::ops::Range;
 
-use crate::capture::Capture;
-use crate::view::colour::{Normaliser, format_weight, viridis};
+use crate::analysis::pattern::Pattern;
+use crate::view::colour::{Normaliser, format_weight};
 
 /// Most positions per side a detailed map shows; a longer pattern shows a window of them.
 pub const DETAIL_MAX: usize = 48;
@@ -97,20 +98,32 @@ pub struct HeatmapView {
     pub key_labels: Vec<AxisLabel>,
     pub row: Option<Band>,
     pub column: Option<Band>,
-    /// Positions on each axis.
+    /// Query positions shown (down).
     pub window: Range<usize>,
+    /// Key positions shown (across).
+    pub keys: Range<usize>,
     pub aria_label: String,
 }
 
-/// The positions a detailed map shows of `n`: all of them when they fit, otherwise
-/// [`DETAIL_MAX`] around the selected token (the last ones when none is selected).
-pub fn window(n: usize, selected: Option<usize>) -> Range<usize> {
+/// The positions a detailed map shows of `n` along one axis: all of them when they fit,
+/// otherwise [`DETAIL_MAX`] from `from` when the reader moved the window, else around the
+/// selected token (the last ones when none is selected).
+pub fn window(n: usize, selected: Option<usize>, from: Option<usize>) -> Range<usize> {
     if n <= DETAIL_MAX {
         return 0..n;
     }
-    let centre = selected.unwrap_or(n - 1).min(n - 1);
-    let start = centre.saturating_sub(DETAIL_MAX / 2).min(n - DETAIL_MAX);
+    let start = match from {
+        Some(from) => from.min(n - DETAIL_MAX),
+        None => selected.unwrap_or(n - 1).min(n - 1).saturating_sub(DETAIL_MAX / 2).min(n - DETAIL_MAX),
+    };
     start..start + DETAIL_MAX
+}
+
+/// The first position of a detailed window centred on `fraction` (0 to 1) of `n` positions:
+/// where a click on an overview of the whole pattern moves the window.
+pub fn window_at(fraction: f64, n: usize) -> usize {
+    let centre = (fraction.clamp(0.0, 1.0) * n as f64) as usize;
+    centre.saturating_sub(DETAIL_MAX / 2).min(n.saturating_sub(DETAIL_MAX))
 }
 
 /// A label cut to [`LABEL_CHARS`] characters.
@@ -133,92 +146,100 @@ fn bins(range: Range<usize>, bins: usize) -> Vec<Range<usize>> {
 
 /// The mean weight of queries `qs` over keys `ks`, counting only the keys each query can see;
 /// `None` when the block lies wholly above the diagonal.
-fn block_mean(capture: &Capture, layer: usize, head: usize, qs: &Range<usize>, ks: &Range<usize>) -> Option<f32> {
+fn block_mean(pattern: &Pattern, qs: &Range<usize>, ks: &Range<usize>) -> Option<f32> {
     let (mut sum, mut count) = (0.0f64, 0usize);
     for q in qs.clone() {
-        let seen = capture.row(layer, head, q).get(ks.start..ks.end.min(q + 1)).unwrap_or_default();
+        let seen = pattern.row(q).get(ks.start..ks.end.min(q + 1)).unwrap_or_default();
         sum += seen.iter().map(|&w| w as f64).sum::<f64>();
         count += seen.len();
     }
     (count > 0).then(|| (sum / count as f64) as f32)
 }
 
-/// Request for one map: which head, how many positions, what is selected.
+/// Request for one map: which head, how it is laid out, what is selected.
 #[derive(Debug, Clone, Copy)]
 pub struct MapRequest<'a> {
     pub layer: usize,
     pub head: usize,
-    /// Positions visible (the timeline's step).
-    pub n: usize,
-    /// Positions the axes are laid out for, at least `n`: a run's final length, so a map that
-    /// fills in while tokens stream does not change size.
+    /// Positions the axes are laid out for, at least the pattern's: a run's final length, so a
+    /// map that fills in while tokens stream does not change size.
     pub extent: usize,
     pub labels: &'a [String],
     /// Highlighted query row.
     pub row: Option<usize>,
     /// Highlighted key column.
     pub column: Option<usize>,
+    /// Where the reader moved the detailed windows: first query, first key. `None` follows the
+    /// selection.
+    pub pan: Option<[usize; 2]>,
     pub layout: Layout,
 }
 
-/// The heatmap of one head over the first `request.n` positions.
-pub fn heatmap(capture: &Capture, request: &MapRequest, norm: &Normaliser) -> HeatmapView {
-    let MapRequest { layer, head, n, extent, labels, row, column, layout } = *request;
+/// The heatmap of `pattern` (one head, or any matrix in its shape).
+pub fn heatmap(pattern: &Pattern, request: &MapRequest, norm: &Normaliser) -> HeatmapView {
+    let MapRequest { layer, head, extent, labels, row, column, pan, layout } = *request;
+    let n = pattern.len();
     let extent = extent.max(n);
     // `slots` positions fit along each axis; the parts of the first `n` are drawn.
-    let (window, slots, parts, origin, side) = match layout {
+    let (windows, slots, parts, origin, side) = match layout {
         Layout::Detailed => {
-            let window = window(n, row.or(column));
-            let slots = if extent <= DETAIL_MAX { extent } else { window.len() };
-            let parts = bins(window.clone(), window.len());
-            (window, slots, parts, (LABEL_ROOM, LABEL_ROOM), slots as f32 * CELL)
+            let queries = window(n, row.or(column), pan.map(|p| p[0]));
+            let keys = match pan {
+                Some([_, from]) => window(n, None, Some(from)),
+                None => queries.clone(),
+            };
+            let slots = if extent <= DETAIL_MAX { extent } else { queries.len() };
+            let parts = [bins(queries.clone(), queries.len()), bins(keys.clone(), keys.len())];
+            ([queries, keys], slots, parts, (LABEL_ROOM, LABEL_ROOM), slots as f32 * CELL)
         }
         Layout::Thumbnail { size, bins: count } => {
-            let parts = bins(0..extent, count).into_iter().map(|p| p.start..p.end.min(n)).filter(|p| !p.is_empty()).collect();
-            (0..n, extent, parts, (0.0, 0.0), size)
+            let parts: Vec<_> = bins(0..extent, count).into_iter().map(|p| p.start..p.end.min(n)).filter(|p| !p.is_empty()).collect();
+            ([0..n, 0..n], extent, [parts.clone(), parts], (0.0, 0.0), size)
         }
     };
+    let [query_parts, key_parts] = &parts;
     let unit = if slots == 0 { 0.0 } else { side / slots as f32 };
-    let offset = |i: usize| (i - window.start) as f32 * unit;
+    // Offset of position `i` along the query axis (0) or the key axis (1).
+    let offset = |axis: usize, i: usize| (i - windows[axis].start) as f32 * unit;
     let mut cells = Vec::new();
-    for qs in &parts {
-        for ks in parts.iter().take_while(|ks| ks.start < qs.end) {
-            let Some(value) = block_mean(capture, layer, head, qs, ks) else { continue };
-            let t = norm.unit(value);
+    for qs in query_parts {
+        for ks in key_parts.iter().take_while(|ks| ks.start < qs.end) {
+            let Some(value) = block_mean(pattern, qs, ks) else { continue };
             cells.push(Cell {
                 query: qs.clone(),
                 key: ks.clone(),
-                x: origin.0 + offset(ks.start),
-                y: origin.1 + offset(qs.start),
+                x: origin.0 + offset(1, ks.start),
+                y: origin.1 + offset(0, qs.start),
                 width: ks.len() as f32 * unit,
                 height: qs.len() as f32 * unit,
                 value,
-                fill: viridis(t),
+                fill: norm.colour(value),
                 exact: qs.len() == 1 && ks.len() == 1,
             });
         }
     }
-    let band = |i: Option<usize>| {
-        let part = parts.iter().find(|p| i.is_some_and(|i| p.contains(&i)))?;
-        Some(Band { at: offset(part.start), thickness: part.len() as f32 * unit })
+    let band = |axis: usize, i: Option<usize>| {
+        let part = parts[axis].iter().find(|p| i.is_some_and(|i| p.contains(&i)))?;
+        Some(Band { at: offset(axis, part.start), thickness: part.len() as f32 * unit })
     };
-    let axis = |along: f32| -> Vec<AxisLabel> {
+    let axis_labels = |axis: usize, along: f32| -> Vec<AxisLabel> {
         match layout {
             Layout::Thumbnail { .. } => Vec::new(),
-            Layout::Detailed => window
+            Layout::Detailed => windows[axis]
                 .clone()
                 .map(|i| AxisLabel {
                     index: i,
                     text: short_label(labels.get(i).map_or("", String::as_str)),
-                    at: along + offset(i) + unit / 2.0,
+                    at: along + offset(axis, i) + unit / 2.0,
                 })
                 .collect(),
         }
     };
-    let shown = if window.len() < n {
-        format!(", positions {} to {} of {n}", window.start, window.end - 1)
-    } else {
-        String::new()
+    let [queries, keys] = &windows;
+    let shown = match (queries.len() < n, queries == keys) {
+        (false, _) => String::new(),
+        (true, true) => format!(", positions {} to {} of {n}", queries.start, queries.end - 1),
+        (true, false) => format!(", queries {} to {} and keys {} to {} of {n}", queries.start, queries.end - 1, keys.start, keys.end - 1),
     };
     HeatmapView {
         layer,
@@ -227,19 +248,15 @@ pub fn heatmap(capture: &Capture, request: &MapRequest, norm: &Normaliser) -> He
         height: origin.1 + side,
         origin,
         side,
-        query_labels: axis(origin.1),
-        key_labels: axis(origin.0),
-        row: band(row).map(|b| Band { at: origin.1 + b.at, ..b }),
-        column: band(column).map(|b| Band { at: origin.0 + b.at, ..b }),
+        query_labels: axis_labels(0, origin.1),
+        key_labels: axis_labels(1, origin.0),
+        row: band(0, row).map(|b| Band { at: origin.1 + b.at, ..b }),
+        column: band(1, column).map(|b| Band { at: origin.0 + b.at, ..b }),
         cells,
         aria_label: format!("Attention of layer {layer}, head {head}: queries down, keys across{shown}"),
-        window,
+        window: queries.clone(),
+        keys: keys.clone(),
     }
-}
-
-/// Every weight of the first `n` positions of one head, to fit a scale to.
-pub fn weights(capture: &Capture, layer: usize, head: usize, n: usize) -> impl Iterator<Item = f32> + '_ {
-    (0..n).flat_map(move |q| capture.row(layer, head, q).iter().copied())
 }
 
 #[cfg(test)]
@@ -247,24 +264,27 @@ mod tests {
     use super::*;
     use crate::view::colour::Scale;
 
-    /// One layer, one head, `n` positions; query `q` puts weight on keys so that row `q` is
-    /// `[1, 2, ..., q + 1] / sum`.
-    fn ramp(n: usize) -> Capture {
-        let mut capture = Capture::new(1, 1);
-        for q in 0..n {
-            let total = ((q + 1) * (q + 2) / 2) as f32;
-            let row: Vec<f32> = (0..=q).map(|k| (k + 1) as f32 / total).collect();
-            capture.append(&[row], 1);
-        }
-        capture
+    /// `n` positions; query `q` puts weight on keys so that row `q` is `[1, 2, ..., q + 1] / sum`.
+    fn ramp(n: usize) -> Pattern {
+        let rows = (0..n)
+            .map(|q| {
+                let total = ((q + 1) * (q + 2) / 2) as f32;
+                (0..=q).map(|k| (k + 1) as f32 / total).collect()
+            })
+            .collect();
+        Pattern::from_rows(rows)
+    }
+
+    fn first(pattern: &Pattern, n: usize) -> Pattern {
+        Pattern::from_rows(pattern.rows()[..n].to_vec())
     }
 
     fn labels(n: usize) -> Vec<String> {
         (0..n).map(|i| format!("t{i}")).collect()
     }
 
-    fn request(n: usize, labels: &[String], layout: Layout) -> MapRequest<'_> {
-        MapRequest { layer: 0, head: 0, n, extent: n, labels, row: None, column: None, layout }
+    fn request(extent: usize, labels: &[String], layout: Layout) -> MapRequest<'_> {
+        MapRequest { layer: 0, head: 0, extent, labels, row: None, column: None, pan: None, layout }
     }
 
     #[test]
@@ -272,7 +292,7 @@ mod tests {
         let capture = ramp(4);
         let labels = labels(4);
         let norm = Normaliser::fit(Scale::Linear, []);
-        let view = heatmap(&capture, &request(3, &labels, Layout::Detailed), &norm);
+        let view = heatmap(&first(&capture, 3), &request(3, &labels, Layout::Detailed), &norm);
         assert_eq!(view.cells.len(), 6, "lower triangle of 3 positions");
         assert!(view.cells.iter().all(|c| c.exact && c.key.start <= c.query.start));
         let cell = view.cells.iter().find(|c| c.query == (2..3) && c.key == (1..2)).unwrap();
@@ -296,10 +316,16 @@ mod tests {
 
     #[test]
     fn long_patterns_show_a_window_around_the_selection() {
-        assert_eq!(window(10, None), 0..10);
-        assert_eq!(window(200, None), 152..200);
-        assert_eq!(window(200, Some(100)), 76..124);
-        assert_eq!(window(200, Some(3)), 0..48);
+        assert_eq!(window(10, None, None), 0..10);
+        assert_eq!(window(200, None, None), 152..200);
+        assert_eq!(window(200, Some(100), None), 76..124);
+        assert_eq!(window(200, Some(3), None), 0..48);
+        // a window the reader moved stays where it was put, inside the pattern
+        assert_eq!(window(200, Some(100), Some(10)), 10..58);
+        assert_eq!(window(200, None, Some(190)), 152..200);
+        assert_eq!(window(10, None, Some(5)), 0..10);
+        // a click on the overview centres a window there
+        assert_eq!((window_at(0.5, 200), window_at(0.0, 200), window_at(1.0, 200), window_at(0.5, 10)), (76, 0, 152, 0));
         let capture = ramp(100);
         let labels = labels(100);
         let norm = Normaliser::fit(Scale::Linear, []);
@@ -308,6 +334,26 @@ mod tests {
         assert!(view.cells.len() <= DETAIL_MAX * (DETAIL_MAX + 1) / 2);
         assert_eq!(view.query_labels.first().unwrap().text, "t26");
         assert!(view.aria_label.ends_with("positions 26 to 73 of 100"));
+    }
+
+    #[test]
+    fn the_key_window_moves_apart_from_the_query_window() {
+        // a query far down read against the first keys (the attention sink)
+        let capture = ramp(100);
+        let labels = labels(100);
+        let norm = Normaliser::fit(Scale::Linear, []);
+        let view = heatmap(&capture, &MapRequest { row: Some(80), column: Some(2), pan: Some([60, 0]), ..request(100, &labels, Layout::Detailed) }, &norm);
+        assert_eq!((view.window.clone(), view.keys.clone()), (52..100, 0..48), "the query window stops at the end");
+        assert!(view.aria_label.ends_with("queries 52 to 99 and keys 0 to 47 of 100"), "{}", view.aria_label);
+        // every query sees every key shown: a full 48 x 48 block of exact cells
+        assert_eq!(view.cells.len(), DETAIL_MAX * DETAIL_MAX);
+        let sink = view.cells.iter().find(|c| c.query == (80..81) && c.key == (0..1)).unwrap();
+        assert_eq!(sink.value, capture.get(80, 0));
+        assert_eq!((sink.x, sink.y), (LABEL_ROOM, LABEL_ROOM + (80 - 52) as f32 * CELL));
+        assert_eq!(view.key_labels[0].text, "t0");
+        assert_eq!(view.query_labels[0].text, "t52");
+        assert_eq!(view.row, Some(Band { at: LABEL_ROOM + 28.0 * CELL, thickness: CELL }));
+        assert_eq!(view.column, Some(Band { at: LABEL_ROOM + 2.0 * CELL, thickness: CELL }));
     }
 
     #[test]
@@ -321,7 +367,7 @@ mod tests {
         let corner = &view.cells[0];
         assert_eq!((corner.query.clone(), corner.key.clone()), (0..10, 0..10));
         assert!(!corner.exact);
-        let direct: f32 = (0..10).map(|q| capture.row(0, 0, q).iter().sum::<f32>()).sum::<f32>() / 55.0;
+        let direct: f32 = (0..10).map(|q| capture.row(q).iter().sum::<f32>()).sum::<f32>() / 55.0;
         assert!((corner.value - direct).abs() < 1e-6);
         assert!(corner.describe(&[]).starts_with("queries 0–9 → keys 0–9: mean"));
         assert_eq!(corner.width, 4.0);
@@ -332,12 +378,12 @@ mod tests {
         let capture = ramp(10);
         let labels = labels(10);
         let norm = Normaliser::fit(Scale::Linear, []);
-        let growing = heatmap(&capture, &MapRequest { extent: 10, ..request(4, &labels, Layout::Detailed) }, &norm);
+        let growing = heatmap(&first(&capture, 4), &request(10, &labels, Layout::Detailed), &norm);
         let full = heatmap(&capture, &request(10, &labels, Layout::Detailed), &norm);
         assert_eq!((growing.width, growing.height), (full.width, full.height));
         assert_eq!(growing.cells.len(), 10);
         assert_eq!(growing.query_labels.len(), 4);
-        let thumb = heatmap(&capture, &MapRequest { extent: 10, ..request(4, &[], Layout::Thumbnail { size: 50.0, bins: 5 }) }, &norm);
+        let thumb = heatmap(&first(&capture, 4), &request(10, &[], Layout::Thumbnail { size: 50.0, bins: 5 }), &norm);
         // blocks of two positions, 5 units each; only those of the first 4 positions are drawn
         assert_eq!(thumb.cells.len(), 3);
         assert!(thumb.cells.iter().all(|c| c.width == 10.0 && c.height == 10.0));

@@ -1,6 +1,7 @@
 //! View models: what the page draws, computed from a capture by pure functions.
 
 pub mod colour;
+pub mod export;
 pub mod heatmap;
 pub mod lines;
 pub mod positions;

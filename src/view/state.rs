@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::analysis::aggregate::Source;
+use crate::analysis::roles::SortBy;
 use crate::view::colour::Scale;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -15,10 +17,16 @@ pub enum Mode {
     Layer,
     /// Every layer x head as thumbnails.
     Overview,
+    /// One head as lines from queries to keys, weighted by attention (bertviz's head view).
+    Lines,
+    /// The learned position embeddings beside the sinusoidal encoding, as similarity maps.
+    Positions,
+    /// The run beside a second prompt at the same head, and their difference.
+    Compare,
 }
 
 impl Mode {
-    pub const ALL: [Mode; 4] = [Mode::Head, Mode::Block, Mode::Layer, Mode::Overview];
+    pub const ALL: [Mode; 7] = [Mode::Head, Mode::Block, Mode::Layer, Mode::Overview, Mode::Lines, Mode::Positions, Mode::Compare];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -26,6 +34,9 @@ impl Mode {
             Mode::Block => "block",
             Mode::Layer => "layer",
             Mode::Overview => "overview",
+            Mode::Lines => "lines",
+            Mode::Positions => "positions",
+            Mode::Compare => "compare",
         }
     }
 
@@ -39,6 +50,9 @@ impl Mode {
             Mode::Block => "By block",
             Mode::Layer => "By layer",
             Mode::Overview => "Overview",
+            Mode::Lines => "Lines",
+            Mode::Positions => "Positions",
+            Mode::Compare => "Compare",
         }
     }
 }
@@ -59,10 +73,70 @@ pub struct ViewState {
     pub head: usize,
     /// The pinned token: its row and column are highlighted, the stream is shaded by it.
     pub selected: Option<usize>,
+    /// The key of a pinned query/key pair (a heatmap cell clicked), at most `selected`.
+    pub key: Option<usize>,
+    /// Where the reader moved the detailed map's windows: first query, first key. `None`
+    /// keeps them around the selection.
+    pub pan: Option<[usize; 2]>,
+    /// BPE pieces merged into words in the maps.
+    pub words: bool,
+    /// The second prompt of the compare view; empty for none.
+    pub compare: String,
     pub direction: Direction,
     /// Generation step shown: the first `prompt_len + step` positions. `None` follows the latest.
     pub step: Option<usize>,
     pub scale: Scale,
+    /// Which matrix the maps and the token shading show: the head's, or an aggregate.
+    pub source: Source,
+    /// Hide the first-token sink and renormalise the rest of each row.
+    pub hide_sink: bool,
+    /// Shade the token stream by surprisal instead of attention.
+    pub surprisal: bool,
+    /// The analysis panel open.
+    pub panel: Panel,
+    /// How the head-roles table is ordered.
+    pub sort: SortBy,
+    /// Heads switched off in the ablation panel, as `(layer, head)`.
+    pub ablated: Vec<(usize, usize)>,
+}
+
+/// The analysis panels below the maps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Panel {
+    /// Every head's roles, and the repeat test.
+    Roles,
+    /// Predictions and the logit lens at the selected token.
+    Predictions,
+    /// Every number of the selected head for the selected token.
+    Inside,
+    /// Heads switched off, beside the intact model.
+    Ablation,
+}
+
+impl Panel {
+    pub const ALL: [Panel; 4] = [Panel::Roles, Panel::Predictions, Panel::Inside, Panel::Ablation];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Panel::Roles => "roles",
+            Panel::Predictions => "predictions",
+            Panel::Inside => "inside",
+            Panel::Ablation => "ablation",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Panel> {
+        Panel::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Panel::Roles => "Head roles",
+            Panel::Predictions => "Predictions & lens",
+            Panel::Inside => "Inside one head",
+            Panel::Ablation => "Ablation",
+        }
+    }
 }
 
 impl Default for ViewState {
@@ -72,9 +146,19 @@ impl Default for ViewState {
             layer: 0,
             head: 0,
             selected: None,
+            key: None,
+            pan: None,
+            words: false,
+            compare: String::new(),
             direction: Direction::AttendsTo,
             step: None,
             scale: Scale::Linear,
+            source: Source::Head,
+            hide_sink: false,
+            surprisal: false,
+            panel: Panel::Roles,
+            sort: SortBy::Position,
+            ablated: Vec::new(),
         }
     }
 }
@@ -83,5 +167,33 @@ impl ViewState {
     /// Positions shown for a run of `len` positions, `prompt_len` of them the prompt.
     pub fn visible(&self, prompt_len: usize, len: usize) -> usize {
         self.step.map_or(len, |s| (prompt_len + s).min(len))
+    }
+
+    /// Pins token `q`, or clears the pin: a pair's key and a moved window go with the old one.
+    pub fn select(&mut self, q: Option<usize>) {
+        self.selected = q;
+        self.key = None;
+        self.pan = None;
+    }
+
+    /// Pins the query/key pair of a heatmap cell; a moved window stays where it is.
+    pub fn select_pair(&mut self, query: usize, key: usize) {
+        self.selected = Some(query);
+        self.key = Some(key.min(query));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selecting_a_token_drops_the_pair_and_the_moved_window() {
+        let mut view = ViewState { pan: Some([10, 0]), ..ViewState::default() };
+        view.select_pair(9, 3);
+        assert_eq!((view.selected, view.key, view.pan), (Some(9), Some(3), Some([10, 0])));
+        view.select(Some(4));
+        assert_eq!((view.selected, view.key, view.pan), (Some(4), None, None));
+        assert!(Mode::ALL.iter().all(|&m| Mode::from_name(m.name()) == Some(m)));
     }
 }

@@ -3,10 +3,14 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::probe::{Answer, Question};
 use crate::capture::Capture;
+use crate::hub::ModelSource;
+use crate::hub::progress::Progress;
 use crate::model::generate::Decoding;
 use crate::session::Stop;
 use crate::tokenizer::Token;
+use crate::view::positions::SimilarityMap;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum ToWorker {
@@ -14,6 +18,27 @@ pub enum ToWorker {
     Run(RunRequest),
     /// Stop the run `run` at its next generation step.
     Cancel { run: u32 },
+    /// Record `prompt` and the `generated` ids after it in the CLI's `inspect --json` schema.
+    Export { prompt: String, generated: Vec<u32>, decoding: Decoding },
+    /// Say what loading a model would download (files and sizes), downloading nothing.
+    Plan(LoadRequest),
+    /// Load a model, replacing the current one once it is built; supersedes a load in progress.
+    Load(LoadRequest),
+    /// Stop the load in progress; the current model stays.
+    CancelLoad,
+    /// Answer a question about `ids` that needs a forward pass of its own (predictions, the
+    /// logit lens, inside one head, ablation, the repeat test); `id` pairs it with its answer.
+    Analyse { id: u32, ids: Vec<u32>, question: Question },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoadRequest {
+    pub source: ModelSource,
+    /// The Hub's base URL (a test override from the page's localStorage, never from a link).
+    pub hub: String,
+    /// The files the user picked for a local source: `File` objects, passed as they are.
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    pub files: js_sys::Array,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -25,11 +50,15 @@ pub struct RunRequest {
     /// Ids to generate instead of sampling (a permalink's text), step by step; the sampler still
     /// draws at each of these steps, so sampling after them continues the original stream.
     pub forced: Vec<u32>,
+    /// Put `<|endoftext|>` before the prompt as a BOS token.
+    #[serde(default)]
+    pub bos: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelInfo {
     pub name: String,
+    pub source: ModelSource,
     pub n_layer: usize,
     pub n_head: usize,
     pub n_positions: usize,
@@ -41,13 +70,26 @@ pub struct ModelInfo {
 pub struct Rows {
     pub position: usize,
     pub layers: Vec<Vec<f32>>,
+    /// `‖v‖` of this position in every head, `[layer][head]`.
+    #[serde(default)]
+    pub value_norms: Vec<f32>,
 }
 
 impl Rows {
     pub fn of(capture: &Capture, position: usize) -> Rows {
         let layers = capture.step_rows(position).into_iter().map(|heads| heads.concat()).collect();
-        Rows { position, layers }
+        Rows { position, layers, value_norms: capture.value_norms_at(position).to_vec() }
     }
+}
+
+/// The model's learned position embeddings and the sinusoidal encoding of the same size,
+/// each as a position x position cosine-similarity map.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PositionMaps {
+    pub n_positions: usize,
+    pub n_embd: usize,
+    pub learned: SimilarityMap,
+    pub sinusoidal: SimilarityMap,
 }
 
 /// Why a run ended.
@@ -62,12 +104,27 @@ pub enum Finish {
 pub enum FromWorker {
     /// Loading the model: what is being fetched or built.
     Loading { what: String },
+    /// The worker is listening: the page may ask for a model.
+    Started,
+    /// What loading a source would download; `cached` when it is all stored already.
+    Plan { source: ModelSource, files: Vec<(String, Option<u64>)>, cached: bool },
+    PlanFailed { source: ModelSource, error: String },
+    /// A file arriving.
+    Progress(Progress),
     Ready { model: ModelInfo, warnings: Vec<String> },
     LoadFailed { error: String },
+    /// The load was cancelled; the model loaded before it (if any) is still there.
+    LoadCancelled { model: Option<ModelInfo> },
+    /// Sent once after `Ready`.
+    Positions(PositionMaps),
+    /// The JSON an `Export` asked for, or why it could not be made.
+    Exported { json: Result<String, String> },
     /// The prompt's tokens and the attention rows of every prompt position.
     Prompt { run: u32, tokens: Vec<Token>, rows: Vec<Rows>, millis: f64 },
     /// One generated token and the rows its position added.
     Step { run: u32, token: Token, rows: Rows, millis: f64 },
     Done { run: u32, finish: Finish },
     Failed { run: u32, error: String },
+    /// The answer to `Analyse` number `id`, or why there is none.
+    Answer { id: u32, answer: Result<Answer, String> },
 }

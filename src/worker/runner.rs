@@ -3,19 +3,22 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Promise, Uint8Array};
+use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
-use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, Response};
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
+use crate::analysis::probe;
 use crate::checkpoint::Checkpoint;
+use crate::inspect;
+use crate::model::embedding::sinusoidal_encoding;
+use crate::model::f32_values;
 use crate::model::generate::Sampler;
 use crate::session::{Session, Stop};
-use crate::worker::protocol::{Finish, FromWorker, ModelInfo, Rows, RunRequest, ToWorker};
-
-/// The bundled model, relative to the worker script (so any sub-path works).
-const MODEL_DIR: &str = "models/tiny";
-const MODEL_NAME: &str = "tiny";
+use crate::view::positions::{SIDE, similarity};
+use crate::worker::fetch::Partial;
+use crate::worker::load::{self, Control, LoadError};
+use crate::worker::protocol::{Finish, FromWorker, LoadRequest, ModelInfo, PositionMaps, Rows, RunRequest, ToWorker};
 
 #[derive(Default)]
 struct State {
@@ -25,6 +28,12 @@ struct State {
     cancelled: bool,
     /// A run asked for before the model was ready.
     pending: Option<RunRequest>,
+    /// The loaded model.
+    model: Option<ModelInfo>,
+    /// The newest load asked for; older loads stop at their next chunk.
+    load: u32,
+    /// A download a failed load stopped part-way, which Retry resumes.
+    partial: Option<Partial>,
 }
 
 impl State {
@@ -39,11 +48,11 @@ impl State {
     }
 }
 
-fn scope() -> DedicatedWorkerGlobalScope {
+pub(crate) fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
 }
 
-fn post(message: &FromWorker) {
+pub(crate) fn post(message: &FromWorker) {
     match serde_wasm_bindgen::to_value(message) {
         Ok(value) => {
             if let Err(e) = scope().post_message(&value) {
@@ -54,46 +63,24 @@ fn post(message: &FromWorker) {
     }
 }
 
-fn now() -> f64 {
+pub(crate) fn now() -> f64 {
     js_sys::Date::now()
 }
 
 /// Lets the event loop run (and deliver messages) before the next step.
-async fn yield_now() {
+pub(crate) async fn yield_now() {
+    sleep(0.0).await;
+}
+
+pub(crate) async fn sleep(millis: f64) {
     let promise = Promise::new(&mut |resolve, _| {
-        let _ = scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+        let _ = scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, millis as i32);
     });
     let _ = JsFuture::from(promise).await;
 }
 
-fn js_error(e: JsValue) -> String {
+pub(crate) fn js_error(e: JsValue) -> String {
     e.as_string().or_else(|| e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message()))).unwrap_or_else(|| "unknown error".into())
-}
-
-async fn fetch_bytes(file: &str) -> Result<Vec<u8>, String> {
-    post(&FromWorker::Loading { what: format!("downloading {file}") });
-    let url = format!("{MODEL_DIR}/{file}");
-    let response: Response = JsFuture::from(scope().fetch_with_str(&url))
-        .await
-        .map_err(|e| format!("{url}: {}", js_error(e)))?
-        .unchecked_into();
-    if !response.ok() {
-        return Err(format!("{url}: the server answered {} {}", response.status(), response.status_text()));
-    }
-    let buffer = JsFuture::from(response.array_buffer().map_err(js_error)?).await.map_err(js_error)?;
-    Ok(Uint8Array::new(&buffer).to_vec())
-}
-
-async fn load() -> Result<(Checkpoint, ModelInfo), String> {
-    let config = fetch_bytes("config.json").await?;
-    let tokenizer = fetch_bytes("tokenizer.json").await?;
-    let weights = fetch_bytes("model.safetensors").await?;
-    post(&FromWorker::Loading { what: "building the model".into() });
-    yield_now().await;
-    let checkpoint = Checkpoint::from_bytes(&config, &weights, &tokenizer).map_err(|e| e.to_string())?;
-    let c = checkpoint.config();
-    let info = ModelInfo { name: MODEL_NAME.into(), n_layer: c.n_layer, n_head: c.n_head, n_positions: c.n_positions };
-    Ok((checkpoint, info))
 }
 
 /// Runs one request to its end, posting the prompt and every step.
@@ -101,7 +88,10 @@ async fn run(state: &Rc<RefCell<State>>, checkpoint: &Checkpoint, request: &RunR
     let (model, tokenizer) = (&checkpoint.model, &checkpoint.tokenizer);
     let run = request.run;
     let mut sampler = Sampler::new(request.decoding).map_err(|e| e.to_string())?;
-    let ids = tokenizer.encode(&request.prompt).map_err(|e| e.to_string())?;
+    let mut ids = tokenizer.encode(&request.prompt).map_err(|e| e.to_string())?;
+    if request.bos {
+        ids.insert(0, model.config.eos_token_id); // `<|endoftext|>` as BOS
+    }
     let started = now();
     let mut session = Session::start(model, &ids, true).map_err(|e| e.to_string())?;
     let rows = {
@@ -149,6 +139,18 @@ fn start_run(state: Rc<RefCell<State>>, request: RunRequest) {
     });
 }
 
+/// The learned `wpe` and the sinusoidal encoding of its size, as similarity maps.
+fn position_maps(checkpoint: &Checkpoint) -> PositionMaps {
+    let (n_positions, n_embd) = (checkpoint.config().n_positions, checkpoint.config().n_embd);
+    let wpe = f32_values(checkpoint.model.embeddings.wpe.val()); // [n_positions, n_embd]
+    PositionMaps {
+        n_positions,
+        n_embd,
+        learned: similarity(&wpe, n_embd, SIDE),
+        sinusoidal: similarity(&sinusoidal_encoding(n_positions, n_embd), n_embd, SIDE),
+    }
+}
+
 fn on_message(state: &Rc<RefCell<State>>, event: MessageEvent) {
     let message: ToWorker = match serde_wasm_bindgen::from_value(event.data()) {
         Ok(message) => message,
@@ -172,10 +174,76 @@ fn on_message(state: &Rc<RefCell<State>>, event: MessageEvent) {
                 s.cancelled = true;
             }
         }
+        ToWorker::Export { prompt, generated, decoding } => {
+            let Some(checkpoint) = state.borrow().checkpoint.clone() else {
+                return post(&FromWorker::Exported { json: Err("the model is not loaded yet".into()) });
+            };
+            let name = state.borrow().model.as_ref().map_or(String::new(), |m| m.name.clone());
+            let json = inspect::replay(&checkpoint, &name, &prompt, &generated, decoding)
+                .map_err(|e| e.to_string())
+                .and_then(|inspection| serde_json::to_string(&inspection).map_err(|e| e.to_string()));
+            post(&FromWorker::Exported { json });
+        }
+        ToWorker::Analyse { id, ids, question } => {
+            let Some(checkpoint) = state.borrow().checkpoint.clone() else {
+                return post(&FromWorker::Answer { id, answer: Err("the model is not loaded yet".into()) });
+            };
+            spawn_local(async move {
+                yield_now().await;
+                post(&FromWorker::Answer { id, answer: probe::answer(&checkpoint, &ids, &question).map_err(|e| e.to_string()) });
+            });
+        }
+        ToWorker::Plan(request) => spawn_local(async move { post(&load::plan(&request).await) }),
+        ToWorker::Load(request) => start_load(state.clone(), request),
+        ToWorker::CancelLoad => {
+            // The load stops at its next chunk; the model that was there stays.
+            let mut s = state.borrow_mut();
+            s.load += 1;
+            post(&FromWorker::LoadCancelled { model: s.model.clone() });
+        }
     }
 }
 
-/// The worker's entry point: listens for messages and loads the model.
+/// Loads a model; once it is built it replaces the current one, and a run asked for meanwhile
+/// starts. A newer load or a Cancel stops this one.
+fn start_load(state: Rc<RefCell<State>>, request: LoadRequest) {
+    let id = {
+        let mut s = state.borrow_mut();
+        s.load += 1;
+        s.load
+    };
+    spawn_local(async move {
+        let cancelled = || state.borrow().load != id;
+        let partial = |keep: Option<Partial>| std::mem::replace(&mut state.borrow_mut().partial, keep);
+        let loaded = load::load(&request, &Control { cancelled: &cancelled, partial: &partial }).await;
+        if cancelled() {
+            return; // answered by the Cancel, or superseded by a newer load
+        }
+        match loaded {
+            Ok((checkpoint, source)) => {
+                let c = checkpoint.config();
+                let model = ModelInfo { name: source.label(), source, n_layer: c.n_layer, n_head: c.n_head, n_positions: c.n_positions };
+                let warnings = checkpoint.warnings.clone();
+                let positions = position_maps(&checkpoint);
+                {
+                    let mut s = state.borrow_mut();
+                    s.checkpoint = Some(Rc::new(checkpoint));
+                    s.model = Some(model.clone());
+                }
+                post(&FromWorker::Ready { model, warnings });
+                post(&FromWorker::Positions(positions));
+                let pending = state.borrow_mut().pending.take();
+                if let Some(request) = pending {
+                    start_run(state.clone(), request);
+                }
+            }
+            Err(LoadError::Failed(error)) => post(&FromWorker::LoadFailed { error }),
+            Err(LoadError::Cancelled) => {}
+        }
+    });
+}
+
+/// The worker's entry point: listens for messages, and says so; the page then asks for a model.
 pub fn start() {
     console_error_panic_hook::set_once();
     let state = Rc::new(RefCell::new(State::default()));
@@ -185,18 +253,5 @@ pub fn start() {
     };
     scope().set_onmessage(Some(handler.as_ref().unchecked_ref()));
     handler.forget(); // lives as long as the worker
-    spawn_local(async move {
-        match load().await {
-            Ok((checkpoint, model)) => {
-                let warnings = checkpoint.warnings.clone();
-                state.borrow_mut().checkpoint = Some(Rc::new(checkpoint));
-                post(&FromWorker::Ready { model, warnings });
-                let pending = state.borrow_mut().pending.take();
-                if let Some(request) = pending {
-                    start_run(state, request);
-                }
-            }
-            Err(error) => post(&FromWorker::LoadFailed { error }),
-        }
-    });
+    post(&FromWorker::Started);
 }

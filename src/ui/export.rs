@@ -1,0 +1,78 @@
+//! Files the page hands to the reader: the shown maps as SVG or PNG, the capture as JSON.
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{Blob, BlobPropertyBag, CanvasRenderingContext2d, HtmlCanvasElement, HtmlElement, HtmlImageElement, Url};
+
+/// Pixels per SVG unit in a PNG: sharp on high-density screens.
+const PNG_SCALE: f64 = 2.0;
+
+fn report(what: &str, e: JsValue) {
+    web_sys::console::error_2(&format!("headlight: cannot export {what}").into(), &e);
+}
+
+/// `text` as a blob URL of type `mime`.
+fn object_url(text: &str, mime: &str) -> Result<String, JsValue> {
+    let parts = js_sys::Array::of1(&JsValue::from_str(text));
+    let options = BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = Blob::new_with_str_sequence_and_options(&parts, &options)?;
+    Url::create_object_url_with_blob(&blob)
+}
+
+/// Has the browser download `url` as `filename`.
+fn download(url: &str, filename: &str) -> Result<(), JsValue> {
+    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let link: HtmlElement = document.create_element("a")?.dyn_into()?;
+    link.set_attribute("href", url)?;
+    link.set_attribute("download", filename)?;
+    link.click();
+    Ok(())
+}
+
+/// Saves `text` as the file `filename`.
+pub fn save(filename: &str, mime: &str, text: &str) {
+    let saved = object_url(text, mime).and_then(|url| {
+        download(&url, filename)?;
+        // The download has its own copy once started; free the blob after this task.
+        let revoke = Closure::once_into_js(move || {
+            let _ = Url::revoke_object_url(&url);
+        });
+        web_sys::window().ok_or("no window")?.set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 1000)?;
+        Ok(())
+    });
+    if let Err(e) = saved {
+        report(filename, e);
+    }
+}
+
+/// Saves the SVG document `svg` (`width` x `height` units) drawn as a PNG.
+pub fn save_png(filename: &str, svg: &str, width: f32, height: f32) {
+    let started = (|| -> Result<(), JsValue> {
+        let url = object_url(svg, "image/svg+xml")?;
+        let image = HtmlImageElement::new()?;
+        let (filename, source, loaded) = (filename.to_string(), url.clone(), image.clone());
+        let on_load = Closure::once_into_js(move || {
+            let drawn = (|| -> Result<(), JsValue> {
+                let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+                let canvas: HtmlCanvasElement = document.create_element("canvas")?.dyn_into()?;
+                canvas.set_width((width as f64 * PNG_SCALE).ceil() as u32);
+                canvas.set_height((height as f64 * PNG_SCALE).ceil() as u32);
+                let context: CanvasRenderingContext2d = canvas.get_context("2d")?.ok_or("no 2d canvas")?.dyn_into()?;
+                context.scale(PNG_SCALE, PNG_SCALE)?;
+                context.draw_image_with_html_image_element(&loaded, 0.0, 0.0)?;
+                download(&canvas.to_data_url_with_type("image/png")?, &filename)
+            })();
+            let _ = Url::revoke_object_url(&source);
+            if let Err(e) = drawn {
+                report("a PNG", e);
+            }
+        });
+        image.set_onload(Some(on_load.unchecked_ref()));
+        image.set_src(&url);
+        Ok(())
+    })();
+    if let Err(e) = started {
+        report("a PNG", e);
+    }
+}

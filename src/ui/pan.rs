@@ -1,0 +1,73 @@
+//! Moving the detailed map's windows over a long pattern: a minimap of the whole pattern with
+//! the shown windows outlined (a click centres them there), and a slider per axis, which the
+//! keyboard reaches. Queries and keys move apart, so a late query reads against early keys.
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::ui::heatmaps::Reading;
+use crate::ui::state::{Ctx, RunData};
+use crate::view::colour::Normaliser;
+use crate::view::heatmap::{DETAIL_MAX, HeatmapView, Layout, MapRequest, heatmap, window_at};
+use crate::view::state::ViewState;
+
+/// Side of the minimap, in SVG units, and its most blocks per side.
+const MINIMAP: f32 = 160.0;
+const MINIMAP_BINS: usize = 48;
+
+/// A slider moving one window's first position.
+fn slider(ctx: Ctx, label: &'static str, id: &'static str, value: usize, last: usize, set: fn(&mut [usize; 2], usize), other: [usize; 2]) -> impl IntoView {
+    view! {
+        <label class="pan-axis">
+            {label}
+            <input
+                type="range" id=id min="0" max=last.to_string() prop:value=value.to_string()
+                on:input=move |ev| {
+                    if let Ok(from) = event_target_value(&ev).parse() {
+                        let mut pan = other;
+                        set(&mut pan, from);
+                        ctx.view.update(|v| v.pan = Some(pan));
+                    }
+                }
+            />
+            <span class="pan-value">{format!("{value}–{}", value + DETAIL_MAX - 1)}</span>
+        </label>
+    }
+}
+
+pub fn pan_controls(ctx: Ctx, run: &RunData, n: usize, view: &ViewState, detail: &HeatmapView) -> AnyView {
+    let Some(reading) = Reading::of(run, n, view) else { return ().into_any() };
+    let (len, last) = (reading.len, reading.len.saturating_sub(DETAIL_MAX));
+    let pattern = reading.pattern(detail.layer, detail.head);
+    let norm = Normaliser::fit(view.scale, pattern.weights());
+    let request = MapRequest { layer: detail.layer, head: detail.head, extent: len, labels: &[], row: None, column: None, pan: None, layout: Layout::Thumbnail { size: MINIMAP, bins: MINIMAP_BINS } };
+    let thumb = heatmap(&pattern, &request, &norm);
+    let cells = thumb.cells.iter().map(|c| view! { <rect x=c.x y=c.y width=c.width height=c.height fill=c.fill.clone() /> }).collect_view();
+    let unit = MINIMAP / len as f32;
+    let (queries, keys) = (detail.window.clone(), detail.keys.clone());
+    let place = move |ev: leptos::ev::MouseEvent| {
+        let Some(svg) = ev.current_target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
+        let rect = svg.get_bounding_client_rect();
+        if rect.width() <= 0.0 || rect.height() <= 0.0 {
+            return;
+        }
+        let across = (ev.client_x() as f64 - rect.left()) / rect.width();
+        let down = (ev.client_y() as f64 - rect.top()) / rect.height();
+        ctx.view.update(|v| v.pan = Some([window_at(down, len), window_at(across, len)]));
+    };
+    let current = [queries.start, keys.start];
+    view! {
+        <div class="pan" role="group" aria-label="Move the detailed window">
+            <svg class="minimap" viewBox=format!("0 0 {MINIMAP} {MINIMAP}") role="img" aria-label="The whole pattern, pooled: click to move the detailed window there" on:click=place>
+                {cells}
+                <rect class="window-box" x={keys.start as f32 * unit} y={queries.start as f32 * unit} width={keys.len() as f32 * unit} height={queries.len() as f32 * unit} />
+            </svg>
+            <div class="pan-sliders">
+                {slider(ctx, "Queries ", "pan-queries", queries.start, last, |p, v| p[0] = v, current)}
+                {slider(ctx, "Keys ", "pan-keys", keys.start, last, |p, v| p[1] = v, current)}
+                <button id="pan-follow" prop:disabled=view.pan.is_none() on:click=move |_| ctx.view.update(|v| v.pan = None)>"Follow the selection"</button>
+            </div>
+        </div>
+    }
+    .into_any()
+}
