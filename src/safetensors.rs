@@ -91,7 +91,8 @@ impl TensorView<'_> {
 pub struct TensorInfo {
     pub dtype: Dtype,
     pub shape: Vec<usize>,
-    pub data: std::ops::Range<usize>,
+    /// Byte range in the data section, as u64: a header may describe more than wasm32 can address.
+    pub data: std::ops::Range<u64>,
 }
 
 /// A validated header: read from the start of a file of known length, so a download can be
@@ -147,7 +148,7 @@ impl Header {
             }
             tensors.insert(name.clone(), Self::entry(name, entry, data_len)?);
         }
-        let mut extents: Vec<(usize, usize, &str)> =
+        let mut extents: Vec<(u64, u64, &str)> =
             tensors.iter().filter(|(_, t)| !t.data.is_empty()).map(|(name, t)| (t.data.start, t.data.end, name.as_str())).collect();
         extents.sort();
         for pair in extents.windows(2) {
@@ -182,7 +183,7 @@ impl Header {
             .iter()
             .try_fold(dtype.size(), |n, &d| n.checked_mul(d))
             .ok_or_else(|| bad("has a shape whose size overflows"))?;
-        if (end - begin) as usize != expected {
+        if end - begin != expected as u64 {
             return Err(bad(&format!(
                 "holds {} bytes but {} {:?} needs {expected}",
                 end - begin,
@@ -190,7 +191,7 @@ impl Header {
                 shape
             )));
         }
-        Ok(TensorInfo { dtype, shape, data: begin as usize..end as usize })
+        Ok(TensorInfo { dtype, shape, data: begin..end })
     }
 
     pub fn file_len(&self) -> u64 {
@@ -216,7 +217,7 @@ impl<'a> SafeTensors<'a> {
             .tensors
             .into_iter()
             .map(|(name, t)| {
-                let view = TensorView { dtype: t.dtype, shape: t.shape, bytes: &data[t.data] };
+                let view = TensorView { dtype: t.dtype, shape: t.shape, bytes: &data[t.data.start as usize..t.data.end as usize] };
                 (name, view)
             })
             .collect();

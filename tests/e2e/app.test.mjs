@@ -80,7 +80,8 @@ async function cellValue(page, layer, head, q, k) {
 }
 
 async function pick(page, what, index) {
-  const select = page.locator('.maps-panel label', { hasText: what }).locator('select');
+  // The label starts with its name (others, like "Show", mention layers in their options).
+  const select = page.locator('.maps-panel label', { hasText: new RegExp(`^\\s*${what}`) }).locator('select');
   await select.selectOption(String(index));
 }
 

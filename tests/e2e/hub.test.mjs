@@ -283,7 +283,7 @@ test('a repository with vocab.json and merges.txt instead of tokenizer.json', as
   await loaded(page, 'tiny');
   await ask(page, 'test/slow-tokenizer');
   await page.waitForSelector('#model-confirm:not(.hidden)');
-  assert.match(await page.textContent('#model-confirm-text'), /config\.json \(\d+ B\), vocab\.json \([\d.]+ MB\), merges\.txt \([\d.]+ kB\), model\.safetensors \(14\.5 MB\)/);
+  assert.match(await page.textContent('#model-confirm-text'), /config\.json \(\d+ B\), vocab\.json \([\d.]+ kB\), merges\.txt \([\d.]+ kB\), model\.safetensors \(14\.5 MB\)/);
   await page.click('#confirm-download');
   await loaded(page, 'test/slow-tokenizer');
   const reference = fixture('tiny').cases[5]; // accents, CJK, an emoji, curly quotes

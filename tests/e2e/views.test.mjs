@@ -66,7 +66,7 @@ async function run(page, prompt) {
 }
 
 async function pick(page, what, index) {
-  await page.locator('.maps-panel label', { hasText: what }).locator('select').selectOption(String(index));
+  await page.locator('.maps-panel label', { hasText: new RegExp(`^\\s*${what}`) }).locator('select').selectOption(String(index));
 }
 
 const mode = (page, name) => page.click(`.tab[data-mode="${name}"]`);
