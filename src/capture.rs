@@ -61,6 +61,13 @@ impl Values {
         }
     }
 
+    fn reserve(&mut self, additional: usize) {
+        match self {
+            Values::Exact(v) => v.reserve(additional),
+            Values::Fixed16(v) => v.reserve(additional),
+        }
+    }
+
     fn extend(&mut self, weights: &[f32]) {
         match self {
             Values::Exact(v) => v.extend_from_slice(weights),
@@ -130,6 +137,7 @@ impl Capture {
     pub fn append(&mut self, layers: &[Vec<f32>], tq: usize) {
         assert_eq!(layers.len(), self.n_layer, "one weight tensor per layer");
         let tk = self.len + tq;
+        self.values.reserve(self.row_start(tk) - self.values.len());
         for i in 0..tq {
             let q = self.len + i;
             for weights in layers {
