@@ -61,10 +61,13 @@ impl Values {
         }
     }
 
-    fn reserve(&mut self, additional: usize) {
-        match self {
-            Values::Exact(v) => v.reserve(additional),
-            Values::Fixed16(v) => v.reserve(additional),
+    /// Room for `additional` more values: exactly that many, or with the usual amortised growth.
+    fn reserve(&mut self, additional: usize, exact: bool) {
+        match (self, exact) {
+            (Values::Exact(v), true) => v.reserve_exact(additional),
+            (Values::Exact(v), false) => v.reserve(additional),
+            (Values::Fixed16(v), true) => v.reserve_exact(additional),
+            (Values::Fixed16(v), false) => v.reserve(additional),
         }
     }
 
@@ -132,23 +135,36 @@ impl Capture {
         self.n_layer * self.n_head * q * (q + 1) / 2
     }
 
+    /// Makes room for `n` positions in all at once. A run that knows its length never regrows
+    /// its store, and a regrowth holds the old and the new store together.
+    pub fn reserve_positions(&mut self, n: usize) {
+        self.values.reserve(self.row_start(n).saturating_sub(self.values.len()), true);
+        self.value_norms.reserve_exact((n * self.n_layer * self.n_head).saturating_sub(self.value_norms.len()));
+    }
+
     /// Records `tq` new query positions from one forward pass. `layers[l]` holds that layer's
     /// weights `[n_head, tq, self.len() + tq]`, row-major.
     pub fn append(&mut self, layers: &[Vec<f32>], tq: usize) {
         assert_eq!(layers.len(), self.n_layer, "one weight tensor per layer");
         let tk = self.len + tq;
-        self.values.reserve(self.row_start(tk) - self.values.len());
+        debug_assert!(layers.iter().all(|weights| weights.len() == self.n_head * tq * tk));
+        self.values.reserve(self.row_start(tk) - self.values.len(), false);
         for i in 0..tq {
-            let q = self.len + i;
-            for weights in layers {
-                debug_assert_eq!(weights.len(), self.n_head * tq * tk);
-                for head in 0..self.n_head {
-                    let row = (head * tq + i) * tk;
-                    self.values.extend(&weights[row..row + q + 1]);
-                }
-            }
+            pass_rows(layers, self.n_head, tq, i).for_each(|row| self.values.extend(row));
         }
         self.len = tk;
+    }
+
+    /// Records the next position from its weights in the order [`pass_rows`] gives them (layer
+    /// after layer, head after head, keys `0..=position`) and its `‖v‖` `[layer][head]`, if any.
+    pub fn append_position(&mut self, rows: &[f32], value_norms: &[f32]) {
+        let per_position = self.n_layer * self.n_head;
+        assert_eq!(rows.len(), per_position * (self.len + 1), "one row per layer and head over keys 0..={}", self.len);
+        self.values.extend(rows);
+        if value_norms.len() == per_position && self.value_norms.len() == self.len * per_position {
+            self.value_norms.extend_from_slice(value_norms);
+        }
+        self.len += 1;
     }
 
     /// Records `‖v‖` of the `tq` positions after those already recorded, from one forward
@@ -156,9 +172,7 @@ impl Capture {
     pub fn append_value_norms(&mut self, layers: &[Vec<f32>], tq: usize) {
         assert_eq!(layers.len(), self.n_layer, "one norm tensor per layer");
         for i in 0..tq {
-            for norms in layers {
-                self.value_norms.extend((0..self.n_head).map(|head| norms[head * tq + i]));
-            }
+            self.value_norms.extend(pass_norms(layers, self.n_head, tq, i));
         }
     }
 
@@ -207,6 +221,26 @@ impl Capture {
     pub fn bytes(&self) -> usize {
         self.values.len() * self.values.value_bytes() + self.value_norms.len() * 4
     }
+}
+
+/// The weights query `i` of a forward pass over `tq` new positions adds, in the order a capture
+/// stores a position: layer after layer, head after head, its row over keys `0..=past + i`.
+/// `layers[l]` is that layer's `[n_head, tq, past + tq]`, row-major.
+pub fn pass_rows(layers: &[Vec<f32>], n_head: usize, tq: usize, i: usize) -> impl Iterator<Item = &[f32]> {
+    layers.iter().flat_map(move |weights| {
+        let tk = weights.len() / (n_head * tq);
+        let q = tk - tq + i; // the query's position: keys 0..=q
+        (0..n_head).map(move |head| {
+            let row = (head * tq + i) * tk;
+            &weights[row..row + q + 1]
+        })
+    })
+}
+
+/// `‖v‖` of query `i` of a forward pass over `tq` new positions, `[layer][head]`, from each
+/// layer's `[n_head, tq]`.
+pub fn pass_norms(layers: &[Vec<f32>], n_head: usize, tq: usize, i: usize) -> impl Iterator<Item = f32> {
+    layers.iter().flat_map(move |norms| (0..n_head).map(move |head| norms[head * tq + i]))
 }
 
 #[cfg(test)]

@@ -244,7 +244,7 @@ pub fn write_f32(tensors: &[(&str, Vec<usize>, &[f32])]) -> Vec<u8> {
         offset = end;
     }
     let mut header = serde_json::to_vec(&header).expect("a JSON map serialises");
-    while header.len() % 8 != 0 {
+    while !header.len().is_multiple_of(8) {
         header.push(b' ');
     }
     let mut file = Vec::with_capacity(8 + header.len() + offset);

@@ -1,6 +1,8 @@
 //! A prompt being read and continued: the KV cache, the ids so far, the logits at the last
-//! position, and (when asked) the attention capture. Generation is a loop of
-//! [`Session::push`]; the app's worker runs it one step at a time so it can stream and cancel.
+//! position, and (when asked) the attention capture. The prompt is read in chunks of
+//! [`PREFILL_CHUNK`] positions through the KV cache, and generation is a loop of
+//! [`Session::push`]; the app's worker takes both a chunk or a step at a time, so it can stream
+//! and cancel.
 
 use burn::tensor::Tensor;
 
@@ -10,12 +12,42 @@ use crate::model::generate::Sampler;
 use crate::model::f32_values;
 use crate::model::gpt2::{ForwardOutput, Gpt2, KvCache};
 
+/// Prompt positions read in one forward pass. A pass's attention is `[n_head, T, T_past + T]`
+/// per layer, so a long prompt never holds all of it at once: for GPT-2 small at 1024 tokens a
+/// chunk of 128 holds at most 75 MB, where one pass over the whole prompt would hold 604 MB.
+pub const PREFILL_CHUNK: usize = 128;
+
 pub struct Session {
     cache: KvCache,
+    /// The ids run so far: the prompt read so far, then the generated ones.
     ids: Vec<u32>,
-    prompt_len: usize,
+    prompt: Vec<u32>,
     last_logits: Vec<f32>,
     capture: Option<Capture>,
+}
+
+/// The attention one forward pass computed for its new positions, kept as tensors until read.
+#[derive(Debug, Clone)]
+pub struct Pass {
+    /// The position of its first new query.
+    pub first: usize,
+    /// Per layer, the weights `[n_head, T, first + T]`.
+    weights: Vec<Tensor<3>>,
+    /// Per layer, `‖v‖` of each new position in each head, `[n_head, T]`.
+    value_norms: Vec<Tensor<2>>,
+}
+
+impl Pass {
+    /// The new positions it ran.
+    pub fn positions(&self) -> usize {
+        self.value_norms.first().map_or(0, |norms| norms.dims()[1])
+    }
+
+    /// Per layer, the weights `[n_head, T, first + T]` and the norms `[n_head, T]`, row-major:
+    /// what [`Capture::append`] and [`Capture::append_value_norms`] take.
+    pub fn values(self) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
+        (self.weights.into_iter().map(f32_values).collect(), self.value_norms.into_iter().map(f32_values).collect())
+    }
 }
 
 /// Why generation stopped.
@@ -40,9 +72,16 @@ fn in_vocabulary(model: &Gpt2, ids: &[u32]) -> Result<()> {
 }
 
 impl Session {
-    /// Reads the prompt in one forward pass. Refuses an empty prompt, a prompt longer than the
-    /// context, and ids outside the vocabulary.
+    /// Reads the prompt, chunk by chunk. Refuses what [`Session::open`] refuses.
     pub fn start(model: &Gpt2, prompt: &[u32], capture: bool) -> Result<Self> {
+        let mut session = Session::open(model, prompt, capture)?;
+        while session.read_prompt(model).is_some() {}
+        Ok(session)
+    }
+
+    /// A session for `prompt` that has read none of it yet: [`Session::read_prompt`] reads it.
+    /// Refuses an empty prompt, a prompt longer than the context, and ids outside the vocabulary.
+    pub fn open(model: &Gpt2, prompt: &[u32], capture: bool) -> Result<Self> {
         let config = &model.config;
         if prompt.is_empty() {
             return Err(Error::Prompt("is empty: type some text to run the model on".into()));
@@ -55,49 +94,68 @@ impl Session {
             )));
         }
         in_vocabulary(model, prompt)?;
-        let mut session = Session {
+        Ok(Session {
             cache: KvCache::default(),
-            ids: Vec::new(),
-            prompt_len: prompt.len(),
+            ids: Vec::with_capacity(prompt.len()),
+            prompt: prompt.to_vec(),
             last_logits: Vec::new(),
             capture: capture.then(|| Capture::new(config.n_layer, config.n_head)),
-        };
-        session.run(model, prompt);
-        Ok(session)
+        })
     }
 
-    fn run(&mut self, model: &Gpt2, ids: &[u32]) {
+    /// Reads the next [`PREFILL_CHUNK`] positions of the prompt (fewer at its end); `None` once
+    /// the whole prompt is read.
+    pub fn read_prompt(&mut self, model: &Gpt2) -> Option<Pass> {
+        let start = self.ids.len();
+        let end = self.prompt.len().min(start + PREFILL_CHUNK);
+        (start < end).then(|| {
+            let chunk = self.prompt[start..end].to_vec();
+            self.run(model, &chunk)
+        })
+    }
+
+    /// Runs `ids` as the next positions; the logits are computed once the prompt is read.
+    fn run(&mut self, model: &Gpt2, ids: &[u32]) -> Pass {
+        let first = self.ids.len();
         let ForwardOutput { hidden, attentions, value_norms, .. } = model.forward(ids, &mut self.cache);
+        self.ids.extend_from_slice(ids);
+        if self.ids.len() >= self.prompt.len() {
+            let [t, c] = hidden.dims();
+            let last: Tensor<2> = hidden.slice([t - 1..t, 0..c]); // [1, C]
+            self.last_logits = f32_values(model.logits(last));
+        }
+        let pass = Pass { first, weights: attentions, value_norms };
         if let Some(capture) = &mut self.capture {
-            let layers: Vec<Vec<f32>> = attentions.into_iter().map(|w| f32_values(w)).collect();
-            capture.append(&layers, ids.len());
-            let norms: Vec<Vec<f32>> = value_norms.into_iter().map(|n| f32_values(n)).collect();
+            let (weights, norms) = pass.clone().values();
+            capture.append(&weights, ids.len());
             capture.append_value_norms(&norms, ids.len());
         }
-        let [t, c] = hidden.dims();
-        let last: Tensor<2> = hidden.slice([t - 1..t, 0..c]); // [1, C]
-        self.last_logits = f32_values(model.logits(last));
-        self.ids.extend_from_slice(ids);
+        pass
     }
 
     /// Positions still free in the context.
     pub fn room(&self, model: &Gpt2) -> usize {
-        model.config.n_positions - self.ids.len()
+        model.config.n_positions - self.ids.len().max(self.prompt.len())
     }
 
-    /// Appends one token and runs it. Refused when the context is full or the id is outside
-    /// the vocabulary (a permalink's ids are input from a stranger).
-    pub fn push(&mut self, model: &Gpt2, id: u32) -> Result<()> {
+    /// Appends one token after the whole prompt and runs it. Refused while the prompt is still
+    /// being read, when the context is full, or when the id is outside the vocabulary (a
+    /// permalink's ids are input from a stranger).
+    pub fn push(&mut self, model: &Gpt2, id: u32) -> Result<Pass> {
+        if self.ids.len() < self.prompt.len() {
+            return Err(Error::Prompt(format!("is still being read: {} of {} tokens so far", self.ids.len(), self.prompt.len())));
+        }
         if self.room(model) == 0 {
             return Err(Error::Prompt(format!("the context of {} tokens is full", model.config.n_positions)));
         }
         in_vocabulary(model, &[id])?;
-        self.run(model, &[id]);
-        Ok(())
+        Ok(self.run(model, &[id]))
     }
 
-    /// Generates up to `max_new` tokens, calling `on_token` after each.
+    /// Generates up to `max_new` tokens after the prompt (reading what is left of it first),
+    /// calling `on_token` after each.
     pub fn generate(&mut self, model: &Gpt2, sampler: &mut Sampler, max_new: usize, mut on_token: impl FnMut(&Session, u32)) -> Stop {
+        while self.read_prompt(model).is_some() {}
         for _ in 0..max_new {
             if self.room(model) == 0 {
                 return Stop::ContextFull;
@@ -117,12 +175,12 @@ impl Session {
     }
 
     pub fn prompt_len(&self) -> usize {
-        self.prompt_len
+        self.prompt.len()
     }
 
     /// The generated ids (after the prompt).
     pub fn generated(&self) -> &[u32] {
-        &self.ids[self.prompt_len..]
+        self.ids.get(self.prompt.len()..).unwrap_or_default()
     }
 
     /// All vocabulary logits predicting the token after the last one run.

@@ -195,9 +195,9 @@ fn rollout_on_the_model_matches_dense_matrix_products() {
             Some(r) => matmul(&a, &r),
         };
         let got = shown(capture, Source::Rollout, false, layer, 0, n).unwrap();
-        for i in 0..n {
-            for j in 0..n {
-                assert!((got.get(i, j) as f64 - r[i][j]).abs() < 1e-5, "layer {layer} ({i}, {j}): {} vs {}", got.get(i, j), r[i][j]);
+        for (i, want) in r.iter().enumerate() {
+            for (j, &want) in want.iter().enumerate() {
+                assert!((got.get(i, j) as f64 - want).abs() < 1e-5, "layer {layer} ({i}, {j}): {} vs {want}", got.get(i, j));
             }
             assert!((got.row(i).iter().sum::<f32>() - 1.0).abs() < 1e-5, "rollout rows stay distributions");
         }

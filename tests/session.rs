@@ -9,7 +9,10 @@ use headlight::Checkpoint;
 use headlight::model::config::Gpt2Config;
 use headlight::model::loader::load_gpt2;
 use headlight::model::generate::{Decoding, SamplingSettings, Sampler};
-use headlight::session::{Session, Stop};
+use headlight::capture::{Capture, pass_norms, pass_rows};
+use headlight::model::f32_values;
+use headlight::model::gpt2::KvCache;
+use headlight::session::{PREFILL_CHUNK, Session, Stop};
 
 fn bundled() -> Checkpoint {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/public/models/tiny/");
@@ -77,6 +80,58 @@ fn cached_generation_equals_recomputing_the_whole_sequence() {
     }
     for (x, y) in cached.last_logits().iter().zip(full.last_logits()) {
         assert!((x - y).abs() < 1e-3);
+    }
+}
+
+#[test]
+fn a_prompt_read_in_chunks_equals_one_pass_over_it_and_the_page_records_the_same_rows() {
+    let c = bundled();
+    let (n_layer, n_head) = (c.config().n_layer, c.config().n_head);
+    let text = "The quick brown fox jumps over the lazy dog. ".repeat(30);
+    let prompt = c.tokenizer.encode(&text).unwrap()[..PREFILL_CHUNK + 72].to_vec();
+
+    // One forward pass over the whole prompt.
+    let mut whole = Capture::new(n_layer, n_head);
+    let out = c.model.forward(&prompt, &mut KvCache::default());
+    whole.append(&out.attentions.into_iter().map(f32_values).collect::<Vec<_>>(), prompt.len());
+    let [t, width] = out.hidden.dims();
+    let whole_logits = f32_values(c.model.logits(out.hidden.slice([t - 1..t, 0..width])));
+
+    // The session reads it in chunks.
+    let session = Session::start(&c.model, &prompt, true).unwrap();
+
+    // The app: the worker reads a pass at a time and keeps nothing; the page records each
+    // position from the rows the worker sends.
+    let mut worker = Session::open(&c.model, &prompt, false).unwrap();
+    let mut page = Capture::new(n_layer, n_head);
+    let mut firsts = Vec::new();
+    while let Some(pass) = worker.read_prompt(&c.model) {
+        firsts.push(pass.first);
+        let tq = pass.positions();
+        let (weights, norms) = pass.values();
+        for i in 0..tq {
+            let rows: Vec<f32> = pass_rows(&weights, n_head, tq, i).flatten().copied().collect();
+            page.append_position(&rows, &pass_norms(&norms, n_head, tq, i).collect::<Vec<_>>());
+        }
+    }
+    assert_eq!(firsts, [0, PREFILL_CHUNK]);
+    assert!(worker.capture().is_none());
+
+    let captured = session.capture().unwrap();
+    assert_eq!((captured.len(), page.len(), captured.bytes()), (prompt.len(), prompt.len(), page.bytes()));
+    let n = prompt.len();
+    for (layer, head, q) in (0..n_layer).flat_map(|l| (0..n_head).flat_map(move |h| (0..n).map(move |q| (l, h, q)))) {
+        assert_eq!(captured.row(layer, head, q), page.row(layer, head, q), "({layer}, {head}, {q})");
+        for (x, y) in captured.row(layer, head, q).iter().zip(whole.row(layer, head, q).iter()) {
+            assert!((x - y).abs() < 1e-5, "({layer}, {head}, {q}): {x} in chunks, {y} in one pass");
+        }
+    }
+    assert_eq!(captured.value_norms(1, 2, n), page.value_norms(1, 2, n));
+    for logits in [session.last_logits(), worker.last_logits()] {
+        assert_eq!(logits.len(), whole_logits.len());
+        for (x, y) in logits.iter().zip(&whole_logits) {
+            assert!((x - y).abs() < 1e-3, "{x} in chunks, {y} in one pass");
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 #[cfg(target_arch = "wasm32")]
 mod exports {
     use burn::tensor::{Device, Tensor, TensorData};
+    use headlight::capture::Capture;
     use headlight::model::config::Gpt2Config;
     use headlight::model::f32_values;
     use headlight::model::generate::argmax;
@@ -12,6 +13,7 @@ mod exports {
     use headlight::model::loader::load_gpt2;
     use headlight::rng::Rng;
     use headlight::session::Session;
+    use headlight::worker::protocol::Rows;
     use wasm_bindgen::prelude::*;
 
     #[wasm_bindgen]
@@ -36,6 +38,22 @@ mod exports {
         pub fn forward(&self, n: usize, capture: bool) -> Result<usize, JsError> {
             let session = Session::start(&self.model, &self.ids[..n], capture).map_err(|e| JsError::new(&e.to_string()))?;
             Ok(session.capture().map_or(0, |c| c.bytes()))
+        }
+
+        /// Reads the first `n` tokens as the app does: the worker a chunk at a time, keeping
+        /// nothing, and sending each position's rows; the page recording them in its capture
+        /// (compact for GPT-2 small). Returns the bytes the page's capture holds.
+        pub fn read_like_the_app(&self, n: usize) -> Result<usize, JsError> {
+            let c = &self.model.config;
+            let mut worker = Session::open(&self.model, &self.ids[..n], false).map_err(|e| JsError::new(&e.to_string()))?;
+            let mut page = Capture::for_app(c.n_layer, c.n_head, c.n_positions);
+            page.reserve_positions(n);
+            while let Some(pass) = worker.read_prompt(&self.model) {
+                for rows in Rows::of_pass(pass, c.n_head) {
+                    page.append_position(&rows.weights.to_vec(), &rows.value_norms);
+                }
+            }
+            Ok(page.bytes())
         }
 
         /// Reads `prompt` tokens, then generates `steps` more greedily with the KV cache.
@@ -66,14 +84,16 @@ mod exports {
 
     /// The machine's simd128 multiply-add peak: `iters` rounds of 8 independent f32x4
     /// multiply-then-add chains, 64 flops a round (8 chains × 4 lanes × 2), no memory traffic.
-    /// Returns a checksum so the loop is not optimised away.
+    /// The chains start apart and the factors pass through `black_box`, so the compiler can
+    /// neither merge the chains nor fold the loop. Returns a checksum that uses every chain.
     #[wasm_bindgen]
     pub fn simd_peak(iters: u32) -> f32 {
         use core::arch::wasm32::*;
-        let m = f32x4_splat(0.999_9);
-        let c = f32x4_splat(1e-4);
-        let mut acc = [f32x4_splat(1.0); 8];
-        for _ in 0..iters {
+        use core::hint::black_box;
+        let m = black_box(f32x4_splat(0.999_9));
+        let c = black_box(f32x4_splat(1e-4));
+        let mut acc: [v128; 8] = core::array::from_fn(|i| f32x4_splat(1.0 + i as f32 * 0.125));
+        for _ in 0..black_box(iters) {
             for a in &mut acc {
                 *a = f32x4_add(f32x4_mul(*a, m), c);
             }

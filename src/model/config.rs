@@ -73,10 +73,10 @@ impl Gpt2Config {
     }
 
     fn from_fields(fields: &Map<String, Value>) -> Result<Self> {
-        if let Some(model_type) = fields.get("model_type") {
-            if model_type.as_str() != Some("gpt2") {
-                return Err(Error::config("model_type", format!("is {model_type}; headlight runs GPT-2 (`gpt2`) checkpoints only")));
-            }
+        if let Some(model_type) = fields.get("model_type")
+            && model_type.as_str() != Some("gpt2")
+        {
+            return Err(Error::config("model_type", format!("is {model_type}; headlight runs GPT-2 (`gpt2`) checkpoints only")));
         }
         if let Some(architectures) = fields.get("architectures").and_then(Value::as_array) {
             let known = ["GPT2LMHeadModel", "GPT2Model"];

@@ -20,7 +20,7 @@ impl Embeddings {
         let t = ids.len();
         let ids = Tensor::<1, Int>::from_data(TensorData::new(ids, [t]), &device);
         let tokens = wte.select(0, ids); // [T, C]
-        let positions = self.wpe.val().slice([start..start + t]); // [T, C]
+        let positions = self.wpe.val().slice(start..start + t); // [T, C]
         tokens + positions
     }
 }

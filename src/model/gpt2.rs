@@ -8,6 +8,7 @@ use super::attention::{AttentionTrace, LayerCache, LayerProbe};
 use super::block::Block;
 use super::config::Gpt2Config;
 use super::embedding::Embeddings;
+use super::gemv;
 use super::layers::LayerNorm;
 
 #[derive(Module, Debug)]
@@ -111,6 +112,11 @@ impl Gpt2 {
             Some(lm_head) => lm_head.val(),
             None => self.embeddings.wte.val(),
         }; // [V, C]
+        if hidden.dims()[0] == 1
+            && let Some(logits) = gemv::row_times_transposed(&hidden, head.clone())
+        {
+            return logits; // one dot product per vocabulary row
+        }
         // (head · hiddenᵀ)ᵀ rather than hidden · headᵀ: the big matrix is read as stored,
         // never transposed.
         head.matmul(hidden.transpose()).transpose() // [V, T] -> [T, V]

@@ -4,6 +4,7 @@ pub mod attention;
 pub mod block;
 pub mod config;
 pub mod embedding;
+pub mod gemv;
 pub mod generate;
 pub mod gpt2;
 pub mod layers;

@@ -30,6 +30,11 @@ where
     }
 }
 
+/// How far reading the prompt has got, once its first rows are in.
+fn read_so_far(run: &RunData) -> String {
+    run.capture.as_ref().map_or(String::new(), |capture| format!(": {} of {} tokens", capture.len(), run.prompt_total))
+}
+
 fn status_text(model: &ModelStatus, run: Option<&RunData>) -> String {
     match (model, run) {
         (ModelStatus::Loading(what), _) => format!("Loading the model: {what}…"),
@@ -43,11 +48,12 @@ fn status_text(model: &ModelStatus, run: Option<&RunData>) -> String {
             let timing = if made > 0 { format!(", {:.0} ms per token", run.step_millis / made as f64) } else { String::new() };
             let summary = format!("{} prompt tokens read in {:.0} ms; {made} generated{timing}", run.prompt_len, run.prompt_millis);
             match run.finish {
-                None if run.capture.is_none() => "Reading the prompt…".into(),
+                None if run.tokens.is_empty() => format!("Reading the prompt{}…", read_so_far(run)),
                 None => format!("Generating {made} of {}… ({summary})", run.wanted),
                 Some(Finish::Stopped(Stop::Count)) => format!("Done. {summary}."),
                 Some(Finish::Stopped(Stop::EndOfText)) => format!("Done: the model ended the text. {summary}."),
                 Some(Finish::Stopped(Stop::ContextFull)) => format!("Done: the context is full. {summary}."),
+                Some(Finish::Cancelled) if run.tokens.is_empty() => format!("Cancelled while reading the prompt{}.", read_so_far(run)),
                 Some(Finish::Cancelled) => format!("Cancelled. {summary}."),
                 Some(Finish::Superseded) => "Superseded by a newer run.".into(),
             }

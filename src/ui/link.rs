@@ -67,11 +67,11 @@ pub fn install(ctx: Ctx) {
         ctx.choose(ModelSource::Bundled);
     }
     Effect::new(move |_| {
-        if matches!(ctx.model.get(), ModelStatus::Ready(_)) {
-            if let Some(forced) = pending.get() {
-                pending.set(None);
-                ctx.start_run(forced);
-            }
+        if matches!(ctx.model.get(), ModelStatus::Ready(_))
+            && let Some(forced) = pending.get()
+        {
+            pending.set(None);
+            ctx.start_run(forced);
         }
     });
     // A link read before the model was ready is checked against it once it is.

@@ -33,9 +33,12 @@ pub struct RunData {
     pub wanted: usize,
     pub tokens: Vec<Token>,
     pub prompt_len: usize,
-    /// The context of the model it runs on, which decides how its capture is kept.
-    pub n_positions: usize,
-    /// Empty until the prompt's rows arrive.
+    /// `(n_layer, n_head, n_positions)` of the model it runs on; the context decides how its
+    /// capture is kept.
+    pub dims: (usize, usize, usize),
+    /// Positions of the prompt, once its first rows arrive.
+    pub prompt_total: usize,
+    /// Empty until the prompt's first rows arrive; it holds every position read so far.
     pub capture: Option<Capture>,
     pub finish: Option<Finish>,
     pub error: Option<String>,
@@ -57,16 +60,18 @@ impl RunData {
         self.finish.is_none() && self.error.is_none()
     }
 
-    fn append(&mut self, rows: &Rows) {
+    /// Records one position's rows, making room at the first for the whole run: the prompt's
+    /// `of` positions and the tokens asked for after it.
+    fn append(&mut self, rows: &Rows, of: usize) {
+        let (n_layer, n_head, n_positions) = self.dims;
         let capture = self.capture.get_or_insert_with(|| {
-            let n_head = rows.layers.first().map_or(0, |l| l.len() / (rows.position + 1));
-            Capture::for_app(rows.layers.len(), n_head, self.n_positions)
+            let mut capture = Capture::for_app(n_layer, n_head, n_positions);
+            capture.reserve_positions(n_positions.min(of + self.wanted));
+            capture
         });
-        capture.append(&rows.layers, 1);
-        // `[layer][head]` of one position is each layer's `[n_head, 1]`.
-        let n_head = capture.n_head();
-        if rows.value_norms.len() == rows.layers.len() * n_head {
-            capture.append_value_norms(&rows.value_norms.chunks(n_head).map(<[f32]>::to_vec).collect::<Vec<_>>(), 1);
+        // The worker sends positions in order; anything else is not this run's next position.
+        if rows.position == capture.len() {
+            capture.append_position(&rows.weights.to_vec(), &rows.value_norms);
         }
     }
 }
@@ -161,10 +166,11 @@ impl Ctx {
             wanted,
             tokens: Vec::new(),
             prompt_len: 0,
-            n_positions: self.model.with_untracked(|m| match m {
-                ModelStatus::Ready(info) => info.n_positions,
-                _ => 0,
+            dims: self.model.with_untracked(|m| match m {
+                ModelStatus::Ready(info) => (info.n_layer, info.n_head, info.n_positions),
+                _ => (0, 0, 0),
             }),
+            prompt_total: 0,
             capture: None,
             finish: None,
             error: None,
@@ -182,8 +188,9 @@ impl Ctx {
     }
 
     pub fn cancel(&self) {
-        if let Some(run) = self.run.get_untracked().filter(RunData::running) {
-            self.send(&ToWorker::Cancel { run: run.id });
+        // `with`, not `get`: a copy of the run would copy its capture.
+        if let Some(id) = self.run.with_untracked(|r| r.as_ref().filter(|r| r.running()).map(|r| r.id)) {
+            self.send(&ToWorker::Cancel { run: id });
         }
     }
 
@@ -242,15 +249,18 @@ impl Ctx {
             FromWorker::Positions(maps) => self.positions.set(Some(maps)),
             FromWorker::Exported { json: Ok(json) } => crate::ui::export::save("headlight-capture.json", "application/json", &json),
             FromWorker::Exported { json: Err(error) } => self.notice.set(Some(format!("The capture could not be exported: {error}"))),
-            FromWorker::Prompt { run, tokens, rows, millis } => self.update_id(run, |r| {
+            FromWorker::PromptRows { run, of, rows } => self.update_id(run, |r| {
+                r.prompt_total = of;
+                rows.iter().for_each(|rows| r.append(rows, of));
+            }),
+            FromWorker::Prompt { run, tokens, millis } => self.update_id(run, |r| {
                 r.prompt_len = tokens.len();
                 r.tokens = tokens;
-                rows.iter().for_each(|rows| r.append(rows));
                 r.prompt_millis = millis;
             }),
             FromWorker::Step { run, token, rows, millis } => self.update_id(run, |r| {
                 r.tokens.push(token);
-                r.append(&rows);
+                r.append(&rows, r.prompt_len);
                 r.step_millis += millis;
             }),
             FromWorker::Done { run, finish } => self.update_id(run, |r| r.finish = Some(finish)),

@@ -39,7 +39,7 @@ pub fn escape(text: &str) -> String {
 fn tile(out: &mut String, tile: &Tile, x: f32, y: f32) {
     let (map, labels) = (tile.map, tile.labels);
     let (ox, oy) = map.origin;
-    let _ = write!(out, r#"<g transform="translate({x} {y})"><text x="0" y="14" class="caption">{}</text>"#, escape(&tile.caption));
+    let _ = write!(out, r#"<g transform="translate({x} {y})"><text x="0" y="14" class="caption">{}</text>"#, escape(tile.caption));
     let _ = write!(out, r#"<g transform="translate(0 {CAPTION})">"#);
     let _ = write!(out, r##"<rect x="{ox}" y="{oy}" width="{0}" height="{0}" fill="none" stroke="#c8c9cc"/>"##, map.side);
     for cell in &map.cells {

@@ -39,7 +39,7 @@ pub fn sampled_positions(n: usize, side: usize) -> Vec<usize> {
 /// The cosine similarity of every pair of sampled rows of `table` (`[n_positions, d]`,
 /// row-major). A zero row is similar to nothing (0).
 pub fn similarity(table: &[f32], d: usize, side: usize) -> SimilarityMap {
-    let n = if d == 0 { 0 } else { table.len() / d };
+    let n = table.len().checked_div(d).unwrap_or(0);
     let positions = sampled_positions(n, side);
     let rows: Vec<&[f32]> = positions.iter().map(|&p| &table[p * d..(p + 1) * d]).collect();
     let norms: Vec<f64> = rows.iter().map(|r| r.iter().map(|&x| x as f64 * x as f64).sum::<f64>().sqrt()).collect();

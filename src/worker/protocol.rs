@@ -4,11 +4,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::probe::{Answer, Question};
-use crate::capture::Capture;
+use crate::capture::{pass_norms, pass_rows};
 use crate::hub::ModelSource;
 use crate::hub::progress::Progress;
 use crate::model::generate::Decoding;
-use crate::session::Stop;
+use crate::session::{Pass, Stop};
 use crate::tokenizer::Token;
 use crate::view::positions::SimilarityMap;
 
@@ -64,21 +64,30 @@ pub struct ModelInfo {
     pub n_positions: usize,
 }
 
-/// The attention rows of one query position: `layers[l]` holds head after head the weights over
-/// keys `0..=position`, the layout [`Capture::append`] takes for one new position.
+/// The attention rows of one query position, in the order [`Capture::append_position`] takes:
+/// layer after layer, head after head, the weights over keys `0..=position`. They travel as a
+/// `Float32Array`, copied once into the page's memory, rather than as an array of numbers.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Rows {
     pub position: usize,
-    pub layers: Vec<Vec<f32>>,
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    pub weights: js_sys::Float32Array,
     /// `‖v‖` of this position in every head, `[layer][head]`.
     #[serde(default)]
     pub value_norms: Vec<f32>,
 }
 
 impl Rows {
-    pub fn of(capture: &Capture, position: usize) -> Rows {
-        let layers = capture.step_rows(position).into_iter().map(|heads| heads.concat()).collect();
-        Rows { position, layers, value_norms: capture.value_norms_at(position).to_vec() }
+    /// The rows of every position one forward pass read.
+    pub fn of_pass(pass: Pass, n_head: usize) -> Vec<Rows> {
+        let (first, tq) = (pass.first, pass.positions());
+        let (weights, norms) = pass.values();
+        (0..tq)
+            .map(|i| {
+                let rows: Vec<f32> = pass_rows(&weights, n_head, tq, i).flatten().copied().collect();
+                Rows { position: first + i, weights: js_sys::Float32Array::from(rows.as_slice()), value_norms: pass_norms(&norms, n_head, tq, i).collect() }
+            })
+            .collect()
     }
 }
 
@@ -119,8 +128,11 @@ pub enum FromWorker {
     Positions(PositionMaps),
     /// The JSON an `Export` asked for, or why it could not be made.
     Exported { json: Result<String, String> },
-    /// The prompt's tokens and the attention rows of every prompt position.
-    Prompt { run: u32, tokens: Vec<Token>, rows: Vec<Rows>, millis: f64 },
+    /// The attention rows of the prompt positions one forward pass read, of `of` in all; they
+    /// come before the `Prompt` message.
+    PromptRows { run: u32, of: usize, rows: Vec<Rows> },
+    /// The whole prompt is read: its tokens, and how long reading took.
+    Prompt { run: u32, tokens: Vec<Token>, millis: f64 },
     /// One generated token and the rows its position added.
     Step { run: u32, token: Token, rows: Rows, millis: f64 },
     Done { run: u32, finish: Finish },

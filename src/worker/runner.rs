@@ -86,19 +86,23 @@ pub(crate) fn js_error(e: JsValue) -> String {
 /// Runs one request to its end, posting the prompt and every step.
 async fn run(state: &Rc<RefCell<State>>, checkpoint: &Checkpoint, request: &RunRequest) -> Result<Finish, String> {
     let (model, tokenizer) = (&checkpoint.model, &checkpoint.tokenizer);
-    let run = request.run;
+    let (run, n_head) = (request.run, model.config.n_head);
     let mut sampler = Sampler::new(request.decoding).map_err(|e| e.to_string())?;
     let mut ids = tokenizer.encode(&request.prompt).map_err(|e| e.to_string())?;
     if request.bos {
         ids.insert(0, model.config.eos_token_id); // `<|endoftext|>` as BOS
     }
     let started = now();
-    let mut session = Session::start(model, &ids, true).map_err(|e| e.to_string())?;
-    let rows = {
-        let capture = session.capture().expect("the session captures");
-        (0..ids.len()).map(|q| Rows::of(capture, q)).collect()
-    };
-    post(&FromWorker::Prompt { run, tokens: tokenizer.tokens(&ids), rows, millis: now() - started });
+    // The worker keeps no capture: the page records the rows it is sent.
+    let mut session = Session::open(model, &ids, false).map_err(|e| e.to_string())?;
+    while let Some(pass) = session.read_prompt(model) {
+        post(&FromWorker::PromptRows { run, of: ids.len(), rows: Rows::of_pass(pass, n_head) });
+        yield_now().await;
+        if let Some(finish) = state.borrow().interruption(run) {
+            return Ok(finish);
+        }
+    }
+    post(&FromWorker::Prompt { run, tokens: tokenizer.tokens(&ids), millis: now() - started });
     for step in 0..request.new_tokens {
         yield_now().await;
         if let Some(finish) = state.borrow().interruption(run) {
@@ -110,9 +114,8 @@ async fn run(state: &Rc<RefCell<State>>, checkpoint: &Checkpoint, request: &RunR
         let started = now();
         let sampled = sampler.pick(session.last_logits());
         let id = request.forced.get(step).copied().unwrap_or(sampled);
-        session.push(model, id).map_err(|e| e.to_string())?;
-        let position = session.ids().len() - 1;
-        let rows = Rows::of(session.capture().expect("the session captures"), position);
+        let pass = session.push(model, id).map_err(|e| e.to_string())?;
+        let rows = Rows::of_pass(pass, n_head).remove(0);
         let token = tokenizer.tokens(&[id]).remove(0);
         post(&FromWorker::Step { run, token, rows, millis: now() - started });
         if id == model.config.eos_token_id {
