@@ -1,6 +1,7 @@
 //! The worker's network and storage: whole small files, the first bytes of a big one, a big one
 //! streamed with progress and resumed after a dropped connection, and the Cache API where
-//! complete, validated files are kept.
+//! complete, validated files are kept. Every request of a load carries its [`Abort`], so a
+//! Cancel stops the transfer in flight at once.
 
 use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -36,6 +37,48 @@ impl Failure {
     }
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// The DOM's `AbortController`, bound here (web-sys has it behind a feature this crate
+    /// does not enable).
+    #[derive(Clone)]
+    type AbortController;
+    #[wasm_bindgen(constructor)]
+    fn new() -> AbortController;
+    #[wasm_bindgen(method, getter)]
+    fn signal(this: &AbortController) -> AbortSignal;
+    #[wasm_bindgen(method)]
+    fn abort(this: &AbortController);
+
+    type AbortSignal;
+    #[wasm_bindgen(method, getter)]
+    fn aborted(this: &AbortSignal) -> bool;
+}
+
+/// One load's stop switch: once aborted, its fetches and the reads of their bodies fail at
+/// once (the browser drops the connection), and every later request fails before it is sent.
+#[derive(Clone)]
+pub struct Abort(AbortController);
+
+impl Abort {
+    pub fn new() -> Abort {
+        Abort(AbortController::new())
+    }
+
+    pub fn abort(&self) {
+        self.0.abort();
+    }
+
+    pub fn aborted(&self) -> bool {
+        self.0.signal().aborted()
+    }
+
+    /// Why a fetch or a read failed: `Cancelled` once aborted, whatever the browser said.
+    fn failure(&self, why: String) -> Failure {
+        if self.aborted() { Failure::Cancelled } else { Failure::Failed(why) }
+    }
+}
+
 /// A download stopped part-way, kept so that Retry resumes it.
 pub struct Partial {
     pub url: String,
@@ -43,9 +86,10 @@ pub struct Partial {
     pub transfer: Transfer,
 }
 
-async fn request(url: &str, method: &str, range: Option<&str>) -> Result<Response, Failure> {
+async fn request(url: &str, method: &str, range: Option<&str>, abort: &Abort) -> Result<Response, Failure> {
     let init = RequestInit::new();
     init.set_method(method);
+    Reflect::set(&init, &"signal".into(), &abort.0.signal()).map_err(|e| Failure::Failed(js_error(e)))?;
     if let Some(range) = range {
         let headers = Headers::new().map_err(|e| Failure::Failed(js_error(e)))?;
         headers.set("Range", range).map_err(|e| Failure::Failed(js_error(e)))?;
@@ -54,7 +98,7 @@ async fn request(url: &str, method: &str, range: Option<&str>) -> Result<Respons
     let request = Request::new_with_str_and_init(url, &init).map_err(|e| Failure::Failed(js_error(e)))?;
     let response = JsFuture::from(scope().fetch_with_request(&request))
         .await
-        .map_err(|e| Failure::Failed(format!("the request failed ({}): offline, blocked, or the server is down", js_error(e))))?;
+        .map_err(|e| abort.failure(format!("the request failed ({}): offline, blocked, or the server is down", js_error(e))))?;
     Ok(response.unchecked_into())
 }
 
@@ -71,20 +115,20 @@ fn status_failure(response: &Response) -> Failure {
 }
 
 /// A small file, whole (config, tokenizer files).
-pub async fn whole(url: &str) -> Result<Vec<u8>, Failure> {
-    let response = request(url, "GET", None).await?;
+pub async fn whole(url: &str, abort: &Abort) -> Result<Vec<u8>, Failure> {
+    let response = request(url, "GET", None, abort).await?;
     if !response.ok() {
         return Err(status_failure(&response));
     }
     let buffer = JsFuture::from(response.array_buffer().map_err(|e| Failure::Failed(js_error(e)))?)
         .await
-        .map_err(|e| Failure::Failed(format!("the connection dropped ({})", js_error(e))))?;
+        .map_err(|e| abort.failure(format!("the connection dropped ({})", js_error(e))))?;
     Ok(Uint8Array::new(&buffer).to_vec())
 }
 
 /// A file's size without its body (`HEAD`), `None` when the server does not say.
-pub async fn size(url: &str) -> Result<Option<u64>, Failure> {
-    let response = request(url, "HEAD", None).await?;
+pub async fn size(url: &str, abort: &Abort) -> Result<Option<u64>, Failure> {
+    let response = request(url, "HEAD", None, abort).await?;
     if !response.ok() {
         return Err(status_failure(&response));
     }
@@ -93,8 +137,8 @@ pub async fn size(url: &str) -> Result<Option<u64>, Failure> {
 
 /// The first `n` bytes of a file and its whole length, with a Range request (a server that
 /// ignores Range sends the whole file, of which only the start is read).
-pub async fn start(url: &str, n: usize) -> Result<(Vec<u8>, u64), Failure> {
-    let response = request(url, "GET", Some(&format!("bytes=0-{}", n.saturating_sub(1)))).await?;
+pub async fn start(url: &str, n: usize, abort: &Abort) -> Result<(Vec<u8>, u64), Failure> {
+    let response = request(url, "GET", Some(&format!("bytes=0-{}", n.saturating_sub(1))), abort).await?;
     let length = match response.status() {
         206 => header(&response, "content-range").and_then(|r| crate::hub::transfer::parse_content_range(&r)).and_then(|(_, _, total)| total),
         200 => header(&response, "content-length").and_then(|l| l.parse().ok()),
@@ -103,12 +147,12 @@ pub async fn start(url: &str, n: usize) -> Result<(Vec<u8>, u64), Failure> {
     // A cross-origin CDN may not expose Content-Range; Content-Length of a HEAD is always readable.
     let length = match length {
         Some(length) => length,
-        None => size(url).await?.ok_or_else(|| Failure::Failed("the server does not say how long the file is".into()))?,
+        None => size(url, abort).await?.ok_or_else(|| Failure::Failed("the server does not say how long the file is".into()))?,
     };
     let reader = reader(&response)?;
     let mut bytes = Vec::with_capacity(n);
     while bytes.len() < n {
-        match read_chunk(&reader).await.map_err(Failure::Failed)? {
+        match read_chunk(&reader).await.map_err(|why| abort.failure(why))? {
             Some(chunk) => bytes.extend(chunk.to_vec()),
             None => break,
         }
@@ -135,12 +179,13 @@ async fn read_chunk(reader: &ReadableStreamDefaultReader) -> Result<Option<Uint8
 
 /// Downloads a file whole, posting progress, resuming a dropped connection with Range up to
 /// [`crate::hub::transfer::MAX_RETRIES`] times (from `resume` when a kept partial download is
-/// for this URL). On failure the bytes received so far come back for a later Retry.
+/// for this URL). On failure, a Cancel included, the bytes received so far come back for a
+/// later Retry.
 pub async fn download(
     url: &str,
     file: &str,
     resume: Option<Partial>,
-    cancelled: &dyn Fn() -> bool,
+    abort: &Abort,
     report: &dyn Fn(Progress),
 ) -> Result<Vec<u8>, (Failure, Option<Partial>)> {
     let (mut bytes, mut transfer) = match resume.filter(|p| p.url == url) {
@@ -159,7 +204,7 @@ pub async fn download(
     let keep = |bytes: Vec<u8>, transfer: Transfer| (!bytes.is_empty()).then(|| Partial { url: url.to_string(), bytes, transfer });
     loop {
         // One request: a fresh start, or a resumption from `received`.
-        let dropped = match request(url, "GET", transfer.range().as_deref()).await {
+        let dropped = match request(url, "GET", transfer.range().as_deref(), abort).await {
             Err(Failure::Failed(why)) => why,
             Err(other) => return Err((other, keep(bytes, transfer))),
             Ok(response) => {
@@ -183,10 +228,6 @@ pub async fn download(
                 let reader = reader(&response).map_err(|f| (f, None))?;
                 let mut dropped = None;
                 loop {
-                    if cancelled() {
-                        let _ = reader.cancel();
-                        return Err((Failure::Cancelled, keep(bytes, transfer)));
-                    }
                     match read_chunk(&reader).await {
                         Ok(Some(chunk)) => {
                             let start = bytes.len();
@@ -204,6 +245,7 @@ pub async fn download(
                             }
                         }
                         Ok(None) => break,
+                        Err(_) if abort.aborted() => return Err((Failure::Cancelled, keep(bytes, transfer))),
                         Err(why) => {
                             dropped = Some(why);
                             break;
@@ -228,7 +270,7 @@ pub async fn download(
         let note = format!("connection lost; resuming in {wait} s (try {} of {})", transfer.retries, crate::hub::transfer::MAX_RETRIES);
         report(progress(&transfer, &meter, Some(note)));
         sleep(wait as f64 * 1000.0).await;
-        if cancelled() {
+        if abort.aborted() {
             return Err((Failure::Cancelled, keep(bytes, transfer)));
         }
     }

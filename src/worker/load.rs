@@ -16,7 +16,7 @@ use crate::hub::progress::Progress;
 use crate::hub::{self, LocalFile, ModelSource, RepoId, Revision, Role};
 use crate::model::config::Gpt2Config;
 use crate::safetensors::Header;
-use crate::worker::fetch::{self, Failure, Partial};
+use crate::worker::fetch::{self, Abort, Failure, Partial};
 use crate::worker::protocol::{FromWorker, LoadRequest};
 use crate::worker::runner::{js_error, post, scope, yield_now};
 
@@ -25,10 +25,28 @@ const BUNDLED_DIR: &str = "models/tiny";
 
 /// What a load needs from the worker's state.
 pub struct Control<'a> {
-    /// True once this load was cancelled or superseded.
-    pub cancelled: &'a dyn Fn() -> bool,
+    /// Aborted once this load was cancelled or superseded: its requests stop at once.
+    pub abort: &'a Abort,
     /// A download stopped part-way by an earlier try, and where this one leaves its own.
     pub partial: &'a dyn Fn(Option<Partial>) -> Option<Partial>,
+}
+
+impl Control<'_> {
+    fn cancelled(&self) -> bool {
+        self.abort.aborted()
+    }
+
+    /// Tells the page about this load, unless it was cancelled or superseded: the page's last
+    /// word about a cancelled load is `LoadCancelled`, never a later `Loading` or `Progress`.
+    fn post(&self, message: FromWorker) {
+        if !self.cancelled() {
+            post(&message);
+        }
+    }
+
+    fn loading(&self, what: impl Into<String>) {
+        self.post(FromWorker::Loading { what: what.into() });
+    }
 }
 
 pub enum LoadError {
@@ -42,10 +60,6 @@ impl From<String> for LoadError {
     }
 }
 
-fn loading(what: String) {
-    post(&FromWorker::Loading { what });
-}
-
 /// The memory this worker may use (wasm32's 4 GiB, or less on a small device).
 fn memory() -> u64 {
     let navigator = js_sys::Reflect::get(&scope(), &"navigator".into()).unwrap_or_default();
@@ -57,25 +71,25 @@ fn memory() -> u64 {
 /// their hashes).
 pub async fn load(request: &LoadRequest, control: &Control<'_>) -> Result<(Checkpoint, ModelSource), LoadError> {
     let files = match &request.source {
-        ModelSource::Bundled => bundled().await?,
+        ModelSource::Bundled => bundled(control).await?,
         ModelSource::Hub { repo, revision } => return from_hub(&request.hub, repo, revision, control).await,
         ModelSource::Local(expected) => return from_local(expected, &request.files, control).await,
     };
-    Ok((build(&files).await?, ModelSource::Bundled))
+    Ok((build(&files, control).await?, ModelSource::Bundled))
 }
 
-async fn build(files: &BTreeMap<Role, Vec<u8>>) -> Result<Checkpoint, String> {
-    loading("building the model".into());
+async fn build(files: &BTreeMap<Role, Vec<u8>>, control: &Control<'_>) -> Result<Checkpoint, String> {
+    control.loading("building the model");
     yield_now().await;
     hub::checkpoint(files).map_err(|e| e.to_string())
 }
 
-async fn bundled() -> Result<BTreeMap<Role, Vec<u8>>, String> {
+async fn bundled(control: &Control<'_>) -> Result<BTreeMap<Role, Vec<u8>>, String> {
     let mut files = BTreeMap::new();
     for role in [Role::Config, Role::Tokenizer, Role::Weights] {
-        loading(format!("downloading {}", role.file_name()));
+        control.loading(format!("downloading {}", role.file_name()));
         let url = format!("{BUNDLED_DIR}/{}", role.file_name());
-        files.insert(role, fetch::whole(&url).await.map_err(|f| f.describe(&url))?);
+        files.insert(role, fetch::whole(&url, control.abort).await.map_err(|f| f.describe(&url))?);
     }
     Ok(files)
 }
@@ -85,6 +99,8 @@ struct Repo<'a> {
     base: &'a str,
     repo: &'a RepoId,
     revision: &'a Revision,
+    /// Stops the requests made for it.
+    abort: &'a Abort,
 }
 
 impl Repo<'_> {
@@ -95,7 +111,7 @@ impl Repo<'_> {
     /// Why there is no `model.safetensors`: a pickle-only repository is named as such.
     async fn no_safetensors(&self) -> String {
         let pickle = hub::resolve_url(self.base, self.repo, self.revision, "pytorch_model.bin");
-        if fetch::size(&pickle).await.is_ok() {
+        if fetch::size(&pickle, self.abort).await.is_ok() {
             format!(
                 "{} has only pytorch_model.bin, a pickle checkpoint. Pickle files can run code when they are opened, so headlight never loads them: pick a repository with model.safetensors.",
                 self.repo
@@ -116,12 +132,12 @@ impl Repo<'_> {
     /// The tokenizer's roles: `tokenizer.json`, or `vocab.json` + `merges.txt` when the
     /// repository has no `tokenizer.json`.
     async fn tokenizer_roles(&self) -> Result<Vec<(Role, Option<u64>)>, String> {
-        match fetch::size(&self.url(Role::Tokenizer)).await {
+        match fetch::size(&self.url(Role::Tokenizer), self.abort).await {
             Ok(size) => Ok(vec![(Role::Tokenizer, size)]),
             Err(Failure::NotFound) => {
                 let mut roles = Vec::new();
                 for role in [Role::Vocab, Role::Merges] {
-                    match fetch::size(&self.url(role)).await {
+                    match fetch::size(&self.url(role), self.abort).await {
                         Ok(size) => roles.push((role, size)),
                         Err(Failure::NotFound) => return Err(format!("{} has neither tokenizer.json nor vocab.json and merges.txt.", self.repo)),
                         Err(f) => return Err(f.describe(role.file_name())),
@@ -156,7 +172,9 @@ pub async fn plan(request: &LoadRequest) -> FromWorker {
     let ModelSource::Hub { repo, revision } = &request.source else {
         return FromWorker::Plan { source, files: Vec::new(), cached: true };
     };
-    let repo = Repo { base: &request.hub, repo, revision };
+    // A plan reads only sizes and is never cancelled.
+    let abort = Abort::new();
+    let repo = Repo { base: &request.hub, repo, revision, abort: &abort };
     if let Ok(cache) = fetch::cache().await
         && repo.cached(&cache).await.is_some()
     {
@@ -164,12 +182,12 @@ pub async fn plan(request: &LoadRequest) -> FromWorker {
     }
     let mut files = Vec::new();
     let found = async {
-        let config = fetch::size(&repo.url(Role::Config)).await.map_err(|f| match f {
+        let config = fetch::size(&repo.url(Role::Config), &abort).await.map_err(|f| match f {
             Failure::NotFound => repo.missing_config(),
             f => f.describe(Role::Config.file_name()),
         })?;
         files.push((Role::Config.file_name().to_string(), config));
-        let weights = match fetch::size(&repo.url(Role::Weights)).await {
+        let weights = match fetch::size(&repo.url(Role::Weights), &abort).await {
             Ok(size) => size,
             Err(Failure::NotFound) => return Err(repo.no_safetensors().await),
             Err(f) => return Err(f.describe(Role::Weights.file_name())),
@@ -188,42 +206,42 @@ pub async fn plan(request: &LoadRequest) -> FromWorker {
 
 async fn from_hub(base: &str, repo: &RepoId, revision: &Revision, control: &Control<'_>) -> Result<(Checkpoint, ModelSource), LoadError> {
     let source = ModelSource::Hub { repo: repo.clone(), revision: revision.clone() };
-    let repo = Repo { base, repo, revision };
+    let repo = Repo { base, repo, revision, abort: control.abort };
     let cache = fetch::cache().await;
     if let Ok(cache) = &cache
         && let Some(files) = repo.cached(cache).await
     {
-        loading(format!("reading {} from this browser's cache", repo.repo));
-        return Ok((build(&files).await?, source));
+        control.loading(format!("reading {} from this browser's cache", repo.repo));
+        return Ok((build(&files, control).await?, source));
     }
 
-    loading(format!("reading config.json of {}", repo.repo));
-    let config = fetch::whole(&repo.url(Role::Config)).await.map_err(|f| match f {
+    control.loading(format!("reading config.json of {}", repo.repo));
+    let config = fetch::whole(&repo.url(Role::Config), control.abort).await.map_err(|f| match f {
         Failure::NotFound => repo.missing_config(),
         f => f.describe(Role::Config.file_name()),
     })?;
     let parsed = Gpt2Config::from_json(&config).map_err(|e| format!("{} is not a GPT-2 checkpoint headlight can run: {e}", repo.repo))?;
 
-    loading("checking the header of model.safetensors".into());
+    control.loading("checking the header of model.safetensors");
     let weights_url = repo.url(Role::Weights);
     let header = |f: Failure| f.describe(Role::Weights.file_name());
-    let (first, length) = match fetch::start(&weights_url, 8).await {
+    let (first, length) = match fetch::start(&weights_url, 8, control.abort).await {
         Err(Failure::NotFound) => return Err(repo.no_safetensors().await.into()),
         other => other.map_err(header)?,
     };
     let prefix = Header::prefix_len(&first, length).map_err(|e| e.to_string())?;
-    let (start, _) = fetch::start(&weights_url, prefix).await.map_err(header)?;
+    let (start, _) = fetch::start(&weights_url, prefix, control.abort).await.map_err(header)?;
     preflight(&parsed, &start, length, memory())?;
 
     let mut files = BTreeMap::from([(Role::Config, config)]);
     for (role, _) in repo.tokenizer_roles().await? {
-        loading(format!("downloading {}", role.file_name()));
-        files.insert(role, fetch::whole(&repo.url(role)).await.map_err(|f| f.describe(role.file_name()))?);
+        control.loading(format!("downloading {}", role.file_name()));
+        files.insert(role, fetch::whole(&repo.url(role), control.abort).await.map_err(|f| f.describe(role.file_name()))?);
     }
 
-    let report = |progress: Progress| post(&FromWorker::Progress(progress));
+    let report = |progress: Progress| control.post(FromWorker::Progress(progress));
     let resume = (control.partial)(None);
-    let weights = match fetch::download(&weights_url, Role::Weights.file_name(), resume, control.cancelled, &report).await {
+    let weights = match fetch::download(&weights_url, Role::Weights.file_name(), resume, control.abort, &report).await {
         Ok(weights) => weights,
         Err((failure, partial)) => {
             (control.partial)(partial);
@@ -234,11 +252,15 @@ async fn from_hub(base: &str, repo: &RepoId, revision: &Revision, control: &Cont
         }
     };
     files.insert(Role::Weights, weights);
-    let mut checkpoint = build(&files).await?;
+    let mut checkpoint = build(&files, control).await?;
 
-    // Only a complete checkpoint that loaded is stored.
+    // Only a complete checkpoint that loaded, for a load still wanted, is stored; once storing
+    // has begun it goes on to the last file, so a late Cancel never leaves part of a model.
+    if control.cancelled() {
+        return Err(LoadError::Cancelled);
+    }
     if let Ok(cache) = &cache {
-        loading("storing the files in this browser".into());
+        control.loading("storing the files in this browser");
         for (role, bytes) in &files {
             if let Err(why) = fetch::store(cache, &repo.url(*role), bytes).await {
                 checkpoint.warnings.push(format!("{why}: it will be downloaded again next time"));
@@ -284,10 +306,10 @@ async fn from_local(expected: &[LocalFile], picked: &js_sys::Array, control: &Co
     let mut files = BTreeMap::new();
     let mut named = Vec::new();
     for (&role, file) in &by_role {
-        if (control.cancelled)() {
+        if control.cancelled() {
             return Err(LoadError::Cancelled);
         }
-        loading(format!("reading and hashing {}", file.name()));
+        control.loading(format!("reading and hashing {}", file.name()));
         let bytes = if role == Role::Config { config.clone() } else { read(file, None).await? };
         let sha256 = hub::sha256_hex(&bytes);
         if let Some(wanted) = expected.iter().find(|f| f.role == role)
@@ -307,5 +329,5 @@ async fn from_local(expected: &[LocalFile], picked: &js_sys::Array, control: &Co
     if let Some(absent) = expected.iter().find(|f| !files.contains_key(&f.role)) {
         return Err(LoadError::Failed(format!("The link was made with {} ({}), which was not picked.", absent.name, absent.role.file_name())));
     }
-    Ok((build(&files).await?, ModelSource::Local(named)))
+    Ok((build(&files, control).await?, ModelSource::Local(named)))
 }

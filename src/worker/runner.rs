@@ -16,7 +16,7 @@ use crate::model::f32_values;
 use crate::model::generate::Sampler;
 use crate::session::{Session, Stop};
 use crate::view::positions::{SIDE, similarity};
-use crate::worker::fetch::Partial;
+use crate::worker::fetch::{Abort, Partial};
 use crate::worker::load::{self, Control, LoadError};
 use crate::worker::protocol::{Finish, FromWorker, LoadRequest, ModelInfo, PositionMaps, Rows, RunRequest, ToWorker};
 
@@ -30,8 +30,8 @@ struct State {
     pending: Option<RunRequest>,
     /// The loaded model.
     model: Option<ModelInfo>,
-    /// The newest load asked for; older loads stop at their next chunk.
-    load: u32,
+    /// The newest load asked for: a Cancel or a newer load aborts it.
+    load: Option<Abort>,
     /// A download a failed load stopped part-way, which Retry resumes.
     partial: Option<Partial>,
 }
@@ -199,27 +199,28 @@ fn on_message(state: &Rc<RefCell<State>>, event: MessageEvent) {
         ToWorker::Plan(request) => spawn_local(async move { post(&load::plan(&request).await) }),
         ToWorker::Load(request) => start_load(state.clone(), request),
         ToWorker::CancelLoad => {
-            // The load stops at its next chunk; the model that was there stays.
-            let mut s = state.borrow_mut();
-            s.load += 1;
+            // The load's requests stop at once and it posts nothing more, so this answer is the
+            // page's last word about it; the model that was there stays.
+            let s = state.borrow();
+            if let Some(load) = &s.load {
+                load.abort();
+            }
             post(&FromWorker::LoadCancelled { model: s.model.clone() });
         }
     }
 }
 
 /// Loads a model; once it is built it replaces the current one, and a run asked for meanwhile
-/// starts. A newer load or a Cancel stops this one.
+/// starts. A newer load or a Cancel aborts this one.
 fn start_load(state: Rc<RefCell<State>>, request: LoadRequest) {
-    let id = {
-        let mut s = state.borrow_mut();
-        s.load += 1;
-        s.load
-    };
+    let abort = Abort::new();
+    if let Some(older) = state.borrow_mut().load.replace(abort.clone()) {
+        older.abort();
+    }
     spawn_local(async move {
-        let cancelled = || state.borrow().load != id;
         let partial = |keep: Option<Partial>| std::mem::replace(&mut state.borrow_mut().partial, keep);
-        let loaded = load::load(&request, &Control { cancelled: &cancelled, partial: &partial }).await;
-        if cancelled() {
+        let loaded = load::load(&request, &Control { abort: &abort, partial: &partial }).await;
+        if abort.aborted() {
             return; // answered by the Cancel, or superseded by a newer load
         }
         match loaded {

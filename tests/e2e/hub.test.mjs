@@ -189,10 +189,7 @@ test('a link to a Hub model says what will be downloaded and waits for the yes, 
   await context.close();
 });
 
-// TODO (issue 5, open): after Cancel the page does not return to the bundled model's ready
-// state, so this test times out at `loaded(page, 'tiny')`; it runs and reports, but does not
-// fail the suite until that is fixed.
-test('progress with speed and time left, Cancel, resuming dropped downloads, and Retry', { todo: 'Cancel leaves the page short of the previous model (issue 5)' }, async () => {
+test('progress with speed and time left, Cancel, resuming dropped downloads, and Retry', async () => {
   const context = await newContext();
   const page = await open(context);
   await loaded(page, 'tiny');

@@ -221,9 +221,9 @@ class Handler(SimpleHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        self.send_file(repo, found, head)
+        self.send_file(repo, file, found, head)
 
-    def send_file(self, repo, found, head):
+    def send_file(self, repo, file, found, head):
         mode = REPOS[repo][1]
         length = found.length
         first, last = 0, length - 1
@@ -255,8 +255,9 @@ class Handler(SimpleHTTPRequestHandler):
             self.wfile.write(found.data[first:])
             return self.drop()
         body = found.data[first:last + 1]
-        # A download (the whole file, or the rest of it), not the check of its first bytes.
-        download = len(body) > 1024 * 1024 and (wanted is None or wanted.endswith("-"))
+        # The weights' download (the whole file, or the rest of it), not the check of their first
+        # bytes: only it misbehaves, and only it is counted (tokenizer.json, over 1 MB, is not).
+        download = file == "model.safetensors" and len(body) > 1024 * 1024 and (wanted is None or wanted.endswith("-"))
         with LOCK:
             COUNTS[repo] = COUNTS.get(repo, 0) + download
             answer = COUNTS[repo]
