@@ -88,6 +88,9 @@ pub struct Ctx {
     /// The model's position encodings as similarity maps, once loaded.
     pub positions: RwSignal<Option<PositionMaps>>,
     pub view: RwSignal<ViewState>,
+    /// Positions shown at the view's step: a memo, so what depends on it alone is not redrawn
+    /// by every other change to the view (a click on a token, say).
+    shown: Memo<usize>,
     /// The token under the pointer, which shades the stream while no token is pinned.
     pub hover: RwSignal<Option<usize>>,
     /// A message about a link that could not be read whole, or the clipboard.
@@ -106,14 +109,19 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn new() -> Ctx {
+        let (run, view) = (RwSignal::new(None::<RunData>), RwSignal::new(ViewState::default()));
         let ctx = Ctx {
             model: RwSignal::new(ModelStatus::Loading("starting the worker".into())),
             prompt: RwSignal::new(String::new()),
             generation: RwSignal::new(Generation::default()),
-            run: RwSignal::new(None),
+            run,
             compare: RwSignal::new(None),
             positions: RwSignal::new(None),
-            view: RwSignal::new(ViewState::default()),
+            view,
+            shown: Memo::new(move |_| {
+                let step = view.with(|v| v.step);
+                run.with(|run| run.as_ref().map_or(0, |r| ViewState::visible_at(step, r.prompt_len, r.tokens.len())))
+            }),
             hover: RwSignal::new(None),
             notice: RwSignal::new(None),
             playing: RwSignal::new(false),
@@ -289,10 +297,9 @@ impl Ctx {
         });
     }
 
-    /// Positions shown at the view's step, and the step's token count.
+    /// Positions shown at the view's step.
     pub fn visible(&self) -> usize {
-        let view = self.view.get();
-        self.run.with(|run| run.as_ref().map_or(0, |r| view.visible(r.prompt_len, r.tokens.len())))
+        self.shown.get()
     }
 
     /// The token the stream is shaded by: the hovered one, else the pinned one.

@@ -166,7 +166,12 @@ impl Default for ViewState {
 impl ViewState {
     /// Positions shown for a run of `len` positions, `prompt_len` of them the prompt.
     pub fn visible(&self, prompt_len: usize, len: usize) -> usize {
-        self.step.map_or(len, |s| (prompt_len + s).min(len))
+        Self::visible_at(self.step, prompt_len, len)
+    }
+
+    /// Positions shown at generation step `step` (`None`: the latest).
+    pub fn visible_at(step: Option<usize>, prompt_len: usize, len: usize) -> usize {
+        step.map_or(len, |s| (prompt_len + s).min(len))
     }
 
     /// Pins token `q`, or clears the pin: a pair's key and a moved window go with the old one.

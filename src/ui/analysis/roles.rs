@@ -128,9 +128,10 @@ pub fn roles_panel(ctx: Ctx) -> impl IntoView {
             ctx.analyses.ask(ctx, Vec::new(), Question::RepeatTest { half: REPEAT_HALF, seed: REPEAT_SEED });
         }
     });
+    let sort = Memo::new(move |_| ctx.view.with(|v| v.sort));
     let current = move || {
         let n = ctx.visible();
-        let by = ctx.view.with(|v| v.sort);
+        let by = sort.get();
         let roles = ctx.run.with(|run| {
             let run = run.as_ref()?;
             let capture = run.capture.as_ref().filter(|c| n > 0 && n <= c.len())?;
