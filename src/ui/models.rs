@@ -39,8 +39,11 @@ pub struct HubState {
     pub loaded: RwSignal<Option<ModelInfo>>,
     /// Bumped when the stored models change, so the cache panel reads them again.
     pub stored: RwSignal<u32>,
-    /// The load asked for last: Retry, and a restarted worker, ask for it again.
+    /// The load asked for last: Retry asks for it again.
     last: StoredValue<Option<LoadRequest>, LocalStorage>,
+    /// The load that gave the model now loaded: a restarted worker loads it again (not a
+    /// later load that failed or was cancelled, which would download without asking).
+    current: StoredValue<Option<LoadRequest>, LocalStorage>,
     started: StoredValue<bool>,
     queued: StoredValue<Vec<ToWorker>, LocalStorage>,
 }
@@ -56,6 +59,7 @@ impl HubState {
             loaded: RwSignal::new(None),
             stored: RwSignal::new(0),
             last: StoredValue::new_local(None),
+            current: StoredValue::new_local(None),
             started: StoredValue::new(false),
             queued: StoredValue::new_local(Vec::new()),
         }
@@ -135,14 +139,14 @@ impl Ctx {
     }
 
     /// The worker says it is listening: send what waited for it, or (a restarted worker) the
-    /// last load again.
+    /// model it had again, or else the load it was asked for.
     pub(crate) fn worker_started(&self) {
         self.hub.started.set_value(true);
         let queued = self.hub.queued.try_update_value(std::mem::take).unwrap_or_default();
         if queued.is_empty()
-            && let Some(last) = self.hub.last.get_value()
+            && let Some(request) = self.hub.current.get_value().or_else(|| self.hub.last.get_value())
         {
-            self.send(&ToWorker::Load(last));
+            self.send(&ToWorker::Load(request));
         }
         for message in queued {
             self.send(&message);
@@ -202,6 +206,8 @@ impl Ctx {
         self.hub.progress.set(None);
         self.hub.local_wanted.set(None);
         self.hub.stored.update(|n| *n += 1);
+        // Only the newest load can end ready: older ones are superseded.
+        self.hub.current.set_value(self.hub.last.get_value());
         let previous = self.hub.loaded.get_untracked();
         self.hub.loaded.set(Some(model.clone()));
         previous.is_some_and(|p| p.source != model.source)

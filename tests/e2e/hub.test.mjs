@@ -205,6 +205,14 @@ test('progress with speed and time left, Cancel, resuming dropped downloads, and
   await loaded(page, 'tiny');
   assert.deepEqual(await stored(page), [], 'a cancelled download is not stored');
 
+  // A worker that dies now comes back with the model it had, not the cancelled download.
+  await resetLog();
+  const [worker] = page.workers();
+  await worker.evaluate(() => setTimeout(() => { throw new Error('simulated crash (test)'); }));
+  await page.waitForSelector('.notice:not(.hidden)');
+  await loaded(page, 'tiny');
+  assert.deepEqual((await hubLog()).filter((r) => r.path.includes('tiny-slow')), [], 'the restarted worker downloads nothing');
+
   // Dropped twice mid-file: resumed with Range from where it stopped.
   await resetLog();
   await recordProgress(page);
