@@ -2,7 +2,7 @@
 // onnxruntime-web (wasm, one thread) on the same checkpoint and cases as the native benchmark,
 // plus the matrix-product microbenchmark and peak wasm memory. Served from the repository root
 // by bench/browser.sh, which reads window.benchResults when window.benchDone is set.
-import init, { Bench, matmul, memory_bytes, simd_peak } from './pkg/headlight-bench.js';
+import init, { Bench, Matmul, memory_bytes, simd_peak } from './pkg/headlight-bench.js';
 import * as ort from './node_modules/onnxruntime-web/dist/ort.wasm.min.mjs';
 
 const MODEL = '../../target/bench/gpt2-small-random/';
@@ -68,18 +68,26 @@ async function headlight() {
   record('headlight', { case: 'generate', tokens: GENERATED, capture: false }, (performance.now() - start3 - prompt) / GENERATED);
   bench.free();
 
-  const peakIters = 20_000_000;
-  simd_peak(1000);
-  const t0 = performance.now();
-  simd_peak(peakIters);
-  results.simd_peak_gflops = (peakIters * 64) / ((performance.now() - t0) * 1e6);
+  // V8 runs wasm first in its baseline compiler and swaps in optimised code for later calls
+  // only, never for a call in progress: so each kernel is called many times and the fastest
+  // call counts, never one long call.
+  const bestRate = (flops, call, calls) => {
+    let best = 0;
+    for (let i = 0; i < calls; i++) {
+      const t = performance.now();
+      call();
+      best = Math.max(best, flops / ((performance.now() - t) * 1e6));
+    }
+    return best;
+  };
+  const peakIters = 1_000_000;
+  results.simd_peak_gflops = bestRate(peakIters * 96, () => simd_peak(peakIters), 40);
   log(`simd128 multiply-add peak: ${results.simd_peak_gflops.toFixed(1)} GFLOP/s`);
   for (const [m, k, n] of [[64, 768, 2304], [256, 768, 3072], [1024, 768, 768], [1, 768, 2304], [1, 768, 50257]]) {
-    const repeats = Math.max(1, Math.round(2e9 / (2 * m * k * n)));
-    matmul(m, k, n, 1);
-    const t = performance.now();
-    matmul(m, k, n, repeats);
-    const gflops = (2 * m * k * n * repeats) / ((performance.now() - t) * 1e6);
+    const repeats = Math.max(1, Math.round(2e8 / (2 * m * k * n)));
+    const product = new Matmul(m, k, n);
+    const gflops = bestRate(2 * m * k * n * repeats, () => product.run(repeats), 10);
+    product.free();
     results.matmul.push({ m, k, n, gflops, of_peak: gflops / results.simd_peak_gflops });
     log(`matmul ${m}x${k}x${n}: ${gflops.toFixed(1)} GFLOP/s, ${(100 * gflops / results.simd_peak_gflops).toFixed(0)}% of peak`);
   }

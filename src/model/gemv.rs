@@ -27,22 +27,35 @@ fn with_values<R>(tensor: Tensor<2>, f: impl FnOnce(&[f32]) -> R) -> Option<R> {
     }
 }
 
-/// `y = x W + b` for one row `x: [1, in]`, `W: [in, out]` as stored: `y += x_i W_i` row by row.
-/// `None` when a tensor is not plain ndarray f32 (the caller then multiplies as usual).
+/// `y = x W + b` for one row `x: [1, in]`, `W: [in, out]` as stored: `y += x_i W_i` over the
+/// rows of `W`, four at a time so `y` is loaded and stored once per four rows. `None` when a
+/// tensor is not plain ndarray f32 (the caller then multiplies as usual).
 pub fn row_times_matrix(x: &Tensor<2>, weight: Tensor<2>, bias: Tensor<1>) -> Option<Tensor<2>> {
     let [_, out] = weight.dims();
     let device = x.device();
     let mut y = bias.into_data().try_into_vec::<f32>().ok()?; // [out]
-    with_values(x.clone(), |x| {
-        with_values(weight, |w| {
-            for (&x_i, w_i) in x.iter().zip(w.chunks_exact(out)) {
-                for (y_j, &w_ij) in y.iter_mut().zip(w_i) {
-                    *y_j += x_i * w_ij;
-                }
-            }
-        })
-    })??;
+    with_values(x.clone(), |x| with_values(weight, |w| accumulate_rows(&mut y, x, w)))??;
     Some(Tensor::from_data(TensorData::new(y, [1, out]), &device))
+}
+
+/// `y += Σ_i x_i W_i`, `W` row-major with `y.len()` columns.
+fn accumulate_rows(y: &mut [f32], x: &[f32], w: &[f32]) {
+    let out = y.len();
+    let (x4, w4) = (x.chunks_exact(4), w.chunks_exact(4 * out));
+    let (x_rest, w_rest) = (x4.remainder(), w4.remainder());
+    for (x, w) in x4.zip(w4) {
+        let (w0, w) = w.split_at(out);
+        let (w1, w) = w.split_at(out);
+        let (w2, w3) = w.split_at(out);
+        for ((((y, a), b), c), d) in y.iter_mut().zip(w0).zip(w1).zip(w2).zip(w3) {
+            *y += x[0] * a + x[1] * b + x[2] * c + x[3] * d;
+        }
+    }
+    for (&x_i, w_i) in x_rest.iter().zip(w_rest.chunks_exact(out)) {
+        for (y, &w) in y.iter_mut().zip(w_i) {
+            *y += x_i * w;
+        }
+    }
 }
 
 /// `y = x Mᵀ` for one row `x: [1, C]` and `M: [N, C]` as stored (the LM head, `M` = `wte`):
