@@ -18,10 +18,7 @@ cargo build --locked --release --target wasm32-unknown-unknown --features bench 
 wasm-bindgen --target web --out-dir bench/browser/pkg target/wasm32-unknown-unknown/release/headlight-bench.wasm
 (cd bench/browser && [[ -d node_modules/onnxruntime-web ]] || npm ci --no-audit --no-fund)
 
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-python3 -m http.server "$port" --bind 127.0.0.1 --directory "$root" >/dev/null 2>&1 &
-server=$!
-trap 'kill "$server"' EXIT
-sleep 1
+source scripts/serve_static.sh
+serve_static "$root"
 mkdir -p bench/results
-node bench/browser/run.mjs "http://127.0.0.1:$port/bench/browser/index.html" bench/results/browser.json
+node bench/browser/run.mjs "${STATIC_URL}bench/browser/index.html" bench/results/browser.json

@@ -1,73 +1,17 @@
 // End-to-end tests of the analysis panels: aggregates and their toggles, head roles and the
 // repeat test, predictions and the logit lens, inside one head, ablation, and their permalinks.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { RUN_TIMEOUT, useBrowser, open, ready, idle, run as runWith, shot, readFixture } from './common.mjs';
 
-const BASE = process.env.HEADLIGHT_URL ?? 'http://127.0.0.1:8080/';
-const OUTPUT = process.env.OUTPUT_DIR ?? new URL('./output/', import.meta.url).pathname;
-const fixture = JSON.parse(readFileSync(new URL('../fixtures/tiny.json', import.meta.url)));
-const LOAD_TIMEOUT = 180_000;
-const RUN_TIMEOUT = 120_000;
+const fixture = readFixture('tiny');
 const PROMPT = 'alpha beta gamma delta epsilon alpha beta gamma delta epsilon';
 const CASE = fixture.cases.find((c) => c.prompt === PROMPT);
 
-let browser;
-
-before(async () => {
-  mkdirSync(OUTPUT, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
-});
-
-after(async () => {
-  await browser?.close();
-});
-
-async function open(hash = '', { width = 1280, height = 900 } = {}) {
-  const context = await browser.newContext({ viewport: { width, height } });
-  const page = await context.newPage();
-  page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error') page.errors.push(m.text()); });
-  await page.goto(BASE + hash);
-  return page;
-}
-
-const ready = (page) => page.waitForSelector('#status-text[data-ready="true"]', { timeout: LOAD_TIMEOUT });
-
-async function idle(page, chips = 1) {
-  await page.waitForFunction((n) => {
-    const s = document.querySelector('#status-text');
-    return s && s.dataset.running === 'false' && document.querySelectorAll('.chip').length >= n && !s.textContent.startsWith('Reading');
-  }, chips, { timeout: RUN_TIMEOUT });
-}
-
-async function setSetting(page, label, value) {
-  const input = page.locator('.setting', { hasText: label }).locator('input');
-  await input.fill(value);
-  await input.dispatchEvent('change');
-}
+useBrowser();
 
 /** Runs `prompt` greedily with no new tokens. */
-async function run(page, prompt) {
-  await ready(page);
-  await idle(page, 0);
-  await page.fill('#prompt', prompt);
-  await setSetting(page, 'New tokens', '0');
-  await page.locator('.setting', { hasText: 'Decoding' }).locator('select').selectOption('greedy');
-  const before = await page.evaluate(() => document.querySelector('#status-text').textContent);
-  await page.click('#run');
-  await page.waitForFunction((b) => document.querySelector('#status-text').textContent !== b, before);
-  await idle(page, CASE.ids.length);
-}
-
-const shot = (page, name) => page.screenshot({ path: join(OUTPUT, `${name}.png`), fullPage: true });
+const run = (page, prompt) => runWith(page, prompt, { chips: CASE.ids.length });
 
 const cell = async (page, q, k) => Number(await page.getAttribute(`.maps rect.cell[data-query="${q}"][data-key="${k}"]`, 'data-value'));
 

@@ -1,76 +1,13 @@
 // End-to-end tests of the built page (dist/) in headless Chromium. run.sh builds and serves it
 // and sets HEADLIGHT_URL; screenshots go to OUTPUT_DIR.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { RUN_TIMEOUT, useBrowser, open, ready, idle, run, setSetting, pick, chipIds, shot, readFixture } from './common.mjs';
 
-const BASE = process.env.HEADLIGHT_URL ?? 'http://127.0.0.1:8080/';
-const OUTPUT = process.env.OUTPUT_DIR ?? new URL('./output/', import.meta.url).pathname;
-const fixture = JSON.parse(readFileSync(new URL('../fixtures/tiny.json', import.meta.url)));
-const LOAD_TIMEOUT = 180_000;
-const RUN_TIMEOUT = 120_000;
+const fixture = readFixture('tiny');
 
-let browser;
-const pages = [];
+useBrowser();
 
-before(async () => {
-  mkdirSync(OUTPUT, { recursive: true });
-  // Playwright gives the browser a fresh, temporary profile (user data dir) of its own.
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
-});
-
-after(async () => {
-  await browser?.close();
-});
-
-/** A fresh page (own context: no shared history or storage) at BASE + hash; page errors fail the test. */
-async function open(hash = '', { width = 1280, height = 900, colorScheme = 'light' } = {}) {
-  const context = await browser.newContext({ viewport: { width, height }, colorScheme });
-  const page = await context.newPage();
-  page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error') page.errors.push(m.text()); });
-  await page.goto(BASE + hash);
-  pages.push(page);
-  return page;
-}
-
-const ready = (page) => page.waitForSelector('#status-text[data-ready="true"]', { timeout: LOAD_TIMEOUT });
-
-/** Waits until no run is in progress and at least `chips` chips show. */
-async function idle(page, chips = 1) {
-  await page.waitForFunction((n) => {
-    const s = document.querySelector('#status-text');
-    return s && s.dataset.running === 'false' && document.querySelectorAll('.chip').length >= n && !s.textContent.startsWith('Reading');
-  }, chips, { timeout: RUN_TIMEOUT });
-}
-
-async function run(page, prompt, { newTokens = 0, decoding = 'greedy', seed } = {}) {
-  await ready(page);
-  await idle(page, 0);
-  await page.fill('#prompt', prompt);
-  await setSetting(page, 'New tokens', String(newTokens));
-  await page.locator('.setting', { hasText: 'Decoding' }).locator('select').selectOption(decoding);
-  if (seed !== undefined) await setSetting(page, 'Seed', String(seed));
-  const before = await page.evaluate(() => document.querySelector('#status-text').textContent);
-  await page.click('#run');
-  await page.waitForFunction((b) => document.querySelector('#status-text').textContent !== b, before);
-  await idle(page);
-}
-
-async function setSetting(page, label, value) {
-  const input = page.locator('.setting', { hasText: label }).locator('input');
-  await input.fill(value);
-  await input.dispatchEvent('change');
-}
-
-const chipIds = (page) => page.$$eval('.chip', (cs) => cs.map((c) => Number(c.dataset.tokenId)));
 const chipLabels = (page) => page.$$eval('.chip', (cs) => cs.map((c) => c.textContent));
 
 async function cellValue(page, layer, head, q, k) {
@@ -78,14 +15,6 @@ async function cellValue(page, layer, head, q, k) {
   assert.notEqual(v, null, `cell L${layer} H${head} q${q} k${k} is drawn`);
   return Number(v);
 }
-
-async function pick(page, what, index) {
-  // The label starts with its name (others, like "Show", mention layers in their options).
-  const select = page.locator('.maps-panel label', { hasText: new RegExp(`^\\s*${what}`) }).locator('select');
-  await select.selectOption(String(index));
-}
-
-const shot = (page, name) => page.screenshot({ path: join(OUTPUT, `${name}.png`), fullPage: true });
 
 test('the page loads the bundled model by itself and shows the default prompt\'s attention', async () => {
   const started = Date.now();

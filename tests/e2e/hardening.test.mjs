@@ -2,64 +2,30 @@
 // clear message with the prompt and the view kept, and the app stays usable; the
 // Content-Security-Policy holds and the app itself never trips it. run.sh builds, serves and
 // sets HEADLIGHT_URL; screenshots go to OUTPUT_DIR.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { BASE, RUN_TIMEOUT, useBrowser, open as openPage, ready, setSetting, chipIds, shot as shotAs, readFixture } from './common.mjs';
 
-const BASE = process.env.HEADLIGHT_URL ?? 'http://127.0.0.1:8080/';
-const OUTPUT = process.env.OUTPUT_DIR ?? new URL('./output/', import.meta.url).pathname;
-const fixture = JSON.parse(readFileSync(new URL('../fixtures/tiny.json', import.meta.url)));
-const LOAD_TIMEOUT = 180_000;
-const RUN_TIMEOUT = 120_000;
+const fixture = readFixture('tiny');
 
-let browser;
-
-before(async () => {
-  mkdirSync(OUTPUT, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
-});
-
-after(async () => {
-  await browser?.close();
-});
+useBrowser();
 
 /**
  * A fresh page at BASE + hash. Console errors and uncaught exceptions are collected in
  * `page.errors`, CSP violations (reported as events in the page) in `window.__violations`.
  */
-async function open(hash = '', { width = 1280, height = 900 } = {}) {
-  const context = await browser.newContext({ viewport: { width, height } });
-  const page = await context.newPage();
-  page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error') page.errors.push(m.text()); });
-  await page.addInitScript(() => {
+const open = (hash = '') => openPage(hash, {
+  init: () => {
     window.__violations = [];
     document.addEventListener('securitypolicyviolation', (e) =>
       window.__violations.push(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`));
-  });
-  await page.goto(BASE + hash);
-  return page;
-}
+  },
+});
 
-const ready = (page) => page.waitForSelector('#status-text[data-ready="true"]', { timeout: LOAD_TIMEOUT });
 const status = (page) => page.textContent('#status-text');
 const notice = (page) => page.textContent('#notice-text');
 const violations = (page) => page.evaluate(() => window.__violations);
-const chipIds = (page) => page.$$eval('.chip', (cs) => cs.map((c) => Number(c.dataset.tokenId)));
-const shot = (page, name) => page.screenshot({ path: join(OUTPUT, `hardening-${name}.png`), fullPage: true });
-
-async function setSetting(page, label, value) {
-  const input = page.locator('.setting', { hasText: label }).locator('input');
-  await input.fill(value);
-  await input.dispatchEvent('change');
-}
+const shot = (page, name) => shotAs(page, `hardening-${name}`);
 
 /** Waits until no run is in progress and the status has left `before`. */
 async function settled(page, before) {

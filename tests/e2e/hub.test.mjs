@@ -6,42 +6,33 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, mkdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { chromium } from 'playwright-core';
+import { LOAD_TIMEOUT, browser, useBrowser, openIn, setSetting, chipIds, shot, readFixture as fixture } from './common.mjs';
 
 const here = new URL('.', import.meta.url).pathname;
 const root = join(here, '..', '..');
 const DIST = process.env.HEADLIGHT_DIST ?? join(root, 'dist');
-const OUTPUT = process.env.OUTPUT_DIR ?? join(here, 'output');
-const LOAD_TIMEOUT = 180_000;
-const fixture = (name) => JSON.parse(readFileSync(join(root, 'tests', 'fixtures', `${name}.json`)));
 const modelFile = (dir, file) => join(root, dir, file);
 const BF16 = ['config.json', 'model.safetensors', 'tokenizer.json'].map((f) => modelFile('tests/fixtures/models/bf16', f));
 const TINY = ['config.json', 'model.safetensors', 'tokenizer.json'].map((f) => modelFile('public/models/tiny', f));
 
-let browser;
 let server;
 let BASE;
 
+useBrowser();
+
 before(async () => {
-  mkdirSync(OUTPUT, { recursive: true });
   server = spawn('python3', [join(root, 'tests', 'hub', 'server.py'), '--port', '0', '--dist', DIST], { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise((resolve, reject) => {
     createInterface({ input: server.stdout }).once('line', resolve);
     server.once('exit', (code) => reject(new Error(`the hub server exited (${code})`)));
   });
   BASE = `http://127.0.0.1:${line.split(' ')[1]}/`;
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
 });
 
-after(async () => {
-  await browser?.close();
+after(() => {
   server?.kill();
 });
 
@@ -52,17 +43,11 @@ async function newContext() {
   return context;
 }
 
-async function open(context, hash = '') {
-  const page = await context.newPage();
-  page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(String(e)));
-  await page.goto(BASE + hash);
-  return page;
-}
+/** A page in `context` at BASE + hash; uncaught exceptions (not console errors) in `page.errors`. */
+const open = (context, hash = '') => openIn(context, BASE + hash, { consoleErrors: false });
 
 const hubLog = async () => (await fetch(`${BASE}__log`)).json();
 const resetLog = () => fetch(`${BASE}__reset`, { method: 'POST' });
-const shot = (page, name) => page.screenshot({ path: join(OUTPUT, `${name}.png`), fullPage: true });
 const stored = (page) => page.evaluate(async () => (await (await caches.open('headlight-models')).keys()).map((r) => r.url));
 const loadedLabel = (page) => page.textContent('#model-loaded');
 
@@ -106,15 +91,11 @@ async function recordProgress(page) {
 /** Runs `prompt` greedily with no new tokens and waits for its chips. */
 async function runPrompt(page, prompt) {
   await page.fill('#prompt', prompt);
-  const tokens = page.locator('.setting', { hasText: 'New tokens' }).locator('input');
-  await tokens.fill('0');
-  await tokens.dispatchEvent('change');
+  await setSetting(page, 'New tokens', '0');
   await page.click('#run');
   await page.waitForFunction(() => document.querySelector('#status-text').dataset.running === 'false'
     && document.querySelector('#status-text').textContent.startsWith('Done'), null, { timeout: LOAD_TIMEOUT });
 }
-
-const chipIds = (page) => page.$$eval('.chip', (cs) => cs.map((c) => Number(c.dataset.tokenId)));
 
 /** The prompt's chips and some layer-0 head-0 cells match the transformers reference. */
 async function matchesReference(page, reference) {

@@ -14,16 +14,10 @@ if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
 fi
 (cd "$here" && [[ -d node_modules/playwright-core ]] || npm ci --no-audit --no-fund)
 
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-python3 -m http.server "$port" --bind 127.0.0.1 --directory "$dist" >/dev/null 2>&1 &
-server=$!
-trap 'kill "$server"' EXIT
-for _ in $(seq 50); do
-  curl -sf "http://127.0.0.1:$port/" >/dev/null && break
-  sleep 0.1
-done
+source "$root/scripts/serve_static.sh"
+serve_static "$dist"
 
-export HEADLIGHT_URL="http://127.0.0.1:$port/"
+export HEADLIGHT_URL="$STATIC_URL"
 # hub.test.mjs serves this folder itself, beside its stand-in for the Hugging Face Hub.
 export HEADLIGHT_DIST="$dist"
 export OUTPUT_DIR="$here/output"

@@ -3,74 +3,23 @@
 // their permalinks. run.sh builds and serves the page and sets HEADLIGHT_URL; screenshots go
 // to OUTPUT_DIR. Expected values come from the PyTorch reference (tests/fixtures/tiny.json) or
 // are computed here from their published definitions.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import { RUN_TIMEOUT, useBrowser, open as openPage, ready, idle, run as runWith, pick, shot, readFixture } from './common.mjs';
 
-const BASE = process.env.HEADLIGHT_URL ?? 'http://127.0.0.1:8080/';
-const OUTPUT = process.env.OUTPUT_DIR ?? new URL('./output/', import.meta.url).pathname;
-const fixture = JSON.parse(readFileSync(new URL('../fixtures/tiny.json', import.meta.url)));
-const LOAD_TIMEOUT = 180_000;
-const RUN_TIMEOUT = 120_000;
+const fixture = readFixture('tiny');
 const close = (a, b, tolerance = 1e-4) => Math.abs(a - b) < tolerance;
 
-let browser;
-
-before(async () => {
-  mkdirSync(OUTPUT, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
-});
-
-after(async () => {
-  await browser?.close();
-});
+useBrowser();
 
 /** A fresh page (own context) at BASE + hash; page errors are collected on `page.errors`. */
-async function open(hash = '', { width = 1280, height = 900, colorScheme = 'light' } = {}) {
-  const context = await browser.newContext({ viewport: { width, height }, colorScheme, acceptDownloads: true });
-  const page = await context.newPage();
-  page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error') page.errors.push(m.text()); });
-  await page.goto(BASE + hash);
-  return page;
-}
+const open = (hash = '', options = {}) => openPage(hash, { ...options, acceptDownloads: true });
 
-const ready = (page) => page.waitForSelector('#status-text[data-ready="true"]', { timeout: LOAD_TIMEOUT });
-
-async function idle(page, chips = 1) {
-  await page.waitForFunction((n) => {
-    const s = document.querySelector('#status-text');
-    return s && s.dataset.running === 'false' && document.querySelectorAll('.chip').length >= n && !s.textContent.startsWith('Reading');
-  }, chips, { timeout: RUN_TIMEOUT });
-}
-
-/** Runs `prompt` with no generated tokens. */
-async function run(page, prompt) {
-  await ready(page);
-  await idle(page, 0);
-  await page.fill('#prompt', prompt);
-  const tokens = page.locator('.setting', { hasText: 'New tokens' }).locator('input');
-  await tokens.fill('0');
-  await tokens.dispatchEvent('change');
-  const before = await page.textContent('#status-text');
-  await page.click('#run');
-  await page.waitForFunction((b) => document.querySelector('#status-text').textContent !== b, before);
-  await idle(page);
-}
-
-async function pick(page, what, index) {
-  await page.locator('.maps-panel label', { hasText: new RegExp(`^\\s*${what}`) }).locator('select').selectOption(String(index));
-}
+/** Runs `prompt` with no generated tokens (the decoding left as it is). */
+const run = (page, prompt) => runWith(page, prompt, { decoding: null });
 
 const mode = (page, name) => page.click(`.tab[data-mode="${name}"]`);
-const shot = (page, name) => page.screenshot({ path: join(OUTPUT, `${name}.png`), fullPage: true });
 const number = (page, selector, attribute) => page.getAttribute(selector, attribute).then(Number);
 
 /** The file a click on `selector` downloads. */

@@ -1,0 +1,107 @@
+// What the end-to-end tests (*.test.mjs) share: the headless Chromium they drive, a fresh page
+// per test with its errors collected, waiting for the model and for runs, the settings, the
+// fixtures and screenshots. run.sh builds and serves the page and sets HEADLIGHT_URL (and
+// HEADLIGHT_DIST, OUTPUT_DIR); hub.test.mjs serves it itself and passes its own URLs to `openIn`.
+import { before, after } from 'node:test';
+import { readFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const BASE = process.env.HEADLIGHT_URL ?? 'http://127.0.0.1:8080/';
+export const OUTPUT = process.env.OUTPUT_DIR ?? new URL('./output/', import.meta.url).pathname;
+export const LOAD_TIMEOUT = 180_000;
+export const RUN_TIMEOUT = 120_000;
+
+/** The reference capture tests/fixtures/<name>.json (written by the PyTorch reference). */
+export const readFixture = (name) => JSON.parse(readFileSync(new URL(`../fixtures/${name}.json`, import.meta.url)));
+
+/** The browser, launched by `useBrowser`'s `before` hook (a live binding: read it in tests and hooks). */
+export let browser;
+
+/**
+ * Registers the test file's hooks: make OUTPUT and launch headless Chromium before the tests,
+ * close it after them. Playwright gives the browser a fresh, temporary profile (user data dir).
+ */
+export function useBrowser() {
+  before(async () => {
+    mkdirSync(OUTPUT, { recursive: true });
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync'],
+    });
+  });
+  after(async () => {
+    await browser?.close();
+  });
+}
+
+/**
+ * A new page in `context` at `url`. Uncaught exceptions are collected in `page.errors`, and
+ * console errors too unless `consoleErrors` is false; `init`, when given, is added as an init
+ * script of the page before it loads.
+ */
+export async function openIn(context, url, { consoleErrors = true, init } = {}) {
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(String(e)));
+  if (consoleErrors) page.on('console', (m) => { if (m.type() === 'error') page.errors.push(m.text()); });
+  if (init) await page.addInitScript(init);
+  await page.goto(url);
+  return page;
+}
+
+/**
+ * A fresh page (own context: no shared history or storage) at BASE + hash, its errors collected
+ * as `openIn` does. `init` goes to `openIn`; other options (acceptDownloads, …) to the context.
+ */
+export async function open(hash = '', { width = 1280, height = 900, colorScheme = 'light', init, ...options } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, colorScheme, ...options });
+  return openIn(context, BASE + hash, { init });
+}
+
+export const ready = (page) => page.waitForSelector('#status-text[data-ready="true"]', { timeout: LOAD_TIMEOUT });
+
+/** Waits until no run is in progress and at least `chips` chips show. */
+export async function idle(page, chips = 1) {
+  await page.waitForFunction((n) => {
+    const s = document.querySelector('#status-text');
+    return s && s.dataset.running === 'false' && document.querySelectorAll('.chip').length >= n && !s.textContent.startsWith('Reading');
+  }, chips, { timeout: RUN_TIMEOUT });
+}
+
+/** Sets the numeric setting labelled `label` to `value`. */
+export async function setSetting(page, label, value) {
+  const input = page.locator('.setting', { hasText: label }).locator('input');
+  await input.fill(value);
+  await input.dispatchEvent('change');
+}
+
+/**
+ * Waits for the model, runs `prompt` with `newTokens` new tokens, `decoding` (left as it is when
+ * null) and `seed` (when given), and waits until the run is over and at least `chips` chips show.
+ */
+export async function run(page, prompt, { newTokens = 0, decoding = 'greedy', seed, chips = 1 } = {}) {
+  await ready(page);
+  await idle(page, 0);
+  await page.fill('#prompt', prompt);
+  await setSetting(page, 'New tokens', String(newTokens));
+  if (decoding !== null) await page.locator('.setting', { hasText: 'Decoding' }).locator('select').selectOption(decoding);
+  if (seed !== undefined) await setSetting(page, 'Seed', String(seed));
+  const before = await page.evaluate(() => document.querySelector('#status-text').textContent);
+  await page.click('#run');
+  await page.waitForFunction((b) => document.querySelector('#status-text').textContent !== b, before);
+  await idle(page, chips);
+}
+
+/** Picks option `index` of the maps panel's `what` (Layer, Head, …) select. */
+export async function pick(page, what, index) {
+  // The label starts with its name (others, like "Show", mention layers in their options).
+  const select = page.locator('.maps-panel label', { hasText: new RegExp(`^\\s*${what}`) }).locator('select');
+  await select.selectOption(String(index));
+}
+
+export const chipIds = (page) => page.$$eval('.chip', (cs) => cs.map((c) => Number(c.dataset.tokenId)));
+
+/** A full-page screenshot, OUTPUT/<name>.png. */
+export const shot = (page, name) => page.screenshot({ path: join(OUTPUT, `${name}.png`), fullPage: true });
