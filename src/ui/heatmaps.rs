@@ -3,6 +3,7 @@
 //! of two prompts. Geometry comes from `crate::view`; this draws it.
 
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::analysis::aggregate::{Source, shown};
 use crate::analysis::pattern::Pattern;
@@ -108,7 +109,15 @@ impl<'a> Reading<'a> {
     }
 }
 
-/// One heatmap as SVG.
+/// The cell under a pointer or click event: its `(query, key)` units, from its data attributes.
+fn cell_of(event: &web_sys::Event) -> Option<(usize, usize)> {
+    let cell = event.target()?.dyn_into::<web_sys::Element>().ok()?.closest("rect.cell").ok()??;
+    let unit = |name: &str| cell.get_attribute(name)?.parse().ok();
+    Some((unit("data-query")?, unit("data-key")?))
+}
+
+/// One heatmap as SVG. The cells carry no handlers or tooltips of their own: one click handler
+/// and one readout per map serve them all, so a map of 48 x 48 cells is quick to redraw.
 pub(crate) fn draw(shown: &Shown, units: &Units, selected: Option<usize>, ctx: Ctx, click: Click) -> impl IntoView + use<> {
     let Shown { map, caption, labels, role } = shown;
     let (layer, head, role) = (map.layer, map.head, *role);
@@ -116,23 +125,34 @@ pub(crate) fn draw(shown: &Shown, units: &Units, selected: Option<usize>, ctx: C
         .cells
         .iter()
         .map(|cell| {
-            let (query, key) = (cell.query.start, cell.key.start);
-            let pair = (units.first_token(query), units.first_token(key));
-            let description = cell.describe(labels);
             let (value, mean) = if cell.exact { (Some(cell.value.to_string()), None) } else { (None, Some(cell.value.to_string())) };
             view! {
                 <rect
                     class="cell"
                     x=cell.x y=cell.y width=cell.width height=cell.height fill=cell.fill.clone()
-                    data-layer=layer data-head=head data-query=query data-key=key
+                    data-layer=layer data-head=head data-query=cell.query.start data-key=cell.key.start
                     data-value=value data-mean=mean
-                    on:click=move |_| if click != Click::Open { ctx.view.update(|v| v.select_pair(pair.0, pair.1)) }
-                >
-                    <title>{description}</title>
-                </rect>
+                />
             }
         })
         .collect_view();
+    // What the cell under the pointer holds, said below the map (and to screen readers).
+    let readout = RwSignal::new(None::<String>);
+    let described: std::rc::Rc<Vec<(usize, usize, String)>> =
+        std::rc::Rc::new(map.cells.iter().map(|c| (c.query.start, c.key.start, c.describe(labels))).collect());
+    let on_over = move |event: web_sys::MouseEvent| {
+        let text = cell_of(&event).and_then(|(q, k)| described.iter().find(|(cq, ck, _)| (*cq, *ck) == (q, k)).map(|(_, _, d)| d.clone()));
+        readout.set(text);
+    };
+    let units_clicked = units.clone();
+    let on_click = move |event: web_sys::MouseEvent| {
+        if click != Click::Open
+            && let Some((query, key)) = cell_of(&event)
+        {
+            let pair = (units_clicked.first_token(query), units_clicked.first_token(key));
+            ctx.view.update(|v| v.select_pair(pair.0, pair.1));
+        }
+    };
     let (ox, oy) = map.origin;
     let label = |bold: bool| if bold { "axis-label selected" } else { "axis-label" };
     let query_labels = map
@@ -170,6 +190,9 @@ pub(crate) fn draw(shown: &Shown, units: &Units, selected: Option<usize>, ctx: C
             data-units=words
             data-window=format!("{}-{}", map.window.start, map.window.end)
             data-keys=format!("{}-{}", map.keys.start, map.keys.end)
+            on:mouseover=on_over
+            on:mouseleave=move |_| readout.set(None)
+            on:click=on_click
         >
             <rect class="frame" x=ox y=oy width=map.side height=map.side />
             {cells}
@@ -188,12 +211,14 @@ pub(crate) fn draw(shown: &Shown, units: &Units, selected: Option<usize>, ctx: C
     };
     let open_label = format!("Open layer {layer}, head {head}");
     let caption = caption.clone();
+    let readout = view! { <p class="readout" aria-live="polite">{move || readout.get().unwrap_or_else(|| "\u{a0}".into())}</p> };
     match click {
-        Click::Select => view! { <figure class="map"><figcaption>{caption}</figcaption>{svg}</figure> }.into_any(),
+        Click::Select => view! { <figure class="map"><figcaption>{caption}</figcaption>{svg}{readout}</figure> }.into_any(),
         Click::SelectOrOpen => view! {
             <figure class="map">
                 <figcaption><button class="open-caption" aria-label=open_label on:click=open>{caption}" ↗"</button></figcaption>
                 {svg}
+                {readout}
             </figure>
         }
         .into_any(),

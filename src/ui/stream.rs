@@ -2,12 +2,27 @@
 //! by the focused token's attention in the selected head.
 
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::analysis::aggregate::shown;
 use crate::ui::analysis::predictions_of;
 use crate::ui::state::Ctx;
 use crate::view::state::Direction;
 use crate::view::stream::{surprisals, token_weights};
+
+/// The index of the chip an event happened in. The stream listens once for all its chips, so
+/// redrawing them attaches no handlers.
+fn chip_of(event: &web_sys::Event) -> Option<usize> {
+    let chip = event.target()?.dyn_into::<web_sys::Element>().ok()?.closest(".chip").ok()??;
+    chip.get_attribute("data-token-index")?.parse().ok()
+}
+
+/// Shades the stream by the token under the pointer or keyboard focus (`None`: the pinned one).
+fn hover(ctx: Ctx, token: Option<usize>) {
+    if ctx.hover.get_untracked() != token {
+        ctx.hover.set(token);
+    }
+}
 
 #[component]
 pub fn TokenStream(ctx: Ctx) -> impl IntoView {
@@ -61,11 +76,6 @@ pub fn TokenStream(ctx: Ctx) -> impl IntoView {
                             aria-pressed=if selected == Some(i) { "true" } else { "false" }
                             title=title
                             style=format!("--w: {shade:.3}")
-                            on:mouseenter=move |_| ctx.hover.set(Some(i))
-                            on:mouseleave=move |_| ctx.hover.set(None)
-                            on:focus=move |_| ctx.hover.set(Some(i))
-                            on:blur=move |_| ctx.hover.set(None)
-                            on:click=move |_| ctx.view.update(|v| v.select(if v.selected == Some(i) && v.key.is_none() { None } else { Some(i) }))
                         >
                             {token.label.clone()}
                         </button>
@@ -95,7 +105,22 @@ pub fn TokenStream(ctx: Ctx) -> impl IntoView {
                 </button>
             </div>
             <p class="hint">"Hover or click a token (arrows move, Esc clears). Generated tokens are outlined."</p>
-            <div class="stream" role="group" aria-label="Token stream">{chips}</div>
+            <div
+                class="stream"
+                role="group"
+                aria-label="Token stream"
+                on:mouseover=move |ev| hover(ctx, chip_of(&ev))
+                on:mouseleave=move |_| hover(ctx, None)
+                on:focusin=move |ev| hover(ctx, chip_of(&ev))
+                on:focusout=move |_| hover(ctx, None)
+                on:click=move |ev| {
+                    if let Some(i) = chip_of(&ev) {
+                        ctx.view.update(|v| v.select(if v.selected == Some(i) && v.key.is_none() { None } else { Some(i) }));
+                    }
+                }
+            >
+                {chips}
+            </div>
         </section>
     }
 }
