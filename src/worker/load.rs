@@ -166,6 +166,14 @@ impl Repo<'_> {
     }
 }
 
+/// A download of `role`'s file that did not complete: cancelled, or failed with the reason.
+fn download_failed(role: Role, failure: Failure) -> LoadError {
+    match failure {
+        Failure::Cancelled => LoadError::Cancelled,
+        f => LoadError::Failed(f.describe(role.file_name())),
+    }
+}
+
 /// What loading `request.source` would download: each file and its size, or that it is stored.
 pub async fn plan(request: &LoadRequest) -> FromWorker {
     let source = request.source.clone();
@@ -234,21 +242,18 @@ async fn from_hub(base: &str, repo: &RepoId, revision: &Revision, control: &Cont
     preflight(&parsed, &start, length, memory())?;
 
     let mut files = BTreeMap::from([(Role::Config, config)]);
+    let report = |progress: Progress| control.post(FromWorker::Progress(progress));
+    // The tokenizer's files resume after a dropped connection too; a Retry starts them over.
     for (role, _) in repo.tokenizer_roles().await? {
-        control.loading(format!("downloading {}", role.file_name()));
-        files.insert(role, fetch::whole(&repo.url(role), control.abort).await.map_err(|f| f.describe(role.file_name()))?);
+        files.insert(role, fetch::download(&repo.url(role), role.file_name(), None, control.abort, &report).await.map_err(|(f, _)| download_failed(role, f))?);
     }
 
-    let report = |progress: Progress| control.post(FromWorker::Progress(progress));
     let resume = (control.partial)(None);
     let weights = match fetch::download(&weights_url, Role::Weights.file_name(), resume, control.abort, &report).await {
         Ok(weights) => weights,
         Err((failure, partial)) => {
             (control.partial)(partial);
-            return Err(match failure {
-                Failure::Cancelled => LoadError::Cancelled,
-                f => LoadError::Failed(f.describe(Role::Weights.file_name())),
-            });
+            return Err(download_failed(Role::Weights, failure));
         }
     };
     files.insert(Role::Weights, weights);

@@ -205,6 +205,17 @@ test('progress with speed and time left, Cancel, resuming dropped downloads, and
   const resumed = (await hubLog()).filter((r) => r.path.startsWith('/cdn/test/tiny-drop') && /^bytes=[1-9]\d*-$/.test(r.range ?? ''));
   assert.equal(resumed.length, 2, JSON.stringify(await hubLog()));
 
+  // tokenizer.json dropped halfway: resumed with Range as well, with its own progress.
+  await resetLog();
+  await recordProgress(page);
+  await ask(page, 'test/tiny-drop-tokenizer');
+  await confirmOrError(page);
+  await loaded(page, 'test/tiny-drop-tokenizer');
+  const tokenizerSeen = await page.evaluate(() => window.progressSeen);
+  assert.ok(tokenizerSeen.some((t) => t.startsWith('tokenizer.json: ') && t.includes('connection lost; resuming in 1 s (try 1 of 3)')), tokenizerSeen.join('\n'));
+  const tokenizerResumed = (await hubLog()).filter((r) => r.path.endsWith('/tokenizer.json') && /^bytes=[1-9]\d*-$/.test(r.range ?? ''));
+  assert.equal(tokenizerResumed.length, 1, JSON.stringify(await hubLog()));
+
   // A server that ignores Range: the download starts over, and completes.
   await ask(page, 'test/tiny-norange');
   await confirmOrError(page);

@@ -36,6 +36,7 @@ REPOS = {
     "test/openai-layout": (os.path.join(FIXTURES, "openai-layout"), None),
     "test/tiny-slow": (TINY, "slow"),  # the weights trickle in (~8 s)
     "test/tiny-drop": (TINY, "drop"),  # the weights' connection drops mid-file, twice
+    "test/tiny-drop-tokenizer": (TINY, "droptokenizer"),  # tokenizer.json's first answer drops halfway
     "test/tiny-flaky": (TINY, "flaky"),  # every answer for the weights drops after 2.5 MB
     "test/tiny-norange": (TINY, "norange"),  # ignores Range; drops the first answer
     "test/tiny-short": (TINY, "short"),  # Content-Length (and body) 4 KiB short of the file
@@ -258,9 +259,12 @@ class Handler(SimpleHTTPRequestHandler):
         # The weights' download (the whole file, or the rest of it), not the check of their first
         # bytes: only it misbehaves, and only it is counted (tokenizer.json, over 1 MB, is not).
         download = file == "model.safetensors" and len(body) > 1024 * 1024 and (wanted is None or wanted.endswith("-"))
+        tokenizer = file == "tokenizer.json" and mode == "droptokenizer" and (wanted is None or wanted.endswith("-"))
         with LOCK:
-            COUNTS[repo] = COUNTS.get(repo, 0) + download
+            COUNTS[repo] = COUNTS.get(repo, 0) + download + tokenizer
             answer = COUNTS[repo]
+        if tokenizer and answer == 1:
+            return self.send_then_drop(body, len(body) // 2)
         if download and mode == "drop" and answer <= 2:
             return self.send_then_drop(body, len(body) * 3 // 10)
         if download and mode == "flaky":
