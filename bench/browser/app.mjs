@@ -1,6 +1,6 @@
 // The app benchmark (bench/app.sh): the built page (release) in headless Chromium, timed the way a person meets
 // it. Cold start to the first heatmap on the bundled model; a click on a token to the highlight
-// painted, at 256 tokens; one timeline step to its frame painted; the gzipped size of the wasm
+// painted, on the default prompt and at 256 tokens (one head, and by block); one timeline step to its frame painted; the gzipped size of the wasm
 // and JavaScript without the model. Each time ends at the first frame painted after the change
 // (a requestAnimationFrame, then a task: the frame is on screen by then).
 import { readdirSync, readFileSync, writeFileSync, statSync } from 'node:fs';
@@ -34,6 +34,27 @@ await page.goto(url);
 await page.waitForSelector('#status-text[data-ready="true"]', { timeout: 120_000 });
 const idle = () => page.waitForFunction(() => document.querySelector('#status-text')?.dataset.running === 'false', null, { timeout: 300_000 });
 await idle();
+/** Milliseconds from `action` in the page to the next frame painted. */
+const timeToPaint = (action) => page.evaluate(async (source) => {
+  const act = new Function(source);
+  const start = performance.now();
+  act();
+  await new Promise((done) => requestAnimationFrame(() => setTimeout(done, 0)));
+  return performance.now() - start;
+}, action);
+
+/** Median time from a click on a token (spread over the stream) to the highlight painted. */
+async function clickToPaint(tokens) {
+  const clicks = [];
+  for (let i = 0; i < 21; i++) {
+    clicks.push(await timeToPaint(`document.querySelectorAll('.chip')[${(i * 37) % tokens}].click()`));
+  }
+  return median(clicks);
+}
+// The default prompt, in the one-head view: short enough that the whole map shows.
+results.short_tokens = await page.$$eval('.chip', (cs) => cs.length);
+results.click_to_highlight_short_ms = await clickToPaint(results.short_tokens);
+
 // 250 prompt tokens and 6 generated: 256 positions, the bundled model's whole context.
 await page.fill('#prompt', Array.from({ length: 125 }, (_, i) => `w${i % 40}`).join(' '));
 const newTokens = page.locator('.setting', { hasText: 'New tokens' }).locator('input');
@@ -44,20 +65,13 @@ await page.waitForTimeout(500);
 await idle();
 results.tokens = await page.$$eval('.chip', (cs) => cs.length);
 
-/** Milliseconds from `action` in the page to the next frame painted. */
-const timeToPaint = (action) => page.evaluate(async (source) => {
-  const act = new Function(source);
-  const start = performance.now();
-  act();
-  await new Promise((done) => requestAnimationFrame(() => setTimeout(done, 0)));
-  return performance.now() - start;
-}, action);
-
-const clicks = [];
-for (let i = 0; i < 21; i++) {
-  clicks.push(await timeToPaint(`document.querySelectorAll('.chip')[${(i * 37) % results.tokens}].click()`));
-}
-results.click_to_highlight_ms = median(clicks);
+// The one-head view at 256 tokens shows a 48-position window that follows the selected token,
+// so most clicks move it and redraw the map; the block view's thumbnails only move the highlight.
+results.click_to_highlight_ms = await clickToPaint(results.tokens);
+await page.click('.tab[data-mode="block"]');
+await page.waitForSelector('.maps.mode-block svg.heatmap');
+results.click_to_highlight_block_ms = await clickToPaint(results.tokens);
+await page.click('.tab[data-mode="head"]');
 const steps = [];
 for (let i = 0; i < 11; i++) {
   const button = i % 2 ? 'Next step' : 'Previous step';
@@ -72,7 +86,9 @@ results.bundle_gzip_bytes = Object.values(results.bundle).reduce((a, b) => a + b
 
 const kb = (b) => `${(b / 1024).toFixed(0)} KB`;
 console.log(`cold start to first heatmap (bundled model): ${results.cold_start_ms.toFixed(0)} ms (median of 3)`);
-console.log(`click to highlight painted, ${results.tokens} tokens: ${results.click_to_highlight_ms.toFixed(1)} ms (median of 21)`);
+console.log(`click to highlight painted, ${results.short_tokens} tokens (the default prompt), one head: ${results.click_to_highlight_short_ms.toFixed(1)} ms (median of 21)`);
+console.log(`click to highlight painted, ${results.tokens} tokens, one head: ${results.click_to_highlight_ms.toFixed(1)} ms (median of 21)`);
+console.log(`click to highlight painted, ${results.tokens} tokens, by block: ${results.click_to_highlight_block_ms.toFixed(1)} ms (median of 21)`);
 console.log(`one timeline step painted, ${results.tokens} tokens: ${results.timeline_step_ms.toFixed(1)} ms (median of 11)`);
 console.log(`bundle without the model, gzipped: ${kb(results.bundle_gzip_bytes)}`);
 for (const [f, b] of Object.entries(results.bundle)) console.log(`  ${f}: ${kb(b)}`);

@@ -17,7 +17,7 @@ use crate::ui::positions::positions_view;
 use crate::ui::state::{Ctx, ModelStatus, RunData};
 use crate::view::colour::{Normaliser, Scale, format_weight};
 use crate::view::export::{Tile, document};
-use crate::view::heatmap::{DETAIL_MAX, HeatmapView, Layout, MapRequest, heatmap};
+use crate::view::heatmap::{DETAIL_MAX, HeatmapView, Layout, MapRequest, band_of, heatmap};
 use crate::view::state::{Mode, ViewState};
 use crate::view::words::Units;
 
@@ -118,7 +118,7 @@ fn cell_of(event: &web_sys::Event) -> Option<(usize, usize)> {
 
 /// One heatmap as SVG. The cells carry no handlers or tooltips of their own: one click handler
 /// and one readout per map serve them all, so a map of 48 x 48 cells is quick to redraw.
-pub(crate) fn draw(shown: &Shown, units: &Units, selected: Option<usize>, ctx: Ctx, click: Click) -> impl IntoView + use<> {
+pub(crate) fn draw(shown: &Shown, units: &Units, ctx: Ctx, click: Click) -> impl IntoView + use<> {
     let Shown { map, caption, labels, role } = shown;
     let (layer, head, role) = (map.layer, map.head, *role);
     let cells = map
@@ -153,23 +153,36 @@ pub(crate) fn draw(shown: &Shown, units: &Units, selected: Option<usize>, ctx: C
             ctx.view.update(|v| v.select_pair(pair.0, pair.1));
         }
     };
+    // The highlight follows the selection by itself: a click redraws the bands and the bold
+    // labels, not the map. Units: the selected token's row, and the pinned key's column (or its).
+    let units_shown = units.clone();
+    let highlight = Memo::new(move |_| {
+        ctx.view.with(|v| {
+            let unit = |token: Option<usize>| token.and_then(|t| units_shown.unit_of(t));
+            (unit(v.selected), unit(v.key.or(v.selected)))
+        })
+    });
     let (ox, oy) = map.origin;
-    let label = |bold: bool| if bold { "axis-label selected" } else { "axis-label" };
+    let label = move |index: usize| if highlight.get().0 == Some(index) { "axis-label selected" } else { "axis-label" };
     let query_labels = map
         .query_labels
         .iter()
-        .map(|l| view! { <text class=label(selected == Some(l.index)) x={ox - 4.0} y=l.at text-anchor="end" dominant-baseline="central" data-token-index=l.index>{l.text.clone()}</text> })
+        .map(|l| {
+            let index = l.index;
+            view! { <text class=move || label(index) x={ox - 4.0} y=l.at text-anchor="end" dominant-baseline="central" data-token-index=index>{l.text.clone()}</text> }
+        })
         .collect_view();
     let key_labels = map
         .key_labels
         .iter()
         .map(|l| {
-            let transform = format!("translate({} {}) rotate(-60)", l.at, oy - 4.0);
-            view! { <text class=label(selected == Some(l.index)) transform=transform data-token-index=l.index>{l.text.clone()}</text> }
+            let (index, transform) = (l.index, format!("translate({} {}) rotate(-60)", l.at, oy - 4.0));
+            view! { <text class=move || label(index) transform=transform data-token-index=index>{l.text.clone()}</text> }
         })
         .collect_view();
-    let row = map.row.map(|b| view! { <rect class="band" x=ox y=b.at width=map.side height=b.thickness /> });
-    let column = map.column.map(|b| view! { <rect class="band" x=b.at y=oy width=b.thickness height=map.side /> });
+    let ([rows, columns], side) = (map.bands.clone(), map.side);
+    let row = move || highlight.get().0.and_then(|q| band_of(&rows, q)).map(|b| view! { <rect class="band" x=ox y=b.at width=side height=b.thickness /> });
+    let column = move || highlight.get().1.and_then(|k| band_of(&columns, k)).map(|b| view! { <rect class="band" x=b.at y=oy width=b.thickness height=side /> });
     // A detailed map keeps its labels legible on a phone: below `MIN_ZOOM` it scrolls instead.
     let size = match click {
         Click::Select => format!("max-width: {}px; min-width: {}px", map.width * MAX_ZOOM, (map.width * MIN_ZOOM).min(MIN_DETAIL_WIDTH)),
@@ -354,10 +367,9 @@ fn heatmap_maps(ctx: Ctx, view: &ViewState, run: &RunData, n: usize) -> AnyView 
         Mode::Overview => Click::Open,
         _ => Click::Select,
     };
-    let selected = view.selected.and_then(|s| set.units.unit_of(s));
     let legends = set.norms.iter().zip(["scale-main", "scale-difference"]).map(|(&norm, id)| legend(norm, id)).collect_view();
     let pan = (view.mode == Mode::Head && set.len > DETAIL_MAX).then(|| pan_controls(ctx, run, n, view, &set.maps[0].map));
-    let drawn = set.maps.iter().map(|shown| draw(shown, &set.units, selected, ctx, click)).collect_view();
+    let drawn = set.maps.iter().map(|shown| draw(shown, &set.units, ctx, click)).collect_view();
     let grid_style = match view.mode {
         Mode::Overview => format!("--columns: {}", set.columns),
         _ => String::new(),
@@ -416,12 +428,28 @@ fn index_select(count: impl Fn() -> usize + Copy + Send + Sync + 'static, value:
     }
 }
 
+/// The view the maps are drawn from. The selection stays in it only where it shapes the maps:
+/// a detailed window that follows it, or the line view. Elsewhere a click moves the highlight
+/// alone ([`draw`]), and the maps are not drawn again.
+fn drawn_view(view: &ViewState, n: usize) -> ViewState {
+    let window_follows = matches!(view.mode, Mode::Head | Mode::Compare) && n > DETAIL_MAX && view.pan.is_none();
+    if window_follows || view.mode == Mode::Lines {
+        view.clone()
+    } else {
+        ViewState { selected: None, key: None, ..view.clone() }
+    }
+}
+
 #[component]
 pub fn Heatmaps(ctx: Ctx) -> impl IntoView {
     watch_compare(ctx);
+    let drawn = Memo::new(move |_| {
+        let n = ctx.visible();
+        ctx.view.with(|v| drawn_view(v, n))
+    });
     let maps = move || {
         let n = ctx.visible();
-        let view_state = ctx.view.get();
+        let view_state = drawn.get();
         if view_state.mode == Mode::Positions {
             return positions_view(ctx).into_any();
         }

@@ -98,11 +98,26 @@ pub struct HeatmapView {
     pub key_labels: Vec<AxisLabel>,
     pub row: Option<Band>,
     pub column: Option<Band>,
+    /// Every row (`[0]`) and column (`[1]`) that can be highlighted: the positions it covers
+    /// and its band, so a highlight can move without drawing the map again ([`HeatmapView::band`]).
+    pub bands: [Vec<(Range<usize>, Band)>; 2],
     /// Query positions shown (down).
     pub window: Range<usize>,
     /// Key positions shown (across).
     pub keys: Range<usize>,
     pub aria_label: String,
+}
+
+/// The band of the part of `bands` (one axis of [`HeatmapView::bands`]) that holds position `i`.
+pub fn band_of(bands: &[(Range<usize>, Band)], i: usize) -> Option<Band> {
+    bands.iter().find(|(part, _)| part.contains(&i)).map(|&(_, band)| band)
+}
+
+impl HeatmapView {
+    /// The highlight of query row (`axis` 0) or key column (`axis` 1) `i`, if it is shown.
+    pub fn band(&self, axis: usize, i: usize) -> Option<Band> {
+        band_of(&self.bands[axis], i)
+    }
 }
 
 /// The positions a detailed map shows of `n` along one axis: all of them when they fit,
@@ -218,10 +233,11 @@ pub fn heatmap(pattern: &Pattern, request: &MapRequest, norm: &Normaliser) -> He
             });
         }
     }
-    let band = |axis: usize, i: Option<usize>| {
-        let part = parts[axis].iter().find(|p| i.is_some_and(|i| p.contains(&i)))?;
-        Some(Band { at: offset(axis, part.start), thickness: part.len() as f32 * unit })
-    };
+    let start = [origin.1, origin.0]; // where each axis's cells begin
+    let bands = [0, 1].map(|axis| {
+        parts[axis].iter().map(|part| (part.clone(), Band { at: start[axis] + offset(axis, part.start), thickness: part.len() as f32 * unit })).collect::<Vec<_>>()
+    });
+    let band = |axis: usize, i: Option<usize>| i.and_then(|i| band_of(&bands[axis], i));
     let axis_labels = |axis: usize, along: f32| -> Vec<AxisLabel> {
         match layout {
             Layout::Thumbnail { .. } => Vec::new(),
@@ -250,8 +266,9 @@ pub fn heatmap(pattern: &Pattern, request: &MapRequest, norm: &Normaliser) -> He
         side,
         query_labels: axis_labels(0, origin.1),
         key_labels: axis_labels(1, origin.0),
-        row: band(0, row).map(|b| Band { at: origin.1 + b.at, ..b }),
-        column: band(1, column).map(|b| Band { at: origin.0 + b.at, ..b }),
+        row: band(0, row),
+        column: band(1, column),
+        bands,
         cells,
         aria_label: format!("Attention of layer {layer}, head {head}: queries down, keys across{shown}"),
         window: queries.clone(),
@@ -312,6 +329,10 @@ mod tests {
         let view = heatmap(&capture, &MapRequest { row: Some(2), column: Some(1), ..request(4, &labels, Layout::Detailed) }, &norm);
         assert_eq!(view.row, Some(Band { at: LABEL_ROOM + 2.0 * CELL, thickness: CELL }));
         assert_eq!(view.column, Some(Band { at: LABEL_ROOM + CELL, thickness: CELL }));
+        // The same bands are there for any position, without drawing the map again.
+        let plain = heatmap(&capture, &request(4, &labels, Layout::Detailed), &norm);
+        assert_eq!((plain.row, plain.band(0, 2), plain.band(1, 1)), (None, view.row, view.column));
+        assert_eq!(plain.band(0, 4), None, "a position past the pattern has no band");
     }
 
     #[test]
