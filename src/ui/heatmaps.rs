@@ -189,31 +189,38 @@ pub(crate) fn draw(shown: &Shown, units: &Units, ctx: Ctx, click: Click) -> impl
         Click::SelectOrOpen | Click::Open => format!("max-width: {}px", map.width * MAX_ZOOM),
     };
     let words = matches!(units, Units::Words(_)).then_some("words");
+    // The marks that follow the selection (bands, bold labels) lie in an SVG of their own over
+    // the cells: changing anything inside an SVG makes the browser paint all of it again, and
+    // the cells are most of the work.
+    let view_box = format!("0 0 {} {}", map.width, map.height);
     let svg = view! {
-        <svg
-            class="heatmap"
-            tabindex=(click == Click::Select).then_some("0")
-            viewBox=format!("0 0 {} {}", map.width, map.height)
-            style=size
-            role="img"
-            aria-label=map.aria_label.clone()
-            data-layer=layer
-            data-head=head
-            data-map=role
-            data-units=words
-            data-window=format!("{}-{}", map.window.start, map.window.end)
-            data-keys=format!("{}-{}", map.keys.start, map.keys.end)
-            on:mouseover=on_over
-            on:mouseleave=move |_| readout.set(None)
-            on:click=on_click
-        >
-            <rect class="frame" x=ox y=oy width=map.side height=map.side />
-            {cells}
-            {row}
-            {column}
-            {query_labels}
-            {key_labels}
-        </svg>
+        <div class="heatmap-stack" style=size>
+            <svg
+                class="heatmap"
+                tabindex=(click == Click::Select).then_some("0")
+                viewBox=view_box.clone()
+                role="img"
+                aria-label=map.aria_label.clone()
+                data-layer=layer
+                data-head=head
+                data-map=role
+                data-units=words
+                data-window=format!("{}-{}", map.window.start, map.window.end)
+                data-keys=format!("{}-{}", map.keys.start, map.keys.end)
+                on:mouseover=on_over
+                on:mouseleave=move |_| readout.set(None)
+                on:click=on_click
+            >
+                <rect class="frame" x=ox y=oy width=map.side height=map.side />
+                {cells}
+            </svg>
+            <svg class="heatmap-marks" viewBox=view_box aria-hidden="true" data-map=role>
+                {row}
+                {column}
+                {query_labels}
+                {key_labels}
+            </svg>
+        </div>
     };
     let open = move |_| {
         ctx.view.update(|v| {

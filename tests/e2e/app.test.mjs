@@ -58,8 +58,8 @@ test('clicking a chip pins it, shades the stream by its row and highlights it in
     if (k <= 6) assert.ok(Math.abs(w - row[k]) < 1e-4, `key ${k}: ${w} vs ${row[k]}`);
     else assert.equal(w, null, `key ${k} comes after the query`);
   });
-  assert.equal(await page.locator('svg.heatmap .band').count(), 2, 'row and column highlighted');
-  assert.equal(await page.textContent('svg.heatmap .axis-label.selected'), (await chipLabels(page))[6].slice(0, 9));
+  assert.equal(await page.locator('svg.heatmap-marks .band').count(), 2, 'row and column highlighted');
+  assert.equal(await page.textContent('svg.heatmap-marks .axis-label.selected'), (await chipLabels(page))[6].slice(0, 9));
   // attended-by reads the column
   await page.click('.toggle');
   const column = await page.$$eval('.chip', (cs) => cs.map((c) => (c.dataset.weight === undefined ? null : Number(c.dataset.weight))));

@@ -41,7 +41,7 @@ test('a clicked cell pins its query and key in the token stream and the link', a
   assert.match(page.url(), /&q=9(&|$)/);
   assert.match(page.url(), /&ky=3(&|$)/);
   // the highlighted column is the key's
-  const band = await page.$$eval('svg.heatmap .band', (bs) => bs.map((b) => [Number(b.getAttribute('x')), Number(b.getAttribute('width'))]));
+  const band = await page.$$eval('svg.heatmap-marks .band', (bs) => bs.map((b) => [Number(b.getAttribute('x')), Number(b.getAttribute('width'))]));
   const cell = await page.$eval('rect.cell[data-query="9"][data-key="3"]', (c) => [Number(c.getAttribute('x')), Number(c.getAttribute('width'))]);
   assert.ok(band.some(([x, w]) => x === cell[0] && w === cell[1]), `a band over key 3: ${JSON.stringify(band)}`);
   assert.ok(close(await number(page, 'rect.cell[data-query="9"][data-key="3"]', 'data-value'), reference.attentions[2][1][9][3]));
@@ -126,7 +126,7 @@ test('the word view merges pieces: sum over key pieces, mean over query pieces',
   await pick(page, 'Head', 0);
   await page.check('#word-view');
   assert.equal(await page.getAttribute('svg.heatmap', 'data-units'), 'words');
-  const labels = await page.$$eval('svg.heatmap text.axis-label[x]', (ts) => ts.map((t) => t.textContent));
+  const labels = await page.$$eval('svg.heatmap-marks text.axis-label[x]', (ts) => ts.map((t) => t.textContent));
   assert.equal(labels.length, words.length);
   assert.equal(labels[4], '␣epsilon');
   const A = reference.attentions[2][0];
@@ -143,7 +143,7 @@ test('the word view merges pieces: sum over key pieces, mean over query pieces',
   await page.mouse.move(0, 0);
   await shot(page, 'views-words');
   await page.uncheck('#word-view');
-  assert.equal(await page.locator('svg.heatmap text.axis-label[x]').count(), reference.ids.length);
+  assert.equal(await page.locator('svg.heatmap-marks text.axis-label[x]').count(), reference.ids.length);
   assert.deepEqual(page.errors, []);
 });
 
@@ -193,7 +193,7 @@ test('compare: two prompts at the same head, and their difference where tokens l
     const [a, b, difference] = [await value('main', q, k), await value('compare', q, k), await value('difference', q, k)];
     assert.ok(close(difference, a - b, 1e-6), `q${q} k${k}: ${difference} vs ${a} - ${b}`);
   }
-  assert.equal(await page.locator('svg.heatmap[data-map="compare"] text.axis-label[x]').nth(1).textContent(), '␣dog');
+  assert.equal(await page.locator('svg.heatmap-marks[data-map="compare"] text.axis-label[x]').nth(1).textContent(), '␣dog');
   assert.match(page.url(), /&c=The%20dog%20sat%20on%20the%20rug\./);
   await page.mouse.move(0, 0);
   await shot(page, 'views-compare');
