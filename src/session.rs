@@ -94,13 +94,14 @@ impl Session {
             )));
         }
         in_vocabulary(model, prompt)?;
-        Ok(Session {
-            cache: KvCache::default(),
-            ids: Vec::with_capacity(prompt.len()),
-            prompt: prompt.to_vec(),
-            last_logits: Vec::new(),
-            capture: capture.then(|| Capture::new(config.n_layer, config.n_head)),
-        })
+        // The capture takes the whole prompt's room at once: growing chunk by chunk would copy
+        // it each time it doubled.
+        let capture = capture.then(|| {
+            let mut capture = Capture::new(config.n_layer, config.n_head);
+            capture.reserve_positions(prompt.len());
+            capture
+        });
+        Ok(Session { cache: KvCache::default(), ids: Vec::with_capacity(prompt.len()), prompt: prompt.to_vec(), last_logits: Vec::new(), capture })
     }
 
     /// Reads the next [`PREFILL_CHUNK`] positions of the prompt (fewer at its end); `None` once
