@@ -6,7 +6,7 @@
 use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Cache, Headers, ReadableStreamDefaultReader, Request, RequestInit, Response, ResponseInit};
+use web_sys::{AbortController, Cache, Headers, ReadableStreamDefaultReader, Request, RequestInit, Response, ResponseInit};
 
 use crate::hub::progress::{Meter, Progress};
 use crate::hub::{CACHE_NAME, SIZE_HEADER};
@@ -37,24 +37,6 @@ impl Failure {
     }
 }
 
-#[wasm_bindgen]
-extern "C" {
-    /// The DOM's `AbortController`, bound here (web-sys has it behind a feature this crate
-    /// does not enable).
-    #[derive(Clone)]
-    type AbortController;
-    #[wasm_bindgen(constructor)]
-    fn new() -> AbortController;
-    #[wasm_bindgen(method, getter)]
-    fn signal(this: &AbortController) -> AbortSignal;
-    #[wasm_bindgen(method)]
-    fn abort(this: &AbortController);
-
-    type AbortSignal;
-    #[wasm_bindgen(method, getter)]
-    fn aborted(this: &AbortSignal) -> bool;
-}
-
 /// One load's stop switch: once aborted, its fetches and the reads of their bodies fail at
 /// once (the browser drops the connection), and every later request fails before it is sent.
 #[derive(Clone)]
@@ -62,7 +44,7 @@ pub struct Abort(AbortController);
 
 impl Abort {
     pub fn new() -> Abort {
-        Abort(AbortController::new())
+        Abort(AbortController::new().expect("every browser that runs wasm has AbortController"))
     }
 
     pub fn abort(&self) {
@@ -89,7 +71,7 @@ pub struct Partial {
 async fn request(url: &str, method: &str, range: Option<&str>, abort: &Abort) -> Result<Response, Failure> {
     let init = RequestInit::new();
     init.set_method(method);
-    Reflect::set(&init, &"signal".into(), &abort.0.signal()).map_err(|e| Failure::Failed(js_error(e)))?;
+    init.set_signal(Some(&abort.0.signal()));
     if let Some(range) = range {
         let headers = Headers::new().map_err(|e| Failure::Failed(js_error(e)))?;
         headers.set("Range", range).map_err(|e| Failure::Failed(js_error(e)))?;
