@@ -183,12 +183,6 @@ impl Capture {
             .then(|| (0..n).map(|k| self.value_norms[k * per_position + layer * self.n_head + head]).collect())
     }
 
-    /// `‖v‖` of position `q` in every head, `[layer][head]`; empty where not recorded.
-    pub fn value_norms_at(&self, q: usize) -> &[f32] {
-        let per_position = self.n_layer * self.n_head;
-        self.value_norms.get(q * per_position..(q + 1) * per_position).unwrap_or_default()
-    }
-
     /// The weights of query `q` over keys `0..=q`.
     pub fn row(&self, layer: usize, head: usize, q: usize) -> Cow<'_, [f32]> {
         assert!(layer < self.n_layer && head < self.n_head && q < self.len, "row ({layer}, {head}, {q}) outside the capture");

@@ -118,9 +118,9 @@ fn cell_of(event: &web_sys::Event) -> Option<(usize, usize)> {
 
 /// One heatmap as SVG. The cells carry no handlers or tooltips of their own: one click handler
 /// and one readout per map serve them all, so a map of 48 x 48 cells is quick to redraw.
-pub(crate) fn draw(shown: &Shown, units: &Units, ctx: Ctx, click: Click) -> impl IntoView + use<> {
-    let Shown { map, caption, labels, role } = shown;
-    let (layer, head, role) = (map.layer, map.head, *role);
+pub(crate) fn draw(shown: Shown, units: &Units, ctx: Ctx, click: Click) -> impl IntoView + use<> {
+    let Shown { mut map, caption, labels, role } = shown;
+    let (layer, head) = (map.layer, map.head);
     let cells = map
         .cells
         .iter()
@@ -136,12 +136,13 @@ pub(crate) fn draw(shown: &Shown, units: &Units, ctx: Ctx, click: Click) -> impl
             }
         })
         .collect_view();
-    // What the cell under the pointer holds, said below the map (and to screen readers).
+    // What the cell under the pointer holds, said below the map (and to screen readers); put
+    // in words only for the cell hovered.
     let readout = RwSignal::new(None::<String>);
-    let described: std::rc::Rc<Vec<(usize, usize, String)>> =
-        std::rc::Rc::new(map.cells.iter().map(|c| (c.query.start, c.key.start, c.describe(labels))).collect());
+    let hovered = std::rc::Rc::new((std::mem::take(&mut map.cells), labels));
     let on_over = move |event: web_sys::MouseEvent| {
-        let text = cell_of(&event).and_then(|(q, k)| described.iter().find(|(cq, ck, _)| (*cq, *ck) == (q, k)).map(|(_, _, d)| d.clone()));
+        let (cells, labels) = &*hovered;
+        let text = cell_of(&event).and_then(|(q, k)| cells.iter().find(|c| (c.query.start, c.key.start) == (q, k))).map(|c| c.describe(labels));
         readout.set(text);
     };
     let units_clicked = units.clone();
@@ -230,7 +231,6 @@ pub(crate) fn draw(shown: &Shown, units: &Units, ctx: Ctx, click: Click) -> impl
         })
     };
     let open_label = format!("Open layer {layer}, head {head}");
-    let caption = caption.clone();
     let readout = view! { <p class="readout" aria-live="polite">{move || readout.get().unwrap_or_else(|| "\u{a0}".into())}</p> };
     match click {
         Click::Select => view! { <figure class="map"><figcaption>{caption}</figcaption>{svg}{readout}</figure> }.into_any(),
@@ -376,7 +376,7 @@ fn heatmap_maps(ctx: Ctx, view: &ViewState, run: &RunData, n: usize) -> AnyView 
     };
     let legends = set.norms.iter().zip(["scale-main", "scale-difference"]).map(|(&norm, id)| legend(norm, id)).collect_view();
     let pan = (view.mode == Mode::Head && set.len > DETAIL_MAX).then(|| pan_controls(ctx, run, n, view, &set.maps[0].map));
-    let drawn = set.maps.iter().map(|shown| draw(shown, &set.units, ctx, click)).collect_view();
+    let drawn = set.maps.into_iter().map(|shown| draw(shown, &set.units, ctx, click)).collect_view();
     let grid_style = match view.mode {
         Mode::Overview => format!("--columns: {}", set.columns),
         _ => String::new(),

@@ -61,12 +61,12 @@ impl RunData {
     }
 
     /// Records one position's rows, making room at the first for the whole run: the prompt's
-    /// `of` positions and the tokens asked for after it.
-    fn append(&mut self, rows: &Rows, of: usize) {
+    /// positions and the tokens asked for after it.
+    fn append(&mut self, rows: &Rows) {
         let (n_layer, n_head, n_positions) = self.dims;
         let capture = self.capture.get_or_insert_with(|| {
             let mut capture = Capture::for_app(n_layer, n_head, n_positions);
-            capture.reserve_positions(n_positions.min(of + self.wanted));
+            capture.reserve_positions(n_positions.min(self.prompt_total + self.wanted));
             capture
         });
         // The worker sends positions in order; anything else is not this run's next position.
@@ -259,7 +259,7 @@ impl Ctx {
             FromWorker::Exported { json: Err(error) } => self.notice.set(Some(format!("The capture could not be exported: {error}"))),
             FromWorker::PromptRows { run, of, rows } => self.update_id(run, |r| {
                 r.prompt_total = of;
-                rows.iter().for_each(|rows| r.append(rows, of));
+                rows.iter().for_each(|rows| r.append(rows));
             }),
             FromWorker::Prompt { run, tokens, millis } => self.update_id(run, |r| {
                 r.prompt_len = tokens.len();
@@ -268,7 +268,7 @@ impl Ctx {
             }),
             FromWorker::Step { run, token, rows, millis } => self.update_id(run, |r| {
                 r.tokens.push(token);
-                r.append(&rows, r.prompt_len);
+                r.append(&rows);
                 r.step_millis += millis;
             }),
             FromWorker::Done { run, finish } => self.update_id(run, |r| r.finish = Some(finish)),

@@ -92,7 +92,7 @@ pub fn ablation_panel(ctx: Ctx) -> impl IntoView {
             let maps = [("intact", &a, "Intact"), ("ablated", &b, "Heads off")]
                 .map(|(role, p, title)| {
                     let tile = Shown { map: heatmap(p, &request, &norm), caption: format!("{title} · {}", view.source.caption(layer, head)), labels: labels.clone(), role };
-                    draw(&tile, &units, ctx, Click::Select)
+                    draw(tile, &units, ctx, Click::Select)
                 })
                 .into_iter()
                 .collect_view();
