@@ -121,13 +121,31 @@ test('generation streams its steps, matches the greedy reference, and the timeli
   await page.waitForFunction((n) => document.querySelectorAll('.chip').length === n, ids.length, { timeout: 20_000 });
 });
 
+/** Clicks Cancel from inside the page as soon as a generated token shows (now, or at the next
+ * change to the page), so the click lands while the run is still generating, however fast
+ * generation is; resolves once it is clicked. */
+const cancelAtFirstToken = (page) => page.evaluate(() => new Promise((done) => {
+  const cancel = () => {
+    if (!document.querySelector('.chip.generated')) return false;
+    document.querySelector('#cancel').click();
+    return true;
+  };
+  if (cancel()) return done();
+  const watch = new MutationObserver(() => {
+    if (cancel()) {
+      watch.disconnect();
+      done();
+    }
+  });
+  watch.observe(document.body, { childList: true, subtree: true });
+}));
+
 test('Cancel stops generation between steps, and a newer Run supersedes an older one', async () => {
   const page = await open();
   await run(page, 'Hello', { newTokens: 0 });
   await setSetting(page, 'New tokens', '200');
   await page.click('#run');
-  await page.waitForSelector('.chip.generated');
-  await page.click('#cancel');
+  await cancelAtFirstToken(page);
   await page.waitForFunction(() => document.querySelector('#status-text').textContent.startsWith('Cancelled'), null, { timeout: RUN_TIMEOUT });
   const made = await page.locator('.chip.generated').count();
   assert.ok(made >= 1 && made < 200, `${made} tokens generated before the cancel`);
@@ -136,8 +154,7 @@ test('Cancel stops generation between steps, and a newer Run supersedes an older
   await page.click('#run');
   await page.fill('#prompt', 'Second');
   await page.click('#run');
-  await page.waitForSelector('.chip.generated');
-  await page.click('#cancel');
+  await cancelAtFirstToken(page);
   await idle(page);
   assert.equal(await page.$$eval('.chip:not(.generated)', (cs) => cs.map((c) => c.textContent).join('')), 'Second');
 });
