@@ -5,10 +5,11 @@
 //! same text.
 //!
 //! The fragment is a versioned list of `key=value` pairs joined by `&`, values percent-encoded:
-//! `v=1&m=tiny&p=The%20cat&n=20&d=s&t=0.8&k=40&tp=0.95&s=42&g=262.3797&vm=head&l=0&h=1&q=3&st=2`.
+//! `v=1&m=mini&p=The%20cat&n=20&d=s&t=0.8&k=40&tp=0.95&s=42&g=262.3797&vm=head&l=0&h=1&q=3&st=2`.
 //! Decoding never fails outright: whatever cannot be read is reported and left at its default,
 //! and a link from another version keeps its prompt.
 
+use crate::analysis::repeat::Pool;
 use crate::hub::ModelSource;
 use crate::model::generate::{Decoding, SamplingSettings};
 use crate::view::colour::Scale;
@@ -178,6 +179,9 @@ pub fn encode(link: &Permalink) -> String {
     if view.sort != SortBy::Position {
         pairs.push(("so", view.sort.name().into()));
     }
+    if view.pool != Pool::Vocabulary {
+        pairs.push(("rp", view.pool.name().into()));
+    }
     if !view.ablated.is_empty() {
         pairs.push(("ab", view.ablated.iter().map(|(l, h)| format!("{l}.{h}")).collect::<Vec<_>>().join("_")));
     }
@@ -213,6 +217,7 @@ fn key_name(key: &str) -> &'static str {
         "su" => "surprisal shading",
         "an" => "analysis panel",
         "so" => "role order",
+        "rp" => "repeat test tokens",
         "ab" => "switched-off heads",
         _ => "unknown field",
     }
@@ -344,6 +349,10 @@ pub fn decode(fragment: &str) -> Option<Decoded> {
                 Some(sort) => link.view.sort = sort,
                 None => bad("is not position, entropy or a role"),
             },
+            "rp" => match Pool::from_name(raw) {
+                Some(pool) => link.view.pool = pool,
+                None => bad(&format!("is not one of {}", Pool::ALL.map(Pool::name).join(", "))),
+            },
             "ab" => match raw.split('_').map(|pair| pair.split_once('.').and_then(|(l, h)| Some((l.parse().ok()?, h.parse().ok()?)))).collect::<Option<Vec<(usize, usize)>>>() {
                 Some(heads) if heads.len() <= MAX_ABLATED => link.view.ablated = heads,
                 _ => bad(&format!("is not a list of at most {MAX_ABLATED} layer.head pairs")),
@@ -399,6 +408,7 @@ mod tests {
                 surprisal: true,
                 panel: Panel::Ablation,
                 sort: SortBy::Role(Role::Induction),
+                pool: Pool::Prompt,
                 ablated: vec![(0, 1), (3, 2)],
             },
         }
@@ -426,8 +436,10 @@ mod tests {
             assert_eq!(decoded.problems, Vec::<String>::new());
             assert_eq!(decoded.link, link);
         }
-        // a link from before model sources names the bundled model as `tiny`
-        assert_eq!(decode("v=1&m=tiny&p=x").unwrap().link.model, ModelSource::Bundled);
+        // a link made with the model bundled before opens on the bundled one, saying so
+        let retired = decode("v=1&m=tiny&p=x").unwrap();
+        assert_eq!(retired.link.model, ModelSource::Bundled);
+        assert!(retired.problems[0].contains("“tiny”, the model headlight bundled before “mini”"), "{:?}", retired.problems);
         let bad = decode("v=1&p=x&m=hf%3A..%2Fetc").unwrap();
         assert_eq!(bad.link.model, ModelSource::Bundled);
         assert!(bad.problems[0].contains("is not a model source"), "{:?}", bad.problems);
@@ -436,7 +448,7 @@ mod tests {
     #[test]
     fn the_encoding_is_compact() {
         let fragment = encode(&Permalink { prompt: "The quick brown fox".into(), generated: vec![11, 262, 3290], ..Permalink::default() });
-        assert_eq!(fragment, "v=1&m=tiny&p=The%20quick%20brown%20fox&n=16&d=s&t=0.8&k=40&tp=0.95&s=42&g=11.262.3290&vm=head&l=0&h=0");
+        assert_eq!(fragment, "v=1&m=mini&p=The%20quick%20brown%20fox&n=16&d=s&t=0.8&k=40&tp=0.95&s=42&g=11.262.3290&vm=head&l=0&h=0");
     }
 
     #[test]

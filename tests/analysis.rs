@@ -1,5 +1,5 @@
 //! The analyses: hand-computed cases for each definition, then the same functions on the
-//! bundled tiny model against straightforward computations written out here.
+//! bundled mini model against straightforward computations written out here.
 
 use std::path::PathBuf;
 
@@ -8,8 +8,8 @@ use headlight::analysis::aggregate::{Source, hide_first_token, max, mean, rollou
 use headlight::analysis::pattern::Pattern;
 use headlight::analysis::predict::{Prediction, probabilities, surprisal_bits, top_k};
 use headlight::analysis::probe::{Answer, Question, answer};
-use headlight::analysis::repeat::{VOCAB_RANGE, repeated_random};
-use headlight::analysis::roles::{HeadRoles, Role, SortBy, entropy, score, sort};
+use headlight::analysis::repeat::{Pool, repeated_random};
+use headlight::analysis::roles::{HeadRoles, Role, SHOWCASE_INDUCTION, SortBy, entropy, roles_of, score, showcase, sort};
 use headlight::capture::Capture;
 use headlight::model::f32_values;
 use headlight::session::Session;
@@ -86,7 +86,7 @@ fn role_scores_by_hand() {
 #[test]
 fn on_a_repeated_sequence_the_induction_score_is_olssons() {
     let half = 7;
-    let ids = repeated_random(half, 3);
+    let ids = repeated_random(&Pool::Vocabulary.candidates(50257, 50256, &[]), half, 3);
     // an arbitrary causal pattern
     let p = Pattern::from_rows(
         (0..2 * half)
@@ -139,22 +139,34 @@ fn probabilities_top_k_and_surprisal_by_hand() {
 
 #[test]
 fn the_repeat_sequence_is_two_copies_of_distinct_tokens() {
-    let ids = repeated_random(50, 11);
+    let vocabulary = Pool::Vocabulary.candidates(50257, 50256, &[]);
+    assert_eq!(vocabulary.len(), 50256, "every token but <|endoftext|>");
+    let ids = repeated_random(&vocabulary, 50, 11);
     assert_eq!(ids.len(), 100);
     assert_eq!(ids[..50], ids[50..]);
     let mut first: Vec<u32> = ids[..50].to_vec();
     first.sort();
     first.dedup();
     assert_eq!(first.len(), 50);
-    assert!(ids.iter().all(|id| VOCAB_RANGE.contains(id)));
-    assert_eq!(repeated_random(50, 11), ids);
-    assert_ne!(repeated_random(50, 12), ids);
+    assert!(ids.iter().all(|&id| id < 50256));
+    assert!(ids.iter().any(|&id| id >= 10_000), "drawn from the whole vocabulary: {ids:?}");
+    assert_eq!(repeated_random(&vocabulary, 50, 11), ids);
+    assert_ne!(repeated_random(&vocabulary, 50, 12), ids);
+    // the prompt's pool: its distinct tokens, <|endoftext|> and ids past the vocabulary left out
+    let prompt = [464, 2068, 464, 50256, 7586, 99_999, 2068];
+    assert_eq!(Pool::Prompt.candidates(50257, 50256, &prompt), [464, 2068, 7586]);
+    let ids = repeated_random(&[464, 2068, 7586], 50, 1);
+    assert_eq!(ids.len(), 6, "at most every candidate once per half");
+    let mut half: Vec<u32> = ids[..3].to_vec();
+    half.sort();
+    assert_eq!(half, [464, 2068, 7586]);
+    assert_eq!(ids[..3], ids[3..]);
 }
 
 // ---- on the bundled model ----
 
-fn tiny() -> Checkpoint {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("public/models/tiny");
+fn mini() -> Checkpoint {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("public/models/mini");
     let read = |f: &str| std::fs::read(dir.join(f)).unwrap();
     Checkpoint::from_bytes(&read("config.json"), &read("model.safetensors"), &read("tokenizer.json")).unwrap()
 }
@@ -176,7 +188,7 @@ fn matmul(a: &Dense, b: &Dense) -> Dense {
 
 #[test]
 fn rollout_on_the_model_matches_dense_matrix_products() {
-    let checkpoint = tiny();
+    let checkpoint = mini();
     let (ids, session) = run(&checkpoint, PROMPT);
     let capture = session.capture().unwrap();
     let n = ids.len();
@@ -207,7 +219,7 @@ fn rollout_on_the_model_matches_dense_matrix_products() {
 
 #[test]
 fn every_source_gives_a_pattern_of_the_run() {
-    let checkpoint = tiny();
+    let checkpoint = mini();
     let (ids, session) = run(&checkpoint, PROMPT);
     let capture = session.capture().unwrap();
     let n = ids.len();
@@ -242,7 +254,7 @@ fn inside(checkpoint: &Checkpoint, ids: &[u32], layer: usize, head: usize, query
 
 #[test]
 fn inside_one_head_shows_the_numbers_the_model_computed() {
-    let checkpoint = tiny();
+    let checkpoint = mini();
     let (ids, session) = run(&checkpoint, PROMPT);
     let capture = session.capture().unwrap();
     let (layer, head, query) = (1, 2, 5);
@@ -285,7 +297,7 @@ fn lens(checkpoint: &Checkpoint, ids: &[u32], position: usize) -> Vec<Vec<headli
 
 #[test]
 fn the_lens_after_the_last_layer_is_the_models_own_prediction() {
-    let checkpoint = tiny();
+    let checkpoint = mini();
     let (ids, session) = run(&checkpoint, PROMPT);
     let rows = lens(&checkpoint, &ids, ids.len() - 1);
     assert_eq!(rows.len(), checkpoint.config().n_layer + 1);
@@ -297,7 +309,7 @@ fn the_lens_after_the_last_layer_is_the_models_own_prediction() {
 
 #[test]
 fn the_lens_at_a_middle_layer_matches_a_direct_computation() {
-    let checkpoint = tiny();
+    let checkpoint = mini();
     let model = &checkpoint.model;
     let (ids, _) = run(&checkpoint, PROMPT);
     let position = 4;
@@ -328,7 +340,7 @@ fn the_lens_at_a_middle_layer_matches_a_direct_computation() {
 
 #[test]
 fn predictions_and_surprisal_at_every_position() {
-    let checkpoint = tiny();
+    let checkpoint = mini();
     let (ids, session) = run(&checkpoint, PROMPT);
     let Answer::Predictions(predictions) = answer(&checkpoint, &ids, &Question::Predictions).unwrap() else { panic!() };
     assert_eq!(predictions.len(), ids.len());
@@ -347,7 +359,7 @@ fn predictions_and_surprisal_at_every_position() {
 
 #[test]
 fn ablating_a_head_changes_only_what_comes_after_it() {
-    let checkpoint = tiny();
+    let checkpoint = mini();
     let (ids, session) = run(&checkpoint, PROMPT);
     let intact = session.capture().unwrap();
     let ablated = |heads: Vec<(usize, usize)>| match answer(&checkpoint, &ids, &Question::Ablate { heads }).unwrap() {
@@ -357,7 +369,7 @@ fn ablating_a_head_changes_only_what_comes_after_it() {
     let (same, _) = ablated(Vec::new());
     let n = ids.len();
     let max_diff = |a: &Capture, layer: usize| (0..a.n_head()).flat_map(|h| (0..n).flat_map(move |q| (0..=q).map(move |k| (h, q, k)))).map(|(h, q, k)| (a.row(layer, h, q)[k] - intact.row(layer, h, q)[k]).abs()).fold(0.0f32, f32::max);
-    assert!((0..4).all(|l| max_diff(&same, l) < 1e-6), "nothing switched off, nothing changed");
+    assert!((0..checkpoint.config().n_layer).all(|l| max_diff(&same, l) < 1e-6), "nothing switched off, nothing changed");
     let (off, predictions) = ablated(vec![(1, 0), (1, 3)]);
     assert!(max_diff(&off, 0) < 1e-6 && max_diff(&off, 1) < 1e-6, "layers up to the ablated one attend as before");
     assert!(max_diff(&off, 2) > 1e-4, "later layers see a different residual stream");
@@ -366,33 +378,117 @@ fn ablating_a_head_changes_only_what_comes_after_it() {
     assert!((last.top[0].p - own[last.top[0].id as usize] as f32).abs() > 1e-4, "the prediction moves");
     // a head that does not exist is refused by name
     let error = answer(&checkpoint, &ids, &Question::Ablate { heads: vec![(1, 9)] }).unwrap_err();
-    assert_eq!(error.to_string(), "analysis: head 9 does not exist: there are 4");
+    assert_eq!(error.to_string(), "analysis: head 9 does not exist: there are 8");
     let error = answer(&checkpoint, &[], &Question::Predictions).unwrap_err();
     assert!(error.to_string().contains("no tokens"));
 }
 
+/// The head leading `role` in `roles`, and its score.
+fn leader(roles: &[HeadRoles], role: Role) -> (usize, usize, f32) {
+    let mut ranked = roles.to_vec();
+    sort(&mut ranked, SortBy::Role(role));
+    let r = &ranked[0];
+    (r.layer, r.head, r.score(role).unwrap())
+}
+
+fn print_roles(title: &str, roles: &[HeadRoles]) {
+    println!("{title}");
+    for r in roles {
+        let scores: Vec<String> = Role::ALL.iter().map(|&role| format!("{}={}", role.name(), r.score(role).map_or("-".into(), |s| format!("{s:.3}")))).collect();
+        println!("  L{} H{}: entropy={:.2} {} strongest={:?}", r.layer, r.head, r.entropy.unwrap_or(f32::NAN), scores.join(" "), r.strongest());
+    }
+}
+
 #[test]
-fn head_roles_on_a_natural_prompt_and_on_the_repeat_test() {
-    let checkpoint = tiny();
-    let (ids, session) = run(&checkpoint, PROMPT);
-    let capture = session.capture().unwrap();
-    let patterns: Vec<Vec<Pattern>> = (0..4).map(|l| Pattern::of_layer(capture, l, ids.len())).collect();
-    let natural = headlight::analysis::roles::head_roles(&patterns, &ids);
-    let Answer::Repeat { tokens, roles } = answer(&checkpoint, &[], &Question::RepeatTest { half: 50, seed: 1 }).unwrap() else { panic!() };
-    assert_eq!(tokens.len(), 100);
-    assert_eq!(roles.len(), 16);
-    let show = |title: &str, roles: &[HeadRoles]| {
-        println!("{title}");
-        for r in roles {
-            let scores: Vec<String> = Role::ALL.iter().map(|&role| format!("{}={}", role.name(), r.score(role).map_or("-".into(), |s| format!("{s:.3}")))).collect();
-            println!("  L{} H{}: entropy={:.2} {} strongest={:?}", r.layer, r.head, r.entropy.unwrap_or(f32::NAN), scores.join(" "), r.strongest());
-        }
+fn mini_has_previous_token_and_induction_heads_on_natural_text_and_on_the_repeat_test() {
+    let checkpoint = mini();
+    let prompt = headlight::hub::DEFAULT_PROMPT;
+    let (ids, session) = run(&checkpoint, prompt);
+    let natural = roles_of(session.capture().unwrap(), &ids);
+    assert_eq!(natural.len(), 6 * 8);
+    print_roles(&format!("{prompt:?}"), &natural);
+    let repeat = |pool: Pool| {
+        let Answer::Repeat { tokens, roles } = answer(&checkpoint, &ids, &Question::RepeatTest { half: 50, seed: 1, pool }).unwrap() else { panic!() };
+        print_roles(&format!("repeat test, {} tokens from the {}, seed 1", tokens.len(), pool.name()), &roles);
+        // no token repeats within a half, so duplicate- and induction-scores exist for every head
+        assert!(roles.iter().all(|r| r.score(Role::Induction).is_some() && r.score(Role::Duplicate).is_some()));
+        (tokens, roles)
     };
-    show(&format!("{PROMPT:?}"), &natural);
-    show("repeat test, 2 x 50 random tokens, seed 1", &roles);
-    for r in natural.iter().chain(&roles) {
+    let (vocabulary_tokens, vocabulary) = repeat(Pool::Vocabulary);
+    let (prompt_tokens, from_prompt) = repeat(Pool::Prompt);
+    assert_eq!(vocabulary_tokens.len(), 100);
+    let distinct = Pool::Prompt.candidates(50257, 50256, &ids).len();
+    assert_eq!(prompt_tokens.len(), 2 * distinct, "every distinct prompt token once per half");
+    for r in natural.iter().chain(&vocabulary).chain(&from_prompt) {
         assert!(r.scores.iter().flatten().all(|s| (0.0..=1.0 + 1e-6).contains(s)));
     }
-    // random tokens have no duplicates within a half, so duplicate- and induction-scores exist
-    assert!(roles.iter().all(|r| r.score(Role::Induction).is_some() && r.score(Role::Duplicate).is_some()));
+    // what a head that spreads its attention evenly over what it sees scores on the same ids
+    let uniform = |ids: &[u32], role: Role| score(&Pattern::from_rows((0..ids.len()).map(|q| vec![1.0 / (q + 1) as f32; q + 1]).collect()), ids, role).unwrap();
+    let repeat_ids = |tokens: &[headlight::tokenizer::Token]| tokens.iter().map(|t| t.id).collect::<Vec<u32>>();
+    for (what, roles, ids) in
+        [("default prompt", &natural, ids.clone()), ("repeat test, vocabulary", &vocabulary, repeat_ids(&vocabulary_tokens)), ("repeat test, prompt tokens", &from_prompt, repeat_ids(&prompt_tokens))]
+    {
+        let (previous, induction) = (leader(roles, Role::Previous), leader(roles, Role::Induction));
+        let baseline = (uniform(&ids, Role::Previous), uniform(&ids, Role::Induction));
+        println!(
+            "{what}: previous-token L{} H{} {:.3}, induction L{} H{} {:.3} (an evenly spread head: {:.3}, {:.3})",
+            previous.0, previous.1, previous.2, induction.0, induction.1, induction.2, baseline.0, baseline.1
+        );
+        // mini was trained to have them: a previous-token head, and induction heads in a later
+        // layer (an induction head reads what a previous-token head wrote), each far above an
+        // evenly spread head
+        assert!(previous.2 > 4.0 * baseline.0, "{what}: previous-token {previous:?}");
+        assert!(induction.2 > 4.0 * baseline.1, "{what}: induction {induction:?}");
+        assert!(induction.0 > previous.0, "{what}: induction after previous-token");
+    }
+    // the first minute opens the strongest induction head of the default prompt
+    let (head, role) = showcase(&natural).unwrap();
+    assert_eq!(role, Role::Induction);
+    let (layer, h, score) = leader(&natural, Role::Induction);
+    assert_eq!((head.layer, head.head), (layer, h));
+    assert!(score >= SHOWCASE_INDUCTION);
+}
+
+#[test]
+fn the_showcase_falls_back_to_the_previous_token_head() {
+    // a prompt with no repeated token has no induction score: the previous-token head is shown
+    let ids = [1, 2, 3, 4];
+    let heads: Vec<HeadRoles> = [0.2f32, 0.9]
+        .iter()
+        .enumerate()
+        .map(|(h, &w)| {
+            HeadRoles::of(
+                &Pattern::from_rows(
+                    (0..4)
+                        .map(|q| {
+                            (0..=q)
+                                .map(|k| {
+                                    if q == 0 {
+                                        1.0
+                                    } else if k + 1 == q {
+                                        w
+                                    } else if k == q {
+                                        1.0 - w
+                                    } else {
+                                        0.0
+                                    }
+                                })
+                                .collect()
+                        })
+                        .collect(),
+                ),
+                &ids,
+                0,
+                h,
+            )
+        })
+        .collect();
+    let (head, role) = showcase(&heads).unwrap();
+    assert_eq!((head.head, role), (1, Role::Previous));
+    // a weak induction score does not win over it either
+    let ids = [1, 2, 1];
+    let weak = HeadRoles::of(&pattern(&[&[1.0], &[0.5, 0.5], &[0.4, 0.2, 0.4]]), &ids, 2, 0);
+    assert!(weak.score(Role::Induction).unwrap() < SHOWCASE_INDUCTION);
+    assert_eq!(showcase(&[weak]).map(|(_, r)| r), Some(Role::Previous));
+    assert_eq!(showcase(&[]), None);
 }

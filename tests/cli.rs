@@ -25,7 +25,7 @@ const BF16: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/models/b
 #[test]
 fn inspect_on_the_bundled_model_agrees_with_transformers() {
     let fixture: common::Fixture =
-        serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tiny.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/mini.json")).unwrap()).unwrap();
     let case = fixture.cases.iter().find(|c| c.prompt == "The quick brown fox").unwrap();
     let out = json(&cli(&["inspect", "--prompt", "The quick brown fox", "--generate", "12", "--json"]));
     let ids: Vec<u32> = serde_json::from_value(out["ids"].clone()).unwrap();
@@ -53,7 +53,7 @@ fn steps_carry_each_generated_tokens_attention_rows() {
         assert_eq!(step["position"].as_u64().unwrap() as usize, prompt_len + s);
         assert_eq!(step["id"], out["generated"][s]);
         let layers = step["attentions"].as_array().unwrap();
-        assert_eq!(layers.len(), 4);
+        assert_eq!(layers.len(), 6);
         for row in layers.iter().flat_map(|l| l.as_array().unwrap()) {
             let row: Vec<f32> = serde_json::from_value(row.clone()).unwrap();
             assert_eq!(row.len(), prompt_len + s + 1);

@@ -9,7 +9,7 @@ use headlight::rng::Rng;
 use headlight::session::Session;
 
 fn read(file: &str) -> Vec<u8> {
-    std::fs::read(format!("{}/public/models/tiny/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    std::fs::read(format!("{}/public/models/mini/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap()
 }
 
 fn bundled() -> Checkpoint {
@@ -73,11 +73,11 @@ fn empty_and_overlong_prompts_are_refused_with_exact_messages() {
     let ids = c.tokenizer.encode(&pasted).unwrap();
     assert!(ids.len() > 20_000, "{}", ids.len());
     let message = Session::start(&c.model, &ids, true).err().unwrap().to_string();
-    assert_eq!(message, format!("prompt: is {} tokens long; this model's context holds at most 256 tokens", ids.len()));
+    assert_eq!(message, format!("prompt: is {} tokens long; this model's context holds at most 512 tokens", ids.len()));
     // one token past the context is refused too; the context itself runs
-    let at_limit = &ids[..256];
+    let at_limit = &ids[..512];
     assert!(Session::start(&c.model, at_limit, false).is_ok());
-    assert!(Session::start(&c.model, &ids[..257], false).is_err());
+    assert!(Session::start(&c.model, &ids[..513], false).is_err());
 }
 
 #[test]

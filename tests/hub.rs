@@ -11,7 +11,7 @@ use headlight::safetensors::{Header, SafeTensors};
 use headlight::tokenizer::Tokenizer;
 use serde::Deserialize;
 
-const MODELS: [&str; 4] = ["public/models/tiny", "tests/fixtures/models/bf16", "tests/fixtures/models/odd-heads-f32", "tests/fixtures/models/openai-layout"];
+const MODELS: [&str; 5] = ["public/models/mini", "tests/fixtures/models/tiny", "tests/fixtures/models/bf16", "tests/fixtures/models/odd-heads-f32", "tests/fixtures/models/openai-layout"];
 
 fn read(dir: &str, file: &str) -> Vec<u8> {
     fs::read(format!("{}/{dir}/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap()
@@ -77,7 +77,7 @@ fn the_header_of_every_checkpoint_checks_out_from_its_first_bytes() {
 
 #[test]
 fn a_cut_or_garbled_header_is_refused_before_the_rest_arrives() {
-    let file = read("public/models/tiny", "model.safetensors");
+    let file = read("public/models/mini", "model.safetensors");
     let len = file.len() as u64;
     let prefix = Header::prefix_len(&file, len).unwrap();
     // the file is shorter than its header says
@@ -98,10 +98,10 @@ fn a_cut_or_garbled_header_is_refused_before_the_rest_arrives() {
 
 #[test]
 fn vocab_and_merges_tokenize_as_transformers_does() {
-    let json = read("public/models/tiny", "tokenizer.json");
+    let json = read("public/models/mini", "tokenizer.json");
     let (vocab, merges) = slow_tokenizer_files(&json);
     let slow = Tokenizer::from_vocab_and_merges(&vocab, &merges).unwrap();
-    let fixture: Fixture = serde_json::from_slice(&read("tests/fixtures", "tiny.json")).unwrap();
+    let fixture: Fixture = serde_json::from_slice(&read("tests/fixtures", "mini.json")).unwrap();
     let mut prompts: Vec<String> = fixture.cases.iter().map(|c| c.prompt.clone()).collect();
     for case in &fixture.cases {
         let ids = slow.encode(&case.prompt).unwrap();
@@ -132,4 +132,14 @@ fn broken_vocab_or_merges_are_named() {
     assert!(e.to_string().contains("merges.txt line 2"), "{e}");
     let e = Tokenizer::from_vocab_and_merges(br#"{"a": 0, "b": 1}"#, b"a x\n").err().unwrap();
     assert!(e.to_string().contains("do not make a BPE model"), "{e}");
+}
+
+#[test]
+fn the_bundled_files_urls_carry_their_contents_version() {
+    use headlight::hub::{BUNDLED_DIR, BUNDLED_VERSION, Role, bundled_url, sha256_hex};
+    let dir = format!("public/{BUNDLED_DIR}");
+    let files: Vec<u8> = [Role::Config, Role::Tokenizer, Role::Weights].iter().flat_map(|r| read(&dir, r.file_name())).collect();
+    // a new bundled model needs a new version, or browsers keep serving the old files
+    assert_eq!(BUNDLED_VERSION, &sha256_hex(&files)[..16], "update hub::BUNDLED_VERSION");
+    assert_eq!(bundled_url(Role::Weights), format!("{BUNDLED_DIR}/model.safetensors?v={BUNDLED_VERSION}"));
 }

@@ -1,5 +1,5 @@
-//! Parity with Hugging Face transformers on every checkpoint in tests/fixtures: both key
-//! layouts, F32, F16 and BF16 weights, odd head counts.
+//! Parity with Hugging Face transformers on every checkpoint in tests/fixtures: the bundled model,
+//! both key layouts, F32, F16 and BF16 weights, odd head counts.
 
 mod common;
 
@@ -9,7 +9,7 @@ use headlight::Checkpoint;
 
 fn model_dir(model: &str) -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    if model == "tiny" { root.join("public/models/tiny") } else { root.join("tests/fixtures/models").join(model) }
+    if model == "mini" { root.join("public/models/mini") } else { root.join("tests/fixtures/models").join(model) }
 }
 
 fn parity(model: &str) {
@@ -24,6 +24,11 @@ fn parity(model: &str) {
     let report = common::check(&checkpoint, &fixture);
     assert!(report.cases >= 7, "{model}: only {} cases", report.cases);
     println!("{model}: {report:?}");
+}
+
+#[test]
+fn mini_f16_the_bundled_model() {
+    parity("mini");
 }
 
 #[test]

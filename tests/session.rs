@@ -15,7 +15,7 @@ use headlight::model::gpt2::KvCache;
 use headlight::session::{PREFILL_CHUNK, Session, Stop};
 
 fn bundled() -> Checkpoint {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/public/models/tiny/");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/public/models/mini/");
     let read = |f: &str| std::fs::read(format!("{dir}{f}")).unwrap();
     Checkpoint::from_bytes(&read("config.json"), &read("model.safetensors"), &read("tokenizer.json")).unwrap()
 }

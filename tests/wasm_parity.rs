@@ -20,13 +20,13 @@ fn parity(files: [&[u8]; 3], fixture: &str) {
 }
 
 #[wasm_bindgen_test]
-fn tiny_matches_transformers_in_the_browser() {
+fn mini_matches_transformers_in_the_browser() {
     let files: [&[u8]; 3] = [
-        include_bytes!("../public/models/tiny/config.json"),
-        include_bytes!("../public/models/tiny/model.safetensors"),
-        include_bytes!("../public/models/tiny/tokenizer.json"),
+        include_bytes!("../public/models/mini/config.json"),
+        include_bytes!("../public/models/mini/model.safetensors"),
+        include_bytes!("../public/models/mini/tokenizer.json"),
     ];
-    parity(files, include_str!("fixtures/tiny.json"));
+    parity(files, include_str!("fixtures/mini.json"));
 }
 
 #[wasm_bindgen_test]

@@ -1,6 +1,6 @@
 // The app benchmark (bench/app.sh): the built page (release) in headless Chromium, timed the way a person meets
 // it. Cold start to the first heatmap on the bundled model; a click on a token to the highlight
-// painted, on the default prompt and at 256 tokens (one head, and by block); one timeline step to its frame painted; the gzipped size of the wasm
+// painted, on the default prompt and at 512 tokens (one head, and by block); one timeline step to its frame painted; the gzipped size of the wasm
 // and JavaScript without the model. Each time ends at the first frame painted after the change
 // (a requestAnimationFrame, then a task: the frame is on screen by then).
 import { readdirSync, readFileSync, writeFileSync, statSync } from 'node:fs';
@@ -55,8 +55,8 @@ async function clickToPaint(tokens) {
 results.short_tokens = await page.$$eval('.chip', (cs) => cs.length);
 results.click_to_highlight_short_ms = await clickToPaint(results.short_tokens);
 
-// 250 prompt tokens and 6 generated: 256 positions, the bundled model's whole context.
-await page.fill('#prompt', Array.from({ length: 125 }, (_, i) => `w${i % 40}`).join(' '));
+// 506 prompt tokens and 6 generated: 512 positions, the bundled model's whole context.
+await page.fill('#prompt', Array.from({ length: 253 }, (_, i) => `w${i % 40}`).join(' '));
 const newTokens = page.locator('.setting', { hasText: 'New tokens' }).locator('input');
 await newTokens.fill('6');
 await newTokens.dispatchEvent('change');
@@ -65,7 +65,7 @@ await page.waitForTimeout(500);
 await idle();
 results.tokens = await page.$$eval('.chip', (cs) => cs.length);
 
-// The one-head view at 256 tokens shows a 48-position window that follows the selected token,
+// The one-head view at 512 tokens shows a 48-position window that follows the selected token,
 // so most clicks move it and redraw the map; the block view's thumbnails only move the highlight.
 results.click_to_highlight_ms = await clickToPaint(results.tokens);
 await page.click('.tab[data-mode="block"]');

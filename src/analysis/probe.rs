@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::lens::logit_lens;
 use crate::analysis::pattern::Pattern;
 use crate::analysis::predict::{Candidate, Prediction};
-use crate::analysis::repeat::repeated_random;
+use crate::analysis::repeat::{Pool, repeated_random};
 use crate::analysis::roles::{HeadRoles, head_roles};
 use crate::capture::Capture;
 use crate::checkpoint::Checkpoint;
@@ -36,8 +36,9 @@ pub enum Question {
     InsideHead { layer: usize, head: usize, query: usize },
     /// The run again with these `(layer, head)`s switched off.
     Ablate { heads: Vec<(usize, usize)> },
-    /// `half` random tokens repeated twice (the ids given are not used): each head's roles.
-    RepeatTest { half: usize, seed: u64 },
+    /// `half` random tokens from `pool` repeated twice (the ids given are the prompt the
+    /// [`Pool::Prompt`] draws from): each head's roles.
+    RepeatTest { half: usize, seed: u64, pool: Pool },
 }
 
 /// Every number one head computed for one query, read from the model's tensors.
@@ -150,12 +151,16 @@ fn inside_head(model: &Gpt2, ids: &[u32], layer: usize, head: usize, query: usiz
     })
 }
 
-fn repeat_test(checkpoint: &Checkpoint, half: usize, seed: u64) -> Result<Answer> {
+fn repeat_test(checkpoint: &Checkpoint, prompt: &[u32], half: usize, seed: u64, pool: Pool) -> Result<Answer> {
     let (model, c) = (&checkpoint.model, &checkpoint.model.config);
     if half == 0 || 2 * half > c.n_positions || half > MAX_REPEAT_HALF {
         return Err(Error::Analysis(format!("a repeat test of 2 × {half} tokens does not fit the context of {}", c.n_positions)));
     }
-    let ids = repeated_random(half, seed);
+    let candidates = pool.candidates(c.vocab_size, c.eos_token_id, prompt);
+    if candidates.len() < 2 {
+        return Err(Error::Analysis(format!("the {} has {} distinct tokens; the repeat test needs at least 2", pool.name(), candidates.len())));
+    }
+    let ids = repeated_random(&candidates, half, seed);
     let out = model.forward(&ids, &mut KvCache::default());
     let capture = capture_of(model, &out, ids.len());
     let patterns: Vec<Vec<Pattern>> = (0..c.n_layer).map(|l| Pattern::of_layer(&capture, l, ids.len())).collect();
@@ -170,7 +175,7 @@ pub fn answer(checkpoint: &Checkpoint, ids: &[u32], question: &Question) -> Resu
         check_ids(model, ids)?;
     }
     Ok(match question {
-        Question::RepeatTest { half, seed } => repeat_test(checkpoint, *half, *seed)?,
+        Question::RepeatTest { half, seed, pool } => repeat_test(checkpoint, ids, *half, *seed, *pool)?,
         Question::Predictions => {
             let out = model.forward(ids, &mut KvCache::default());
             Answer::Predictions(predictions(checkpoint, out.hidden, ids))

@@ -13,6 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::pattern::Pattern;
+use crate::capture::Capture;
 
 /// The kinds of head scored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -126,6 +127,32 @@ pub fn head_roles(patterns: &[Vec<Pattern>], ids: &[u32]) -> Vec<HeadRoles> {
         .enumerate()
         .flat_map(|(l, heads)| heads.iter().enumerate().map(move |(h, p)| HeadRoles::of(p, ids, l, h)))
         .collect()
+}
+
+/// Every head's scores over the first `ids.len()` positions of a capture.
+pub fn roles_of(capture: &Capture, ids: &[u32]) -> Vec<HeadRoles> {
+    let patterns: Vec<Vec<Pattern>> = (0..capture.n_layer()).map(|l| Pattern::of_layer(capture, l, ids.len())).collect();
+    head_roles(&patterns, ids)
+}
+
+/// An induction score from which a head is shown first: at least this share of its attention,
+/// where the run repeats itself, goes to the token after the earlier copy.
+pub const SHOWCASE_INDUCTION: f32 = 0.3;
+
+/// The head most worth opening first on a run, and the role that makes it so: the strongest
+/// induction head where one shows ([`SHOWCASE_INDUCTION`]), else the strongest previous-token
+/// head; `None` when no head has either score.
+pub fn showcase(roles: &[HeadRoles]) -> Option<(&HeadRoles, Role)> {
+    let best = |role: Role| {
+        roles.iter().filter_map(|r| Some((r, r.score(role)?))).fold(None, |best: Option<(&HeadRoles, f32)>, (r, s)| match best {
+            Some((_, b)) if b >= s => best,
+            _ => Some((r, s)),
+        })
+    };
+    match best(Role::Induction) {
+        Some((head, score)) if score >= SHOWCASE_INDUCTION => Some((head, Role::Induction)),
+        _ => best(Role::Previous).map(|(head, _)| (head, Role::Previous)),
+    }
 }
 
 /// How a role table is ordered.

@@ -22,7 +22,18 @@ use crate::tokenizer::Tokenizer;
 /// The Hub itself; tests point the app at a local stand-in (see [`hub_base`]).
 pub const DEFAULT_HUB: &str = "https://huggingface.co";
 /// The bundled model's name in links and messages.
-pub const BUNDLED: &str = "tiny";
+pub const BUNDLED: &str = "mini";
+/// The prompt shown, and run, when the page opens without a link: documentation as the bundled
+/// model read it in training, repeating itself so that its induction heads have work to do.
+pub const DEFAULT_PROMPT: &str = "The ls command lists the files in a directory. Use ls -a to show hidden files too. The ls command lists the files";
+/// The bundled model before `mini`: links made with it still open, on `mini`, with a notice.
+pub const RETIRED_BUNDLED: &str = "tiny";
+/// The first 16 hex digits of the SHA-256 of the bundled files (config.json, tokenizer.json,
+/// model.safetensors, in that order): their URLs carry it, so a browser may keep them for good
+/// and a new model is never mixed with an old one held in its cache. A test checks it.
+pub const BUNDLED_VERSION: &str = "833a07d378719fbb";
+/// Where the bundled files lie, relative to the page and the worker.
+pub const BUNDLED_DIR: &str = "models/mini";
 /// The browser's Cache API store of downloaded checkpoints, keyed by their resolve URLs.
 pub const CACHE_NAME: &str = "headlight-models";
 /// Header of a stored response holding its byte length, for the cache panel.
@@ -177,7 +188,7 @@ pub enum ModelSource {
 }
 
 impl ModelSource {
-    /// The source as a permalink's `m` value: `tiny`, `hf:openai-community/gpt2@main`, or
+    /// The source as a permalink's `m` value: `mini`, `hf:openai-community/gpt2@main`, or
     /// `local:config=<sha256>:config.json;weights=<sha256>:model.safetensors;...`.
     pub fn link_code(&self) -> String {
         match self {
@@ -195,6 +206,11 @@ impl ModelSource {
     pub fn parse(code: &str) -> Result<ModelSource, String> {
         if code == BUNDLED {
             return Ok(ModelSource::Bundled);
+        }
+        if code == RETIRED_BUNDLED {
+            return Err(format!(
+                "it names “{RETIRED_BUNDLED}”, the model headlight bundled before “{BUNDLED}”, which it no longer ships; the link opens with “{BUNDLED}”, so its attention and any generated text differ."
+            ));
         }
         if let Some(hub) = code.strip_prefix("hf:") {
             let (repo, revision) = hub.rsplit_once('@').unwrap_or((hub, DEFAULT_REVISION));
@@ -272,6 +288,11 @@ pub fn checkpoint(files: &BTreeMap<Role, Vec<u8>>) -> crate::Result<Checkpoint> 
 /// SHA-256 of a file, lower-case hex: how a link names a local file.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The URL of one bundled file, relative to the worker: versioned by [`BUNDLED_VERSION`].
+pub fn bundled_url(role: Role) -> String {
+    format!("{BUNDLED_DIR}/{}?v={BUNDLED_VERSION}", role.file_name())
 }
 
 /// The Hub's download URL of one file at a revision: `<base>/<repo>/resolve/<revision>/<file>`.

@@ -13,6 +13,7 @@ use crate::ui::models::Models;
 use crate::ui::state::Ctx;
 use crate::ui::stream::TokenStream;
 use crate::ui::timeline::Timeline;
+use crate::ui::welcome::{Guide, Welcome};
 
 /// Arrows move the pinned token, Esc clears it; keys typed into a field stay there.
 fn keyboard(ctx: Ctx) {
@@ -55,7 +56,8 @@ async fn copy_link(ctx: Ctx) {
 #[component]
 pub fn App() -> impl IntoView {
     let ctx = Ctx::new();
-    link::install(ctx);
+    let welcome = Welcome::new();
+    link::install(ctx, welcome);
     keyboard(ctx);
     view! {
         <header class="top">
@@ -75,6 +77,7 @@ pub fn App() -> impl IntoView {
                 <Controls ctx />
             </div>
             <div class="results">
+                <Guide welcome />
                 <TokenStream ctx />
                 <Timeline ctx />
                 <Heatmaps ctx />

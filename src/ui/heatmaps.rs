@@ -140,10 +140,37 @@ pub(crate) fn draw(shown: Shown, units: &Units, ctx: Ctx, click: Click) -> impl 
     // in words only for the cell hovered.
     let readout = RwSignal::new(None::<String>);
     let hovered = std::rc::Rc::new((std::mem::take(&mut map.cells), labels));
+    let keyed = hovered.clone();
     let on_over = move |event: web_sys::MouseEvent| {
         let (cells, labels) = &*hovered;
         let text = cell_of(&event).and_then(|(q, k)| cells.iter().find(|c| (c.query.start, c.key.start) == (q, k))).map(|c| c.describe(labels));
         readout.set(text);
+    };
+    // The keyboard on a focused detailed map: up and down move the query, left and right the
+    // key, within the cells drawn; the readout says the cell reached.
+    let units_keyed = units.clone();
+    let on_key = move |event: web_sys::KeyboardEvent| {
+        let step = match event.key().as_str() {
+            "ArrowUp" => (-1, 0),
+            "ArrowDown" => (1, 0),
+            "ArrowLeft" => (0, -1),
+            "ArrowRight" => (0, 1),
+            _ => return,
+        };
+        // the arrows are the map's while it has focus: at its edge they do nothing
+        event.prevent_default();
+        event.stop_propagation();
+        let (cells, labels) = &*keyed;
+        let unit = |token: Option<usize>| token.and_then(|t| units_keyed.unit_of(t));
+        let at = ctx.view.with_untracked(|v| unit(v.selected).zip(unit(v.key.or(v.selected))));
+        let target = match at {
+            Some((q, k)) => q.checked_add_signed(step.0).zip(k.checked_add_signed(step.1)),
+            None => cells.first().map(|c| (c.query.start, c.key.start)),
+        };
+        let Some(cell) = target.and_then(|(q, k)| cells.iter().find(|c| c.query.contains(&q) && c.key.contains(&k))) else { return };
+        readout.set(Some(cell.describe(labels)));
+        let pair = (units_keyed.first_token(cell.query.start), units_keyed.first_token(cell.key.start));
+        ctx.view.update(|v| v.select_pair(pair.0, pair.1));
     };
     let units_clicked = units.clone();
     let on_click = move |event: web_sys::MouseEvent| {
@@ -211,6 +238,7 @@ pub(crate) fn draw(shown: Shown, units: &Units, ctx: Ctx, click: Click) -> impl 
                 on:mouseover=on_over
                 on:mouseleave=move |_| readout.set(None)
                 on:click=on_click
+                on:keydown=move |event| if click == Click::Select { on_key(event) }
             >
                 <rect class="frame" x=ox y=oy width=map.side height=map.side />
                 {cells}

@@ -5,13 +5,11 @@ use leptos::ev;
 use leptos::prelude::*;
 use wasm_bindgen::JsValue;
 
-use crate::hub::ModelSource;
+use crate::hub::{self, ModelSource};
 use crate::permalink::{self, Permalink};
 use crate::ui::state::{Ctx, ModelStatus, RunData};
+use crate::ui::welcome::Welcome;
 use crate::view::state::ViewState;
-
-/// The prompt shown, and run, when the page opens without a link.
-const DEFAULT_PROMPT: &str = "The quick brown fox jumps over the lazy dog. The quick brown fox";
 
 fn fragment() -> String {
     window().location().hash().unwrap_or_default()
@@ -55,16 +53,17 @@ fn restore(ctx: Ctx, fragment: &str, pending: RwSignal<Option<Vec<u32>>>) {
     }
 }
 
-/// Reads the link the page was opened with (or runs the default prompt), then keeps the address
-/// bar and the view in step.
-pub fn install(ctx: Ctx) {
+/// Reads the link the page was opened with (or runs the default prompt and welcomes the
+/// visitor), then keeps the address bar and the view in step.
+pub fn install(ctx: Ctx, welcome: Welcome) {
     let pending = RwSignal::new(None);
     if permalink::decode(&fragment()).is_some() {
         restore(ctx, &fragment(), pending);
     } else {
-        ctx.prompt.set(DEFAULT_PROMPT.into());
+        ctx.prompt.set(hub::DEFAULT_PROMPT.into());
         pending.set(Some(Vec::new()));
         ctx.choose(ModelSource::Bundled);
+        welcome.start(ctx);
     }
     Effect::new(move |_| {
         if matches!(ctx.model.get(), ModelStatus::Ready(_))

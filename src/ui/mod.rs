@@ -17,6 +17,7 @@ mod positions;
 mod state;
 mod stream;
 mod timeline;
+mod welcome;
 
 use wasm_bindgen::JsCast;
 

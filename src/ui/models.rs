@@ -286,7 +286,7 @@ fn Picker(ctx: Ctx) -> impl IntoView {
             <label class="setting">
                 <span>"Model"</span>
                 <select id="model-choice" prop:value=move || choice.get() on:change=move |ev| choice.set(event_target_value(&ev))>
-                    <option value={hub::BUNDLED}>"Bundled tiny model (offline)"</option>
+                    <option value={hub::BUNDLED}>"Bundled mini model (offline)"</option>
                     {options}
                     <option value={TYPED}>"Another Hub repository…"</option>
                     <option value={LOCAL}>"Files on this computer…"</option>

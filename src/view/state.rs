@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 pub use crate::analysis::aggregate::Source;
+use crate::analysis::repeat::Pool;
 use crate::analysis::roles::SortBy;
 use crate::view::colour::Scale;
 
@@ -96,6 +97,8 @@ pub struct ViewState {
     pub panel: Panel,
     /// How the head-roles table is ordered.
     pub sort: SortBy,
+    /// Where the repeat test draws its random tokens from.
+    pub pool: Pool,
     /// Heads switched off in the ablation panel, as `(layer, head)`.
     pub ablated: Vec<(usize, usize)>,
 }
@@ -158,6 +161,7 @@ impl Default for ViewState {
             surprisal: false,
             panel: Panel::Roles,
             sort: SortBy::Position,
+            pool: Pool::Vocabulary,
             ablated: Vec::new(),
         }
     }

@@ -6,7 +6,7 @@
 use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, Cache, Headers, ReadableStreamDefaultReader, Request, RequestInit, Response, ResponseInit};
+use web_sys::{AbortController, Cache, Headers, ReadableStreamDefaultReader, Request, RequestCache, RequestInit, Response, ResponseInit};
 
 use crate::hub::progress::{Meter, Progress};
 use crate::hub::{CACHE_NAME, SIZE_HEADER};
@@ -69,8 +69,13 @@ pub struct Partial {
 }
 
 async fn request(url: &str, method: &str, range: Option<&str>, abort: &Abort) -> Result<Response, Failure> {
+    request_with(url, method, range, RequestCache::Default, abort).await
+}
+
+async fn request_with(url: &str, method: &str, range: Option<&str>, cache: RequestCache, abort: &Abort) -> Result<Response, Failure> {
     let init = RequestInit::new();
     init.set_method(method);
+    init.set_cache(cache);
     init.set_signal(Some(&abort.0.signal()));
     if let Some(range) = range {
         let headers = Headers::new().map_err(|e| Failure::Failed(js_error(e)))?;
@@ -98,7 +103,17 @@ fn status_failure(response: &Response) -> Failure {
 
 /// A small file, whole (config, tokenizer files).
 pub async fn whole(url: &str, abort: &Abort) -> Result<Vec<u8>, Failure> {
-    let response = request(url, "GET", None, abort).await?;
+    whole_with(url, RequestCache::Default, abort).await
+}
+
+/// A file whose URL names its content (a version in it): taken from the browser's HTTP cache
+/// whenever it is there, without asking the server again.
+pub async fn immutable(url: &str, abort: &Abort) -> Result<Vec<u8>, Failure> {
+    whole_with(url, RequestCache::ForceCache, abort).await
+}
+
+async fn whole_with(url: &str, cache: RequestCache, abort: &Abort) -> Result<Vec<u8>, Failure> {
+    let response = request_with(url, "GET", None, cache, abort).await?;
     if !response.ok() {
         return Err(status_failure(&response));
     }

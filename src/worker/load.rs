@@ -20,9 +20,6 @@ use crate::worker::fetch::{self, Abort, Failure, Partial};
 use crate::worker::protocol::{FromWorker, LoadRequest};
 use crate::worker::runner::{js_error, post, scope, yield_now};
 
-/// The bundled model, relative to the worker script (so any sub-path works).
-const BUNDLED_DIR: &str = "models/tiny";
-
 /// What a load needs from the worker's state.
 pub struct Control<'a> {
     /// Aborted once this load was cancelled or superseded: its requests stop at once.
@@ -88,8 +85,9 @@ async fn bundled(control: &Control<'_>) -> Result<BTreeMap<Role, Vec<u8>>, Strin
     let mut files = BTreeMap::new();
     for role in [Role::Config, Role::Tokenizer, Role::Weights] {
         control.loading(format!("downloading {}", role.file_name()));
-        let url = format!("{BUNDLED_DIR}/{}", role.file_name());
-        files.insert(role, fetch::whole(&url, control.abort).await.map_err(|f| f.describe(&url))?);
+        // relative to the worker script, so any sub-path works
+        let url = hub::bundled_url(role);
+        files.insert(role, fetch::immutable(&url, control.abort).await.map_err(|f| f.describe(&url))?);
     }
     Ok(files)
 }

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RUN_TIMEOUT, useBrowser, open, ready, idle, run as runWith, shot, readFixture } from './common.mjs';
 
-const fixture = readFixture('tiny');
+const fixture = readFixture('mini');
 const PROMPT = 'alpha beta gamma delta epsilon alpha beta gamma delta epsilon';
 const CASE = fixture.cases.find((c) => c.prompt === PROMPT);
 
@@ -59,7 +59,7 @@ test('head roles: the map, the sortable table, opening a head, and the repeat te
   const page = await open();
   await run(page, PROMPT);
   await panel(page, 'roles');
-  assert.equal(await page.locator('#role-map .role-cell').count(), 16);
+  assert.equal(await page.locator('#role-map .role-cell').count(), 48);
   await page.click('button.sort[data-sort="induction"]');
   const first = await page.locator('#role-table tbody tr').first();
   const [layer, head] = [await first.getAttribute('data-layer'), await first.getAttribute('data-head')];
@@ -86,7 +86,7 @@ test('predictions, surprisal shading and the logit lens at the selected token', 
   await page.waitForSelector('#predictions .candidate');
   await page.waitForSelector('#lens tr');
   assert.equal(await page.locator('#predictions .candidate').count(), 5);
-  assert.equal(await page.locator('#lens tr').count(), 5, 'embeddings and after each of 4 layers');
+  assert.equal(await page.locator('#lens tr').count(), 7, 'embeddings and after each of 6 layers');
   // the lens after the last layer is the model's own prediction
   const lastLens = await page.locator('#lens tr').last().locator('td .token').first().textContent();
   const top = await page.locator('#predictions .candidate .token').first().textContent();

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RUN_TIMEOUT, useBrowser, open, ready, idle, run, setSetting, pick, chipIds, shot, readFixture } from './common.mjs';
 
-const fixture = readFixture('tiny');
+const fixture = readFixture('mini');
 
 useBrowser();
 
@@ -83,18 +83,18 @@ test('the views switch between head, block, layer and overview, and back walks t
   const maps = () => page.locator('svg.heatmap').count();
   assert.equal(await maps(), 1);
   await page.click('.tab[data-mode="block"]');
-  assert.equal(await maps(), 4);
+  assert.equal(await maps(), 8, 'all 8 heads of the layer');
   assert.equal(await page.locator('rect.cell[data-layer="0"][data-head="3"]').count(), 10, 'exact cells for a short prompt');
   await page.click('.tab[data-mode="layer"]');
-  assert.equal(await maps(), 4);
+  assert.equal(await maps(), 6, 'the head in each of the 6 layers');
   await page.click('.tab[data-mode="overview"]');
-  assert.equal(await maps(), 16);
+  assert.equal(await maps(), 48);
   await shot(page, 'desktop-light-overview');
   await page.click('button.open-map[aria-label="Open layer 2, head 1"]');
   assert.equal(await maps(), 1);
   assert.equal(await page.getAttribute('svg.heatmap', 'data-layer'), '2');
   await page.goBack();
-  await page.waitForFunction(() => document.querySelectorAll('svg.heatmap').length === 16);
+  await page.waitForFunction(() => document.querySelectorAll('svg.heatmap').length === 48);
   await page.goBack();
   await page.waitForFunction(() => document.querySelector('.tab[aria-selected="true"]').dataset.mode === 'layer');
 });

@@ -5,6 +5,7 @@
 import { before, after } from 'node:test';
 import { readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
 export const BASE = process.env.HEADLIGHT_URL ?? 'http://127.0.0.1:8080/';
@@ -105,3 +106,20 @@ export const chipIds = (page) => page.$$eval('.chip', (cs) => cs.map((c) => Numb
 
 /** A full-page screenshot, OUTPUT/<name>.png. */
 export const shot = (page, name) => page.screenshot({ path: join(OUTPUT, `${name}.png`), fullPage: true });
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/**
+ * axe-core's serious and critical violations on the page as it is (WCAG 2.x A and AA rules and
+ * best practices), each as "rule: nodes". Evaluated through the DevTools protocol, which the
+ * page's Content-Security-Policy does not govern.
+ */
+export async function accessibilityViolations(page) {
+  await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ['violations'] });
+    return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id} (${v.impact}): ${v.help}; ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  return violations;
+}

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BASE, RUN_TIMEOUT, useBrowser, open as openPage, ready, setSetting, chipIds, shot as shotAs, readFixture } from './common.mjs';
 
-const fixture = readFixture('tiny');
+const fixture = readFixture('mini');
 
 useBrowser();
 
@@ -95,7 +95,7 @@ test('a 100,000-character prompt is refused with the context size, the prompt ke
   await page.locator('.tab[data-mode="block"]').click();
   const huge = 'The cat sat on the mat. '.repeat(4200).slice(0, 100_000);
   await run(page, huge);
-  assert.match(await status(page), /^This run failed: prompt: is \d{5} tokens long; this model's context holds at most 256 tokens$/);
+  assert.match(await status(page), /^This run failed: prompt: is \d{5} tokens long; this model's context holds at most 512 tokens$/);
   assert.equal((await page.inputValue('#prompt')).length, 100_000, 'the prompt is kept');
   assert.equal(await page.getAttribute('.tab[aria-selected="true"]', 'data-mode'), 'block', 'the view is kept');
   await shot(page, 'huge-prompt');
@@ -113,7 +113,7 @@ const hostileLinks = [
   ['a truncated link', '#v=1&m=tiny&p=caf%C', /The prompt in this link has a broken escape/],
   ['over the size cap', '#v=1&p=' + 'a'.repeat(70_000), /This link is 69 KiB long, more than the 64 KiB a link may hold/],
   ['out-of-range numbers', '#v=1&p=Hello&l=99&h=-1&t=NaN&st=999&q=999',
-    /head \(h="-1"\) is not a whole number.*temperature \(t="NaN"\).*step 999 is past its 0 generated tokens.*layer 99 is past this model's 4 layers/],
+    /head \(h="-1"\) is not a whole number.*temperature \(t="NaN"\).*step 999 is past its 0 generated tokens.*layer 99 is past this model's 6 layers/],
   ['a path as the model', '#v=1&p=Hello&m=..%2F..%2Fetc%2Fpasswd', /\.\.\/\.\.\/etc\/passwd/],
   ['a URL as the model', '#v=1&p=Hello&m=https%3A%2F%2Fevil.example%2Fx.safetensors', /evil\.example/],
 ];

@@ -16,7 +16,7 @@ const root = join(here, '..', '..');
 const DIST = process.env.HEADLIGHT_DIST ?? join(root, 'dist');
 const modelFile = (dir, file) => join(root, dir, file);
 const BF16 = ['config.json', 'model.safetensors', 'tokenizer.json'].map((f) => modelFile('tests/fixtures/models/bf16', f));
-const TINY = ['config.json', 'model.safetensors', 'tokenizer.json'].map((f) => modelFile('public/models/tiny', f));
+const TINY = ['config.json', 'model.safetensors', 'tokenizer.json'].map((f) => modelFile('tests/fixtures/models/tiny', f));
 
 let server;
 let BASE;
@@ -111,7 +111,7 @@ async function matchesReference(page, reference) {
 test('a Hub model: what it downloads, the yes, progress, the model runs, and the next visit needs no network', async () => {
   const context = await newContext();
   const page = await open(context);
-  await loaded(page, 'tiny');
+  await loaded(page, 'mini');
   await shot(page, 'hub-picker');
   await resetLog();
   await ask(page, 'test/odd-heads');
@@ -166,14 +166,14 @@ test('a link to a Hub model says what will be downloaded and waits for the yes, 
   const declined = await open(await newContext(), hash);
   await declined.waitForSelector('#model-confirm:not(.hidden)', { timeout: LOAD_TIMEOUT });
   await declined.click('#decline-download');
-  await loaded(declined, 'tiny');
+  await loaded(declined, 'mini');
   await context.close();
 });
 
 test('progress with speed and time left, Cancel, resuming dropped downloads, and Retry', async () => {
   const context = await newContext();
   const page = await open(context);
-  await loaded(page, 'tiny');
+  await loaded(page, 'mini');
 
   // A slow download shows bytes of total, speed and time left; Cancel keeps the model there was.
   await ask(page, 'test/tiny-slow');
@@ -183,7 +183,7 @@ test('progress with speed and time left, Cancel, resuming dropped downloads, and
   console.log(`progress: ${await page.textContent('#download-text')}`);
   await page.click('#cancel-download');
   assert.equal(await errorText(page), 'Loading was cancelled.');
-  await loaded(page, 'tiny');
+  await loaded(page, 'mini');
   assert.deepEqual(await stored(page), [], 'a cancelled download is not stored');
 
   // A worker that dies now comes back with the model it had, not the cancelled download.
@@ -191,7 +191,7 @@ test('progress with speed and time left, Cancel, resuming dropped downloads, and
   const [worker] = page.workers();
   await worker.evaluate(() => setTimeout(() => { throw new Error('simulated crash (test)'); }));
   await page.waitForSelector('.notice:not(.hidden)');
-  await loaded(page, 'tiny');
+  await loaded(page, 'mini');
   assert.deepEqual((await hubLog()).filter((r) => r.path.includes('tiny-slow')), [], 'the restarted worker downloads nothing');
 
   // Dropped twice mid-file: resumed with Range from where it stopped.
@@ -243,7 +243,7 @@ test('progress with speed and time left, Cancel, resuming dropped downloads, and
 test('bad repositories are refused with a clear message, the app stays usable, and nothing broken is stored', async () => {
   const context = await newContext();
   const page = await open(context);
-  await loaded(page, 'tiny');
+  await loaded(page, 'mini');
   const cases = [
     ['test/missing', /^test\/missing has no config\.json at revision main: check the repository id and revision/],
     ['org/gp t2', /^“org\/gp t2” is not a Hub repository id: it contains “ ”/],
@@ -261,7 +261,7 @@ test('bad repositories are refused with a clear message, the app stays usable, a
     const message = await errorText(page);
     console.log(`${repo}: ${message}`);
     assert.match(message, expected);
-    await loaded(page, 'tiny');
+    await loaded(page, 'mini');
     await shot(page, `hub-error-${repo.replace(/\W+/g, '-')}`);
     if (repo === 'test/huge') {
       const gets = (await hubLog()).filter((r) => r.method === 'GET' && r.path.endsWith('model.safetensors'));
@@ -270,7 +270,7 @@ test('bad repositories are refused with a clear message, the app stays usable, a
   }
   assert.deepEqual(await stored(page), []);
   // and the bundled model still runs
-  const reference = fixture('tiny').cases[0];
+  const reference = fixture('mini').cases[0];
   await runPrompt(page, reference.prompt);
   await matchesReference(page, reference);
   assert.deepEqual(page.errors, []);
@@ -280,7 +280,7 @@ test('bad repositories are refused with a clear message, the app stays usable, a
 test('a repository with vocab.json and merges.txt instead of tokenizer.json', async () => {
   const context = await newContext();
   const page = await open(context);
-  await loaded(page, 'tiny');
+  await loaded(page, 'mini');
   await ask(page, 'test/slow-tokenizer');
   await page.waitForSelector('#model-confirm:not(.hidden)');
   assert.match(await page.textContent('#model-confirm-text'), /config\.json \(\d+ B\), vocab\.json \([\d.]+ kB\), merges\.txt \([\d.]+ kB\), model\.safetensors \(14\.5 MB\)/);
@@ -295,7 +295,7 @@ test('a repository with vocab.json and merges.txt instead of tokenizer.json', as
 test('the cache panel lists stored models and deletes them', async () => {
   const context = await newContext();
   const page = await open(context);
-  await loaded(page, 'tiny');
+  await loaded(page, 'mini');
   await ask(page, 'test/bf16');
   await confirmOrError(page);
   await loaded(page, 'test/bf16');
@@ -315,7 +315,7 @@ test('the cache panel lists stored models and deletes them', async () => {
 test('local files load, and a link made with them asks for the same files by SHA-256', async () => {
   const context = await newContext();
   const page = await open(context);
-  await loaded(page, 'tiny');
+  await loaded(page, 'mini');
   await page.selectOption('#model-choice', 'local');
   await page.setInputFiles('#local-files', BF16);
   await page.click('#load-model');

@@ -12,7 +12,7 @@ dist="$(cd "$root" && realpath -m "${DIST:-dist}")"
 if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
   (cd "$root" && trunk build --dist "$dist" ${E2E_RELEASE:+--release})
 fi
-(cd "$here" && [[ -d node_modules/playwright-core ]] || npm ci --no-audit --no-fund)
+(cd "$here" && [[ -d node_modules/playwright-core && -d node_modules/axe-core ]] || npm ci --no-audit --no-fund)
 
 source "$root/scripts/serve_static.sh"
 serve_static "$dist"

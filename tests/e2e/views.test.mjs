@@ -1,14 +1,14 @@
 // End-to-end tests of the views beyond the heatmaps: the pinned query/key pair, the movable
 // detailed window, the line view, the word view, positional encodings, compare, export, and
 // their permalinks. run.sh builds and serves the page and sets HEADLIGHT_URL; screenshots go
-// to OUTPUT_DIR. Expected values come from the PyTorch reference (tests/fixtures/tiny.json) or
+// to OUTPUT_DIR. Expected values come from the PyTorch reference (tests/fixtures/mini.json) or
 // are computed here from their published definitions.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { RUN_TIMEOUT, useBrowser, open as openPage, ready, idle, run as runWith, pick, shot, readFixture } from './common.mjs';
 
-const fixture = readFixture('tiny');
+const fixture = readFixture('mini');
 const close = (a, b, tolerance = 1e-4) => Math.abs(a - b) < tolerance;
 
 useBrowser();
@@ -231,7 +231,7 @@ test('export: the shown maps as SVG and PNG, the capture as the CLI\'s JSON', as
   assert.ok(close(capture.last_logits[reference.ids[0]], reference.last_logits[reference.ids[0]], 1e-3));
   await mode(page, 'block');
   const block = (await download(page, '#export-svg')).bytes.toString('utf8');
-  assert.equal((block.match(/<title>/g) ?? []).length, 40, 'four heads of ten cells');
+  assert.equal((block.match(/<title>/g) ?? []).length, 80, 'eight heads of ten cells');
   assert.deepEqual(page.errors, []);
 });
 

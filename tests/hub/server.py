@@ -25,7 +25,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-TINY = os.path.join(ROOT, "public", "models", "tiny")
+TINY = os.path.join(ROOT, "tests", "fixtures", "models", "tiny")
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "models")
 
 # Repository -> (folder its files come from, misbehaviour). Files a folder lacks are 404.

@@ -68,9 +68,9 @@ impl InspectArgs {
 }
 
 mod bundled {
-    pub const CONFIG: &[u8] = include_bytes!("../../../public/models/tiny/config.json");
-    pub const WEIGHTS: &[u8] = include_bytes!("../../../public/models/tiny/model.safetensors");
-    pub const TOKENIZER: &[u8] = include_bytes!("../../../public/models/tiny/tokenizer.json");
+    pub const CONFIG: &[u8] = include_bytes!("../../../public/models/mini/config.json");
+    pub const WEIGHTS: &[u8] = include_bytes!("../../../public/models/mini/model.safetensors");
+    pub const TOKENIZER: &[u8] = include_bytes!("../../../public/models/mini/tokenizer.json");
 }
 
 fn read(dir: &Path, file: &str) -> Result<Vec<u8>, String> {
@@ -81,7 +81,7 @@ fn read(dir: &Path, file: &str) -> Result<Vec<u8>, String> {
 fn load(model: Option<&Path>) -> Result<(Checkpoint, String), String> {
     let Some(dir) = model else {
         let checkpoint = Checkpoint::from_bytes(bundled::CONFIG, bundled::WEIGHTS, bundled::TOKENIZER).map_err(|e| e.to_string())?;
-        return Ok((checkpoint, "bundled:tiny".into()));
+        return Ok((checkpoint, "bundled:mini".into()));
     };
     if dir.join("pytorch_model.bin").exists() && !dir.join("model.safetensors").exists() {
         return Err(format!("{} holds only pytorch_model.bin: headlight never loads pickle files; convert it to model.safetensors", dir.display()));

@@ -4,9 +4,9 @@
 use leptos::prelude::*;
 
 use crate::analysis::aggregate::Source;
-use crate::analysis::pattern::Pattern;
 use crate::analysis::probe::{Answer, Question};
-use crate::analysis::roles::{HeadRoles, Role, SortBy, head_roles, sort};
+use crate::analysis::repeat::Pool;
+use crate::analysis::roles::{HeadRoles, Role, SortBy, roles_of, sort};
 use crate::ui::analysis::waiting;
 use crate::ui::state::Ctx;
 use crate::view::state::Mode;
@@ -25,6 +25,20 @@ fn colour(role: Role) -> &'static str {
         Role::Induction => "#d55e00",
     }
 }
+
+/// What a role's score measures, and where the detector comes from: the column headers'
+/// tooltips and the legend.
+fn definition(role: Role) -> &'static str {
+    match role {
+        Role::Previous => "previous: share of attention on the token just before (key = query − 1); TransformerLens's previous_token_head detector",
+        Role::First => "first: share of attention on the first token, the attention sink (Xiao et al. 2023, \"Efficient Streaming Language Models with Attention Sinks\")",
+        Role::Current => "current: share of attention on the token itself (key = query)",
+        Role::Duplicate => "duplicate: share of attention on earlier copies of the same token, over the queries that have one; TransformerLens's duplicate_token_head detector",
+        Role::Induction => "induction: share of attention on the token after an earlier copy of the same token, over the queries that have one (Olsson et al. 2022, \"In-context Learning and Induction Heads\"; TransformerLens's induction_head detector)",
+    }
+}
+
+const ENTROPY: &str = "entropy: mean entropy of the head's attention rows in bits over queries 1.. (0 = always one token; log2(q + 1) = spread evenly over all it sees)";
 
 fn open_head(ctx: Ctx, layer: usize, head: usize) {
     ctx.view.update(|v| {
@@ -60,7 +74,7 @@ fn role_map(ctx: Ctx, roles: &[HeadRoles], n_head: usize, id: &'static str) -> i
             }
         })
         .collect_view();
-    let legend = Role::ALL.into_iter().map(|r| view! { <span class="role-key"><i style=format!("background: {}", colour(r))></i>{r.name()}</span> }).collect_view();
+    let legend = Role::ALL.into_iter().map(|r| view! { <span class="role-key" title=definition(r)><i style=format!("background: {}", colour(r))></i>{r.name()}</span> }).collect_view();
     view! {
         <div class="role-legend">{legend}</div>
         <div class="role-map" id=id style=format!("--columns: {n_head}")>{cells}</div>
@@ -70,11 +84,11 @@ fn role_map(ctx: Ctx, roles: &[HeadRoles], n_head: usize, id: &'static str) -> i
 /// The sortable table of every score.
 fn role_table(ctx: Ctx, mut roles: Vec<HeadRoles>, by: SortBy) -> impl IntoView + use<> {
     sort(&mut roles, by);
-    let header = |title: &'static str, key: SortBy| {
+    let header = |title: &'static str, key: SortBy, meaning: &'static str| {
         let sorted = by == key;
         view! {
             <th aria-sort=if sorted { "descending" } else { "none" }>
-                <button class="sort" class:sorted=sorted data-sort=key.name() on:click=move |_| ctx.view.update(|v| v.sort = key)>{title}</button>
+                <button class="sort" class:sorted=sorted data-sort=key.name() title=meaning on:click=move |_| ctx.view.update(|v| v.sort = key)>{title}</button>
             </th>
         }
     };
@@ -103,9 +117,9 @@ fn role_table(ctx: Ctx, mut roles: Vec<HeadRoles>, by: SortBy) -> impl IntoView 
         <table class="roles" id="role-table">
             <thead>
                 <tr>
-                    {header("head", SortBy::Position)}
-                    {header("entropy (bits)", SortBy::Entropy)}
-                    {Role::ALL.map(|r| header(r.name(), SortBy::Role(r))).into_iter().collect_view()}
+                    {header("head", SortBy::Position, "layer and head; sort by position")}
+                    {header("entropy (bits)", SortBy::Entropy, ENTROPY)}
+                    {Role::ALL.map(|r| header(r.name(), SortBy::Role(r), definition(r))).into_iter().collect_view()}
                 </tr>
             </thead>
             <tbody>{rows}</tbody>
@@ -121,11 +135,22 @@ fn repeat_summary(roles: &[HeadRoles]) -> String {
     format!("Highest induction scores: {}.", top.join(", "))
 }
 
+/// The repeat test's question and the ids it is asked about: the prompt's, for its pool.
+fn repeat_question(ctx: Ctx, pool: Pool) -> (Vec<u32>, Question) {
+    let ids = match pool {
+        Pool::Vocabulary => Vec::new(),
+        Pool::Prompt => ctx.run.with(|r| r.as_ref().map_or(Vec::new(), |r| r.tokens[..r.prompt_len].iter().map(|t| t.id).collect())),
+    };
+    (ids, Question::RepeatTest { half: REPEAT_HALF, seed: REPEAT_SEED, pool })
+}
+
 pub fn roles_panel(ctx: Ctx) -> impl IntoView {
     let repeat = RwSignal::new(false);
+    let pool = Memo::new(move |_| ctx.view.with(|v| v.pool));
     Effect::new(move |_| {
         if repeat.get() {
-            ctx.analyses.ask(ctx, Vec::new(), Question::RepeatTest { half: REPEAT_HALF, seed: REPEAT_SEED });
+            let (ids, question) = repeat_question(ctx, pool.get());
+            ctx.analyses.ask(ctx, ids, question);
         }
     });
     let sort = Memo::new(move |_| ctx.view.with(|v| v.sort));
@@ -136,8 +161,7 @@ pub fn roles_panel(ctx: Ctx) -> impl IntoView {
             let run = run.as_ref()?;
             let capture = run.capture.as_ref().filter(|c| n > 0 && n <= c.len())?;
             let ids: Vec<u32> = run.tokens[..n].iter().map(|t| t.id).collect();
-            let patterns: Vec<Vec<Pattern>> = (0..capture.n_layer()).map(|l| Pattern::of_layer(capture, l, n)).collect();
-            Some((head_roles(&patterns, &ids), capture.n_head()))
+            Some((roles_of(capture, &ids), capture.n_head()))
         });
         match roles {
             None => view! { <p class="empty">"Run a prompt to score its heads."</p> }.into_any(),
@@ -152,11 +176,16 @@ pub fn roles_panel(ctx: Ctx) -> impl IntoView {
         if !repeat.get() {
             return None;
         }
-        let answer = ctx.analyses.answer(&[], &Question::RepeatTest { half: REPEAT_HALF, seed: REPEAT_SEED });
+        let (ids, question) = repeat_question(ctx, pool.get());
+        let answer = ctx.analyses.answer(&ids, &question);
         let n_head = ctx.run.with(|r| r.as_ref().and_then(|r| r.capture.as_ref()).map_or(1, |c| c.n_head()));
+        let drawn = match pool.get() {
+            Pool::Vocabulary => "random tokens of the whole vocabulary",
+            Pool::Prompt => "of the prompt's tokens in a random order",
+        };
         Some(match answer {
             Some(Ok(Answer::Repeat { tokens, roles })) => view! {
-                <p class="hint" id="repeat-summary">{format!("{} random tokens, then the same {} again. ", tokens.len() / 2, tokens.len() / 2)}{repeat_summary(&roles)}</p>
+                <p class="hint" id="repeat-summary">{format!("{} {drawn}, then the same {} again. ", tokens.len() / 2, tokens.len() / 2)}{repeat_summary(&roles)}</p>
                 {role_map(ctx, &roles, n_head, "repeat-map")}
             }
             .into_any(),
@@ -168,10 +197,33 @@ pub fn roles_panel(ctx: Ctx) -> impl IntoView {
             <p class="hint">
                 "Each score is the share of a head's attention on the keys its role marks (TransformerLens's head detectors; induction as in Olsson et al. 2022), over the queries where the role can apply. Click a head to open its map."
             </p>
+            <details class="role-definitions">
+                <summary>"What each score means"</summary>
+                <dl>
+                {Role::ALL.map(|r| {
+                    let (name, text) = definition(r).split_once(": ").unwrap_or((r.name(), ""));
+                    view! { <dt>{name}</dt><dd>{text}</dd> }
+                }).into_iter().collect_view()}
+                <dt>"entropy"</dt><dd>{ENTROPY.split_once(": ").map_or("", |d| d.1)}</dd>
+                </dl>
+            </details>
             {current}
             <h3>"Repeat test"</h3>
-            <p class="hint">"Random tokens repeated twice: in the second half only an induction head can tell what comes next."</p>
-            <button id="repeat-test" on:click=move |_| repeat.set(true)>"Run the repeat test"</button>
+            <p class="hint">"Random tokens repeated twice: in the second half only an induction head can tell what comes next. A small model has never seen most of the vocabulary; the prompt's own tokens are words it knows."</p>
+            <div class="repeat-controls">
+                <label class="setting">
+                    "Tokens from "
+                    <select id="repeat-pool" on:change=move |ev| {
+                        if let Some(p) = Pool::from_name(&event_target_value(&ev)) {
+                            ctx.view.update(|v| v.pool = p);
+                        }
+                    }>
+                        <option value="vocabulary" selected=move || pool.get() == Pool::Vocabulary>"the whole vocabulary (TransformerLens)"</option>
+                        <option value="prompt" selected=move || pool.get() == Pool::Prompt>"the current prompt"</option>
+                    </select>
+                </label>
+                <button id="repeat-test" on:click=move |_| repeat.set(true)>"Run the repeat test"</button>
+            </div>
             {repeated}
         </div>
     }

@@ -1,0 +1,172 @@
+// The first minute on the page and its accessibility: the default prompt already run with the
+// head worth seeing open (chosen from the head roles of that run, checked here against the
+// PyTorch reference's own attention), the guide line and its dismissal, keyboard use of the
+// stream and the maps, and axe-core on the main states.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { useBrowser, open, ready, idle, run, pick, shot, readFixture, accessibilityViolations } from './common.mjs';
+
+useBrowser();
+const fixture = readFixture('mini');
+
+/** The induction score of one head on `ids`, from a `[query][key]` pattern (as src/analysis/roles.rs defines it). */
+function inductionScore(pattern, ids) {
+  let [on, total] = [0, 0];
+  for (let q = 0; q < ids.length; q++) {
+    const marked = [];
+    for (let k = 1; k <= q; k++) if (ids[k - 1] === ids[q]) marked.push(k);
+    if (marked.length === 0) continue;
+    on += marked.reduce((s, k) => s + pattern[q][k], 0);
+    total += pattern[q].slice(0, q + 1).reduce((a, b) => a + b, 0);
+  }
+  return total > 0 ? on / total : null;
+}
+
+test('first open: the default prompt is run, a head picked from its roles is open, and the guide says what to try', async () => {
+  const page = await open();
+  await ready(page);
+  await idle(page, 2);
+  await page.waitForSelector('#guide-head');
+  const guide = await page.textContent('#guide');
+  assert.match(guide, /click a token/);
+  assert.match(guide, /By block/);
+  assert.match(guide, /step through generation/);
+  const said = await page.textContent('#guide-head');
+  const [, layer, head, role] = said.match(/^Showing layer (\d+), head (\d+), the strongest (induction|previous-token) head/) ?? [];
+  assert.ok(layer !== undefined, said);
+  assert.equal(await page.getAttribute('svg.heatmap', 'data-layer'), layer);
+  assert.equal(await page.getAttribute('svg.heatmap', 'data-head'), head);
+  assert.match(page.url(), new RegExp(`&l=${layer}&h=${head}(&|$)`));
+  // the head picked leads its role in the roles table, and its score there is the one the
+  // cells of its map give (the prompt's rows only: generated tokens come after)
+  await page.click('.analysis-panel .tab[data-panel="roles"]');
+  await page.click(`button.sort[data-sort="${role === 'induction' ? 'induction' : 'previous'}"]`);
+  const first = page.locator('#role-table tbody tr').first();
+  assert.deepEqual([await first.getAttribute('data-layer'), await first.getAttribute('data-head')], [layer, head]);
+  const prompt = await page.inputValue('#prompt');
+  if (role === 'induction') {
+    const ids = (await page.$$eval('.chip:not(.generated)', (cs) => cs.map((c) => Number(c.dataset.tokenId))));
+    const pattern = await page.$$eval(`rect.cell[data-layer="${layer}"][data-head="${head}"]`, (cells, n) => {
+      const rows = Array.from({ length: n }, () => new Array(n).fill(0));
+      for (const c of cells) if (Number(c.dataset.query) < n) rows[Number(c.dataset.query)][Number(c.dataset.key)] = Number(c.dataset.value);
+      return rows;
+    }, ids.length);
+    const shown = Number(said.match(/score (0\.\d+)/)[1]);
+    assert.ok(Math.abs(inductionScore(pattern, ids) - shown) < 0.006, `${inductionScore(pattern, ids)} vs ${shown}`);
+  }
+  console.log(`first open: “${prompt}” — ${said}`);
+  await page.mouse.move(0, 0);
+  await shot(page, 'welcome-first-open');
+
+  // keyboard alone: the guide's button dismisses it, for good
+  await page.focus('#guide-dismiss');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#guide', { state: 'detached' });
+  await page.reload();
+  await ready(page);
+  await idle(page, 2);
+  assert.equal(await page.locator('#guide').count(), 0, 'a dismissed guide does not come back');
+  assert.deepEqual(page.errors, []);
+});
+
+test('a link opens without the guide and keeps its own head', async () => {
+  const page = await open('#v=1&m=mini&p=Hello%20world&n=0&d=g&vm=head&l=1&h=3');
+  await ready(page);
+  await idle(page, 2);
+  assert.equal(await page.locator('#guide').count(), 0);
+  assert.equal(await page.getAttribute('svg.heatmap', 'data-head'), '3');
+  assert.equal(await page.getAttribute('svg.heatmap', 'data-layer'), '1');
+});
+
+test('the stream and the detailed map work from the keyboard alone', async () => {
+  const page = await open();
+  await run(page, fixture.cases[1].prompt);
+  await pick(page, 'Layer', 2);
+  await pick(page, 'Head', 1);
+  // a chip takes focus and Enter pins it; the arrows move the pinned token
+  await page.focus('.chip[data-token-index="3"]');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.getAttribute('.chip[data-token-index="3"]', 'aria-pressed'), 'true');
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await page.getAttribute('.chip[data-token-index="4"]', 'aria-pressed'), 'true');
+  // the detailed map: up/down move the query, left/right the key; the readout says the cell
+  await page.focus('svg.heatmap');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('ArrowLeft');
+  assert.equal(await page.getAttribute('.chip[data-token-index="5"]', 'data-pair'), 'query');
+  assert.equal(await page.getAttribute('.chip[data-token-index="3"]', 'data-pair'), 'key');
+  const weight = fixture.cases[1].attentions[2][1][5][3].toFixed(4);
+  assert.match(await page.textContent('.readout'), new RegExp(`query 5 .* → key 3 .*: ${weight}`));
+  assert.match(page.url(), /&q=5&ky=3(&|$)/);
+  // the key cannot pass the query: the causal mask leaves nothing there
+  for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowRight');
+  assert.equal(await page.getAttribute('.chip[data-token-index="5"]', 'data-pair'), 'query');
+  assert.equal(await page.getAttribute('.chip[data-token-index="5"]', 'aria-pressed'), 'true');
+  // the block view's maps open by keyboard
+  await page.click('.tab[data-mode="block"]');
+  await page.focus('button.open-map[aria-label="Open layer 2, head 4"]');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.getAttribute('svg.heatmap', 'data-head'), '4');
+  assert.deepEqual(page.errors, []);
+});
+
+test('axe-core finds no serious or critical violation in the main states', async () => {
+  const checked = [];
+  for (const [name, options] of [['desktop-light', {}], ['desktop-dark', { colorScheme: 'dark' }], ['phone', { width: 390, height: 844 }]]) {
+    const page = await open('', options);
+    await ready(page);
+    await idle(page, 2);
+    const check = async (state) => {
+      await page.mouse.move(0, 0);
+      const violations = await accessibilityViolations(page);
+      checked.push(`${name} ${state}`);
+      assert.deepEqual(violations, [], `${name}, ${state}`);
+    };
+    await check('first open');
+    for (const mode of ['head', 'block', 'layer', 'overview', 'lines', 'positions', 'compare']) {
+      await page.click(`.tab[data-mode="${mode}"]`);
+      if (mode === 'positions') await page.waitForSelector('svg.similarity');
+      await check(`${mode} view`);
+    }
+    await page.click('.tab[data-mode="head"]');
+    await page.click('.chip[data-token-index="2"]');
+    await check('a token selected');
+    for (const panel of ['roles', 'predictions', 'inside', 'ablation']) {
+      await page.click(`.analysis-panel .tab[data-panel="${panel}"]`);
+      await check(`${panel} panel`);
+    }
+    await page.click('.analysis-panel .tab[data-panel="roles"]');
+    await page.click('#repeat-test');
+    await page.waitForSelector('#repeat-summary', { timeout: 120_000 });
+    await check('repeat test');
+    await page.selectOption('#model-choice', 'typed');
+    await check('model panel, Hub choice');
+    await page.close();
+  }
+  console.log(`axe-core: no serious or critical violation in ${checked.length} states`);
+});
+
+test('the repeat test draws from the vocabulary or from the prompt, and says which', async () => {
+  const page = await open();
+  await run(page, fixture.cases[6].prompt);
+  await page.click('.analysis-panel .tab[data-panel="roles"]');
+  await page.click('#repeat-test');
+  await page.waitForSelector('#repeat-summary', { timeout: 120_000 });
+  assert.match(await page.textContent('#repeat-summary'), /^50 random tokens of the whole vocabulary, then the same 50 again\. Highest induction scores: L\d H\d \(0\.\d\d\)/);
+  const vocabulary = await page.textContent('#repeat-summary');
+  await page.selectOption('#repeat-pool', 'prompt');
+  await page.waitForSelector('#repeat-summary:has-text("the prompt\'s tokens")', { timeout: 120_000 });
+  const fromPrompt = await page.textContent('#repeat-summary');
+  const distinct = new Set(fixture.cases[6].ids).size;
+  assert.match(fromPrompt, new RegExp(`^${Math.min(50, distinct)} of the prompt's tokens in a random order, then the same ${Math.min(50, distinct)} again\\.`));
+  assert.match(page.url(), /&rp=prompt(&|$)/);
+  console.log(`repeat test, vocabulary: ${vocabulary}`);
+  console.log(`repeat test, prompt: ${fromPrompt}`);
+  // each score says what it is
+  assert.match(await page.getAttribute('button.sort[data-sort="induction"]', 'title'), /Olsson et al\. 2022/);
+  await page.click('.role-definitions summary');
+  assert.match(await page.textContent('.role-definitions'), /previous_token_head/);
+  await shot(page, 'welcome-repeat-prompt');
+  assert.deepEqual(page.errors, []);
+});
