@@ -75,7 +75,7 @@ fn an_untied_head_needs_lm_head_weight_and_uses_it() {
     let logits = |c: &Gpt2Config| {
         let model = load_gpt2(c, &bytes, &Device::default()).unwrap().model;
         let mut cache = Default::default();
-        let hidden = model.forward(&[1, 2, 3], &mut cache).hidden;
+        let hidden = model.forward(&[1, 2, 3], &mut cache, &mut ());
         headlight::model::f32_values(model.logits(hidden))
     };
     assert_ne!(logits(&tied), logits(&untied));
