@@ -13,11 +13,11 @@ use std::time::Instant;
 
 use burn::tensor::Device;
 use headlight::model::config::Gpt2Config;
-use headlight::model::generate::argmax;
+use headlight::model::generate::Decoding;
 use headlight::model::gpt2::Gpt2;
 use headlight::model::loader::load_gpt2;
 use headlight::rng::Rng;
-use headlight::session::Session;
+use headlight::session::{Generation, Session};
 
 const CONFIG: &str = r#"{"model_type": "gpt2", "architectures": ["GPT2LMHeadModel"], "vocab_size": 50257,
 "n_positions": 1024, "n_embd": 768, "n_layer": 12, "n_head": 12, "activation_function": "gelu_new",
@@ -78,12 +78,10 @@ fn median_ms(repeats: usize, mut f: impl FnMut()) -> f64 {
 /// Milliseconds per token of greedy generation after a short prompt.
 fn generation_ms(model: &Gpt2, prompt: &[u32]) -> f64 {
     let mut session = Session::start(model, prompt, false).expect("the prompt fits");
+    let mut generation = Generation::new(Decoding::Greedy, GENERATED, Vec::new()).expect("greedy decoding has no settings to refuse");
     let start = Instant::now();
-    for _ in 0..GENERATED {
-        let next = argmax(session.last_logits());
-        session.push(model, next).expect("the context has room");
-    }
-    start.elapsed().as_secs_f64() * 1e3 / GENERATED as f64
+    generation.run(model, &mut session, |_, _| {}).expect("the logits are numbers");
+    start.elapsed().as_secs_f64() * 1e3 / session.generated().len().max(1) as f64
 }
 
 fn main() {

@@ -18,6 +18,8 @@ pub enum Error {
     Prompt(String),
     /// An analysis asked about a layer, head or position the run does not have.
     Analysis(String),
+    /// No next token can be chosen (the logits are not numbers).
+    Generation(String),
 }
 
 impl Error {
@@ -39,6 +41,7 @@ impl fmt::Display for Error {
             Error::Tokenizer(problem) => write!(f, "tokenizer.json: {problem}"),
             Error::Prompt(problem) => write!(f, "prompt: {problem}"),
             Error::Analysis(problem) => write!(f, "analysis: {problem}"),
+            Error::Generation(problem) => write!(f, "generation: {problem}"),
         }
     }
 }

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::Checkpoint;
 use crate::error::Result;
-use crate::model::generate::{Decoding, Sampler};
-use crate::session::{Session, Stop};
+use crate::model::generate::Decoding;
+use crate::session::{Generation, Session, Stop};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -77,32 +77,26 @@ pub struct Request {
 
 /// Runs `request` on `checkpoint` and records everything the schema holds.
 pub fn inspect(checkpoint: &Checkpoint, model_name: &str, request: &Request) -> Result<Inspection> {
-    let model = &checkpoint.model;
-    let mut sampler = Sampler::new(request.decoding)?;
-    let ids = checkpoint.tokenizer.encode(&request.prompt)?;
-    let mut session = Session::start(model, &ids, true)?;
-    let last_logits = session.last_logits().to_vec();
-    let stop = (request.generate > 0).then(|| session.generate(model, &mut sampler, request.generate, |_, _| {}));
-    Ok(record(checkpoint, model_name, &request.prompt, &session, last_logits, stop.map(|stop| (request.decoding, stop)), request.steps))
+    let generation = Generation::new(request.decoding, request.generate, Vec::new())?;
+    let generation = (request.generate > 0).then_some(generation);
+    run(checkpoint, model_name, &request.prompt, generation, request.decoding, request.steps)
 }
 
 /// Reads `prompt` and then feeds it the `generated` ids (a run the app showed), and records it
 /// as [`inspect`] would have with `steps`.
 pub fn replay(checkpoint: &Checkpoint, model_name: &str, prompt: &str, generated: &[u32], decoding: Decoding) -> Result<Inspection> {
+    let generation = (!generated.is_empty()).then(|| Generation::replay(decoding, generated)).transpose()?;
+    run(checkpoint, model_name, prompt, generation, decoding, true)
+}
+
+/// Reads `prompt`, generates after it when there is a `generation`, and records the session.
+fn run(checkpoint: &Checkpoint, model_name: &str, prompt: &str, generation: Option<Generation>, decoding: Decoding, steps: bool) -> Result<Inspection> {
     let model = &checkpoint.model;
     let ids = checkpoint.tokenizer.encode(prompt)?;
     let mut session = Session::start(model, &ids, true)?;
     let last_logits = session.last_logits().to_vec();
-    for &id in generated {
-        session.push(model, id)?;
-    }
-    let stop = match generated.last() {
-        None => None,
-        Some(&id) if id == model.config.eos_token_id => Some(Stop::EndOfText),
-        Some(_) if session.room(model) == 0 => Some(Stop::ContextFull),
-        Some(_) => Some(Stop::Count),
-    };
-    Ok(record(checkpoint, model_name, prompt, &session, last_logits, stop.map(|stop| (decoding, stop)), true))
+    let stop = generation.map(|mut generation| generation.run(model, &mut session, |_, _| {})).transpose()?;
+    Ok(record(checkpoint, model_name, prompt, &session, last_logits, stop.map(|stop| (decoding, stop)), steps))
 }
 
 /// The schema's record of `session`, which read `prompt` (leaving `last_logits`) and, when

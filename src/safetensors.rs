@@ -1,90 +1,26 @@
-//! A reader for the safetensors container, from bytes (no filesystem, so it runs in wasm).
+//! safetensors files from bytes (no filesystem, so it runs in wasm), read by the `safetensors`
+//! crate, with a thin layer of headlight's own checks in front of it.
 //!
 //! Layout: an 8-byte little-endian header length `N`, `N` bytes of JSON mapping each tensor
 //! name to `{dtype, shape, data_offsets: [begin, end]}` (offsets relative to the end of the
-//! header), then the data. Everything is checked before a byte of data is read ([`Header`],
-//! which needs only the file's first `8 + N` bytes and its length): the header fits the file
-//! and a fixed cap, every tensor's byte length matches its dtype and shape, and
-//! no two tensors overlap. Pickle (`.bin`) checkpoints are never read anywhere in headlight.
+//! header), then the data. headlight's [`Header`] checks a header from the file's first `8 + N`
+//! bytes and its length alone, so a download is checked before the rest arrives: the header fits
+//! the file and a fixed cap, every tensor's byte length matches its dtype and shape, no two
+//! tensors overlap. Its offsets stay u64 (a header may describe more than wasm32 can address),
+//! and its messages name the tensor at fault. The crate then reads the whole file
+//! ([`SafeTensors::parse`]) with its own checks (the tensors cover the data section exactly).
+//! Pickle (`.bin`) checkpoints are never read anywhere in headlight.
 
 use std::collections::BTreeMap;
+
+pub use safetensors::Dtype;
+use safetensors::tensor::TensorView;
+use serde::Deserialize;
 
 use crate::error::{Error, Result};
 
 /// No real checkpoint header comes near this; a bigger one is refused before it is parsed.
 pub const MAX_HEADER_BYTES: u64 = 100 * 1024 * 1024;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dtype {
-    F32,
-    F16,
-    BF16,
-    /// A dtype the container allows but a GPT-2 forward pass does not use (I64, U8, F64, ...).
-    Other(&'static str, usize),
-}
-
-impl Dtype {
-    fn parse(name: &str) -> Option<Dtype> {
-        Some(match name {
-            "F32" => Dtype::F32,
-            "F16" => Dtype::F16,
-            "BF16" => Dtype::BF16,
-            "F64" => Dtype::Other("F64", 8),
-            "I64" => Dtype::Other("I64", 8),
-            "U64" => Dtype::Other("U64", 8),
-            "I32" => Dtype::Other("I32", 4),
-            "U32" => Dtype::Other("U32", 4),
-            "I16" => Dtype::Other("I16", 2),
-            "U16" => Dtype::Other("U16", 2),
-            "I8" => Dtype::Other("I8", 1),
-            "U8" => Dtype::Other("U8", 1),
-            "BOOL" => Dtype::Other("BOOL", 1),
-            "F8_E4M3" => Dtype::Other("F8_E4M3", 1),
-            "F8_E5M2" => Dtype::Other("F8_E5M2", 1),
-            _ => return None,
-        })
-    }
-
-    pub fn size(self) -> usize {
-        match self {
-            Dtype::F32 => 4,
-            Dtype::F16 | Dtype::BF16 => 2,
-            Dtype::Other(_, size) => size,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Dtype::F32 => "F32",
-            Dtype::F16 => "F16",
-            Dtype::BF16 => "BF16",
-            Dtype::Other(name, _) => name,
-        }
-    }
-}
-
-/// One tensor's entry: its dtype, shape and the bytes it owns in the file.
-#[derive(Debug, Clone)]
-pub struct TensorView<'a> {
-    pub dtype: Dtype,
-    pub shape: Vec<usize>,
-    pub bytes: &'a [u8],
-}
-
-impl TensorView<'_> {
-    /// The values widened to f32, whatever the stored float dtype.
-    pub fn to_f32(&self, name: &str) -> Result<Vec<f32>> {
-        let words = |n: usize| self.bytes.chunks_exact(n);
-        Ok(match self.dtype {
-            Dtype::F32 => words(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
-            Dtype::F16 => words(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
-            Dtype::BF16 => words(2).map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
-            Dtype::Other(dtype, _) => {
-                return Err(Error::tensor(name, format!("has dtype {dtype}; headlight reads F32, F16 and BF16")));
-            }
-        })
-    }
-}
 
 /// One tensor's header entry: dtype, shape, and the byte range it owns in the data section.
 #[derive(Debug, Clone)]
@@ -99,8 +35,6 @@ pub struct TensorInfo {
 /// checked from its first bytes before the rest arrives.
 #[derive(Debug)]
 pub struct Header {
-    /// Bytes before the data section: the 8-byte length and the JSON.
-    data_start: usize,
     file_len: u64,
     tensors: BTreeMap<String, TensorInfo>,
 }
@@ -157,13 +91,13 @@ impl Header {
                 return fail(format!("tensors `{first}` and `{second}` overlap in the data section"));
             }
         }
-        Ok(Header { data_start, file_len, tensors })
+        Ok(Header { file_len, tensors })
     }
 
     fn entry(name: &str, entry: &serde_json::Value, data_len: u64) -> Result<TensorInfo> {
         let bad = |problem: &str| Error::tensor(name, problem);
         let dtype_name = entry.get("dtype").and_then(|d| d.as_str()).ok_or_else(|| bad("has no `dtype` string in the header"))?;
-        let dtype = Dtype::parse(dtype_name).ok_or_else(|| bad(&format!("has unknown dtype `{dtype_name}`")))?;
+        let dtype = Dtype::deserialize(&entry["dtype"]).map_err(|_| bad(&format!("has unknown dtype `{dtype_name}`")))?;
         let shape = entry
             .get("shape")
             .and_then(|s| s.as_array())
@@ -179,17 +113,12 @@ impl Header {
         if begin > end || end > data_len {
             return Err(bad(&format!("has data_offsets [{begin}, {end}] outside the {data_len}-byte data section (truncated file?)")));
         }
-        let expected = shape
+        let bits = shape
             .iter()
-            .try_fold(dtype.size(), |n, &d| n.checked_mul(d))
+            .try_fold(dtype.bitsize() as u64, |n, &d| n.checked_mul(d as u64))
             .ok_or_else(|| bad("has a shape whose size overflows"))?;
-        if end - begin != expected as u64 {
-            return Err(bad(&format!(
-                "holds {} bytes but {} {:?} needs {expected}",
-                end - begin,
-                dtype.name(),
-                shape
-            )));
+        if end - begin != bits.div_ceil(8) {
+            return Err(bad(&format!("holds {} bytes but {dtype} {shape:?} needs {}", end - begin, bits.div_ceil(8))));
         }
         Ok(TensorInfo { dtype, shape, data: begin..end })
     }
@@ -203,34 +132,40 @@ impl Header {
     }
 }
 
-/// A parsed, validated safetensors file borrowing its bytes.
-#[derive(Debug)]
+/// A whole safetensors file borrowing its bytes: checked by [`Header`], then read by the crate.
 pub struct SafeTensors<'a> {
-    tensors: BTreeMap<String, TensorView<'a>>,
+    file: safetensors::SafeTensors<'a>,
 }
 
 impl<'a> SafeTensors<'a> {
     pub fn parse(file: &'a [u8]) -> Result<Self> {
-        let header = Header::parse(file, file.len() as u64)?;
-        let data = &file[header.data_start..];
-        let tensors = header
-            .tensors
-            .into_iter()
-            .map(|(name, t)| {
-                let view = TensorView { dtype: t.dtype, shape: t.shape, bytes: &data[t.data.start as usize..t.data.end as usize] };
-                (name, view)
-            })
-            .collect();
-        Ok(SafeTensors { tensors })
+        Header::parse(file, file.len() as u64)?;
+        let file = safetensors::SafeTensors::deserialize(file).map_err(|e| Error::Safetensors(format!("cannot be read: {e}")))?;
+        Ok(SafeTensors { file })
     }
 
-    pub fn get(&self, name: &str) -> Option<&TensorView<'a>> {
-        self.tensors.get(name)
+    pub fn get(&self, name: &str) -> Option<TensorView<'a>> {
+        self.file.tensor(name).ok()
     }
 
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.tensors.keys().map(String::as_str)
+    /// Every tensor's name, in sorted order.
+    pub fn names(&self) -> Vec<&str> {
+        let mut names = self.file.names();
+        names.sort_unstable();
+        names
     }
+}
+
+/// A tensor's values widened to f32, whatever the stored float dtype; other dtypes are refused
+/// naming the tensor.
+pub fn to_f32(name: &str, view: &TensorView<'_>) -> Result<Vec<f32>> {
+    let words = |n: usize| view.data().chunks_exact(n);
+    Ok(match view.dtype() {
+        Dtype::F32 => words(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
+        Dtype::F16 => words(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
+        Dtype::BF16 => words(2).map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
+        dtype => return Err(Error::tensor(name, format!("has dtype {dtype}; headlight reads F32, F16 and BF16"))),
+    })
 }
 
 /// Writes a safetensors file of F32 tensors: used by tests and benchmarks that build their own

@@ -1,16 +1,17 @@
 //! A prompt being read and continued: the KV cache, the ids so far, the logits at the last
 //! position, and (when asked) the attention capture. The prompt is read in chunks of
-//! [`PREFILL_CHUNK`] positions through the KV cache, and generation is a loop of
-//! [`Session::push`]; the app's worker takes both a chunk or a step at a time, so it can stream
-//! and cancel.
+//! [`PREFILL_CHUNK`] positions through the KV cache, and generation is [`Generation`], the one
+//! engine the CLI, the worker and the replay of a link or an export use: it takes a step at a
+//! time, so the worker can stream and cancel, and its stop rules exist only there.
 
 use burn::tensor::Tensor;
 
 use crate::capture::Capture;
 use crate::error::{Error, Result};
-use crate::model::generate::Sampler;
 use crate::model::f32_values;
-use crate::model::gpt2::{ForwardOutput, Gpt2, KvCache};
+use crate::model::generate::{Decoding, Sampler};
+use crate::model::gpt2::{Gpt2, KvCache};
+use crate::model::hooks::{Patterns, ValueNorms};
 
 /// Prompt positions read in one forward pass. A pass's attention is `[n_head, T, T_past + T]`
 /// per layer, so a long prompt never holds all of it at once: for GPT-2 small at 1024 tokens a
@@ -26,27 +27,30 @@ pub struct Session {
     capture: Option<Capture>,
 }
 
-/// The attention one forward pass computed for its new positions, kept as tensors until read.
+/// The attention one forward pass computed for its new positions, as its hooks kept it:
+/// tensors until read.
 #[derive(Debug, Clone)]
 pub struct Pass {
     /// The position of its first new query.
     pub first: usize,
+    /// The new positions it ran.
+    positions: usize,
     /// Per layer, the weights `[n_head, T, first + T]`.
-    weights: Vec<Tensor<3>>,
+    patterns: Patterns,
     /// Per layer, `‖v‖` of each new position in each head, `[n_head, T]`.
-    value_norms: Vec<Tensor<2>>,
+    value_norms: ValueNorms,
 }
 
 impl Pass {
     /// The new positions it ran.
     pub fn positions(&self) -> usize {
-        self.value_norms.first().map_or(0, |norms| norms.dims()[1])
+        self.positions
     }
 
     /// Per layer, the weights `[n_head, T, first + T]` and the norms `[n_head, T]`, row-major:
     /// what [`Capture::append`] and [`Capture::append_value_norms`] take.
     pub fn values(self) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
-        (self.weights.into_iter().map(f32_values).collect(), self.value_norms.into_iter().map(f32_values).collect())
+        (self.patterns.layers.into_iter().map(f32_values).collect(), self.value_norms.layers.into_iter().map(f32_values).collect())
     }
 }
 
@@ -60,6 +64,8 @@ pub enum Stop {
     Count,
     /// The context is full: no position is left for another token.
     ContextFull,
+    /// The run was cancelled (or superseded) before its next token.
+    Cancelled,
 }
 
 /// Refuses ids the embedding has no row for.
@@ -115,17 +121,19 @@ impl Session {
         })
     }
 
-    /// Runs `ids` as the next positions; the logits are computed once the prompt is read.
+    /// Runs `ids` as the next positions, keeping their attention; the logits are computed once
+    /// the prompt is read.
     fn run(&mut self, model: &Gpt2, ids: &[u32]) -> Pass {
         let first = self.ids.len();
-        let ForwardOutput { hidden, attentions, value_norms, .. } = model.forward(ids, &mut self.cache);
+        let mut hooks = (Patterns::default(), ValueNorms::default());
+        let hidden = model.forward(ids, &mut self.cache, &mut hooks);
         self.ids.extend_from_slice(ids);
         if self.ids.len() >= self.prompt.len() {
             let [t, c] = hidden.dims();
             let last: Tensor<2> = hidden.slice([t - 1..t, 0..c]); // [1, C]
             self.last_logits = f32_values(model.logits(last));
         }
-        let pass = Pass { first, weights: attentions, value_norms };
+        let pass = Pass { first, positions: ids.len(), patterns: hooks.0, value_norms: hooks.1 };
         if let Some(capture) = &mut self.capture {
             let (weights, norms) = pass.clone().values();
             capture.append(&weights, ids.len());
@@ -153,24 +161,6 @@ impl Session {
         Ok(self.run(model, &[id]))
     }
 
-    /// Generates up to `max_new` tokens after the prompt (reading what is left of it first),
-    /// calling `on_token` after each.
-    pub fn generate(&mut self, model: &Gpt2, sampler: &mut Sampler, max_new: usize, mut on_token: impl FnMut(&Session, u32)) -> Stop {
-        while self.read_prompt(model).is_some() {}
-        for _ in 0..max_new {
-            if self.room(model) == 0 {
-                return Stop::ContextFull;
-            }
-            let id = sampler.pick(&self.last_logits);
-            self.run(model, &[id]);
-            on_token(self, id);
-            if id == model.config.eos_token_id {
-                return Stop::EndOfText;
-            }
-        }
-        Stop::Count
-    }
-
     pub fn ids(&self) -> &[u32] {
         &self.ids
     }
@@ -191,5 +181,71 @@ impl Session {
 
     pub fn capture(&self) -> Option<&Capture> {
         self.capture.as_ref()
+    }
+}
+
+/// What one step of [`Generation`] did.
+pub enum Next {
+    /// It ran one more token: its id and the attention its position added.
+    Token(u32, Pass),
+    /// A stop rule held: no token was run.
+    Stopped(Stop),
+}
+
+/// Generation after a session's prompt: the one engine for the CLI, the worker and replays.
+/// Each [`Generation::step`] first applies the stop rules, in this order: the last token was
+/// `<|endoftext|>`; the context is full; `max_new` tokens were made; the run was cancelled. Then
+/// it chooses the next token (refusing logits that are not numbers) and runs it.
+pub struct Generation {
+    sampler: Sampler,
+    max_new: usize,
+    /// Ids to run instead of the chosen ones, step by step (a link's or an export's generated
+    /// text). The sampler still draws at each of these steps, so sampling after them continues
+    /// the original stream.
+    forced: Vec<u32>,
+}
+
+impl Generation {
+    /// Up to `max_new` tokens chosen by `decoding`, the first ones `forced`.
+    pub fn new(decoding: Decoding, max_new: usize, forced: Vec<u32>) -> Result<Self> {
+        Ok(Generation { sampler: Sampler::new(decoding)?, max_new, forced })
+    }
+
+    /// A run's generated `ids` again: each is run as it was, and generation stops where they end.
+    pub fn replay(decoding: Decoding, ids: &[u32]) -> Result<Self> {
+        Generation::new(decoding, ids.len(), ids.to_vec())
+    }
+
+    /// One token more, or why not. `cancelled` is the caller's word that the run should stop.
+    pub fn step(&mut self, model: &Gpt2, session: &mut Session, cancelled: bool) -> Result<Next> {
+        let made = session.generated();
+        let stop = if made.last() == Some(&model.config.eos_token_id) {
+            Some(Stop::EndOfText)
+        } else if session.room(model) == 0 {
+            Some(Stop::ContextFull)
+        } else if made.len() >= self.max_new {
+            Some(Stop::Count)
+        } else if cancelled {
+            Some(Stop::Cancelled)
+        } else {
+            None
+        };
+        if let Some(stop) = stop {
+            return Ok(Next::Stopped(stop));
+        }
+        let forced = self.forced.get(made.len()).copied();
+        let chosen = self.sampler.pick(session.last_logits())?;
+        let id = forced.unwrap_or(chosen);
+        Ok(Next::Token(id, session.push(model, id)?))
+    }
+
+    /// Steps until a stop rule holds, calling `on_token` after each token.
+    pub fn run(&mut self, model: &Gpt2, session: &mut Session, mut on_token: impl FnMut(&Session, u32)) -> Result<Stop> {
+        loop {
+            match self.step(model, session, false)? {
+                Next::Token(id, _) => on_token(session, id),
+                Next::Stopped(stop) => return Ok(stop),
+            }
+        }
     }
 }

@@ -316,9 +316,10 @@ fn the_lens_at_a_middle_layer_matches_a_direct_computation() {
     let rows = lens(&checkpoint, &ids, position);
     // the residual stream after block 1, as the probed pass kept it, read out by hand in f64:
     // LayerNorm with ln_f's weights, then the dot product with every row of wte
-    let probed = model.forward_probed(&ids, &mut Default::default(), &headlight::model::gpt2::Probe { residual: true, ..Default::default() });
+    let mut probed = headlight::analysis::lens::Residuals::default();
+    model.forward(&ids, &mut Default::default(), &mut probed);
     let c = checkpoint.config().n_embd;
-    let x: Vec<f64> = f32_values(probed.residuals[2].clone())[position * c..(position + 1) * c].iter().map(|&v| v as f64).collect();
+    let x: Vec<f64> = f32_values(probed.streams[2].clone())[position * c..(position + 1) * c].iter().map(|&v| v as f64).collect();
     let mean = x.iter().sum::<f64>() / c as f64;
     let var = x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / c as f64;
     let (g, b) = (f32_values(model.ln_f.weight.val()), f32_values(model.ln_f.bias.val()));
@@ -335,7 +336,7 @@ fn the_lens_at_a_middle_layer_matches_a_direct_computation() {
     }
     // the residual stream before the first block is the embeddings
     let embedded = f32_values(model.embeddings.forward(&ids, 0));
-    assert_eq!(f32_values(probed.residuals[0].clone()), embedded);
+    assert_eq!(f32_values(probed.streams[0].clone()), embedded);
 }
 
 #[test]

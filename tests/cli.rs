@@ -112,3 +112,27 @@ fn the_readable_summary_shows_tokens_and_generation() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("2 prompt tokens") && text.contains("␣world") && text.contains("generated 2 tokens"), "{text}");
 }
+
+#[test]
+fn a_model_whose_logits_are_not_numbers_is_refused_by_generation_not_a_panic() {
+    // The bf16 fixture's config and tokenizer, with weights of our own: one NaN in ln_f.
+    let dir = std::env::temp_dir().join(format!("headlight-cli-nan-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for file in ["config.json", "tokenizer.json"] {
+        std::fs::copy(format!("{BF16}/{file}"), dir.join(file)).unwrap();
+    }
+    let config = headlight::model::config::Gpt2Config::from_json(&std::fs::read(dir.join("config.json")).unwrap()).unwrap();
+    let mut t = common::synthetic::tensors(&config, "transformer.");
+    t.iter_mut().find(|(name, _, _)| name == "transformer.ln_f.weight").unwrap().2[0] = f32::NAN;
+    std::fs::write(dir.join("model.safetensors"), common::synthetic::file(&t)).unwrap();
+    let model = dir.to_str().unwrap();
+    for args in [vec!["inspect", "--model", model, "--prompt", "Hello", "--generate", "2", "--json"], vec!["inspect", "--model", model, "--prompt", "Hello"]] {
+        let out = cli(&args);
+        let err = stderr(&out);
+        assert!(!out.status.success() && out.stdout.is_empty(), "{args:?}: {err}");
+        assert!(err.contains("warning: tensor `transformer.ln_f.weight` holds 1 NaN"), "{err}");
+        assert!(err.contains("error: generation: 50257 of the 50257 logits are NaN or infinite, so no next token can be chosen"), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -57,10 +57,10 @@ fn the_header_of_every_checkpoint_checks_out_from_its_first_bytes() {
         // the same tensors, shapes and dtypes as the full reader sees
         let full = SafeTensors::parse(&file).unwrap();
         let names: Vec<&str> = header.tensors().map(|(n, _)| n).collect();
-        assert_eq!(names, full.names().collect::<Vec<_>>(), "{dir}");
+        assert_eq!(names, full.names(), "{dir}");
         for (name, info) in header.tensors() {
             let view = full.get(name).unwrap();
-            assert_eq!((info.dtype, &info.shape, info.data.end - info.data.start), (view.dtype, &view.shape, view.bytes.len() as u64), "{dir}: {name}");
+            assert_eq!((info.dtype, &info.shape[..], info.data.end - info.data.start), (view.dtype(), view.shape(), view.data().len() as u64), "{dir}: {name}");
         }
         // and the estimate counts exactly the model's parameters
         let config = Gpt2Config::from_json(&read(dir, "config.json")).unwrap();

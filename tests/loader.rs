@@ -75,7 +75,7 @@ fn an_untied_head_needs_lm_head_weight_and_uses_it() {
     let logits = |c: &Gpt2Config| {
         let model = load_gpt2(c, &bytes, &Device::default()).unwrap().model;
         let mut cache = Default::default();
-        let hidden = model.forward(&[1, 2, 3], &mut cache).hidden;
+        let hidden = model.forward(&[1, 2, 3], &mut cache, &mut ());
         headlight::model::f32_values(model.logits(hidden))
     };
     assert_ne!(logits(&tied), logits(&untied));
@@ -237,4 +237,27 @@ fn each_broken_checkpoint_reads_its_exact_message() {
     }
     let loaded = load_gpt2(&c, &file(&non_finite), &Device::default()).unwrap();
     assert_eq!(loaded.warnings, [format!("tensor `{}` holds 2 NaN or infinite values; outputs will be meaningless", non_finite[2].0)]);
+}
+
+/// What the `safetensors` crate refuses beyond headlight's own header checks, as the Hugging
+/// Face reader does: data the tensors do not cover exactly.
+#[test]
+fn bytes_no_tensor_owns_are_refused_by_the_crate() {
+    let c = config(CONFIG);
+    let mut trailing = file(&tensors(&c, "transformer."));
+    trailing.extend_from_slice(&[0; 4]);
+    assert_eq!(load_error(&c, &trailing).to_string(), "model.safetensors: cannot be read: incomplete metadata, file not fully covered");
+    // a gap between two tensors: ln_f.bias, written last, moved 4 bytes on into the trailing ones
+    let good = file(&tensors(&c, "transformer."));
+    let header_len = u64::from_le_bytes(good[..8].try_into().unwrap()) as usize;
+    let data_len = (good.len() - 8 - header_len) as u64;
+    let header = String::from_utf8(good[8..8 + header_len].to_vec()).unwrap();
+    let from = format!("\"data_offsets\":[{},{data_len}]", data_len - 16);
+    let to = format!("\"data_offsets\":[{},{}]", data_len - 12, data_len + 4);
+    let patched = header.replacen(&from, &to, 1);
+    assert_ne!(patched, header, "the test's patch must apply");
+    let mut gap = good.clone();
+    gap.splice(8..8 + header_len, patched.into_bytes());
+    gap.extend_from_slice(&[0; 4]);
+    assert_eq!(load_error(&c, &gap).to_string(), "model.safetensors: cannot be read: invalid offset for tensor `transformer.ln_f.bias`");
 }

@@ -8,11 +8,12 @@ use common::synthetic;
 use headlight::Checkpoint;
 use headlight::model::config::Gpt2Config;
 use headlight::model::loader::load_gpt2;
-use headlight::model::generate::{Decoding, SamplingSettings, Sampler};
+use headlight::model::generate::{Decoding, SamplingSettings};
 use headlight::capture::{Capture, pass_norms, pass_rows};
 use headlight::model::f32_values;
 use headlight::model::gpt2::KvCache;
-use headlight::session::{PREFILL_CHUNK, Session, Stop};
+use headlight::model::hooks::Patterns;
+use headlight::session::{Generation, Next, PREFILL_CHUNK, Session, Stop};
 
 fn bundled() -> Checkpoint {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/public/models/mini/");
@@ -63,9 +64,10 @@ fn empty_and_overlong_prompts_are_refused_with_the_limit() {
 fn cached_generation_equals_recomputing_the_whole_sequence() {
     let c = bundled();
     let prompt = c.tokenizer.encode("The quick brown fox").unwrap();
-    let mut sampler = Sampler::new(Decoding::Sample(SamplingSettings { temperature: 0.9, top_k: 40, top_p: 0.95, seed: 3 })).unwrap();
+    let decoding = Decoding::Sample(SamplingSettings { temperature: 0.9, top_k: 40, top_p: 0.95, seed: 3 });
     let mut cached = Session::start(&c.model, &prompt, true).unwrap();
-    cached.generate(&c.model, &mut sampler, 6, |_, _| {});
+    let stop = Generation::new(decoding, 6, Vec::new()).unwrap().run(&c.model, &mut cached, |_, _| {}).unwrap();
+    assert_eq!((stop, cached.generated().len()), (Stop::Count, 6));
     let full = Session::start(&c.model, cached.ids(), true).unwrap();
     let (a, b) = (cached.capture().unwrap(), full.capture().unwrap());
     assert_eq!(a.len(), b.len());
@@ -92,10 +94,11 @@ fn a_prompt_read_in_chunks_equals_one_pass_over_it_and_the_page_records_the_same
 
     // One forward pass over the whole prompt.
     let mut whole = Capture::new(n_layer, n_head);
-    let out = c.model.forward(&prompt, &mut KvCache::default());
-    whole.append(&out.attentions.into_iter().map(f32_values).collect::<Vec<_>>(), prompt.len());
-    let [t, width] = out.hidden.dims();
-    let whole_logits = f32_values(c.model.logits(out.hidden.slice([t - 1..t, 0..width])));
+    let mut patterns = Patterns::default();
+    let hidden = c.model.forward(&prompt, &mut KvCache::default(), &mut patterns);
+    whole.append(&patterns.layers.into_iter().map(f32_values).collect::<Vec<_>>(), prompt.len());
+    let [t, width] = hidden.dims();
+    let whole_logits = f32_values(c.model.logits(hidden.slice([t - 1..t, 0..width])));
 
     // The session reads it in chunks.
     let session = Session::start(&c.model, &prompt, true).unwrap();
@@ -142,11 +145,11 @@ fn generation_stops_at_the_context_limit() {
     let prompt = vec![464; n - 3];
     let mut session = Session::start(&c.model, &prompt, true).unwrap();
     let mut steps = 0;
-    let stop = session.generate(&c.model, &mut Sampler::new(Decoding::Greedy).unwrap(), 10, |s, _| {
+    let stop = Generation::new(Decoding::Greedy, 10, Vec::new()).unwrap().run(&c.model, &mut session, |s, _| {
         steps += 1;
         assert_eq!(s.capture().unwrap().len(), s.ids().len(), "every id has its rows");
     });
-    assert_eq!((stop, steps, session.ids().len()), (Stop::ContextFull, 3, n));
+    assert_eq!((stop.unwrap(), steps, session.ids().len()), (Stop::ContextFull, 3, n));
     assert!(session.push(&c.model, 464).is_err());
 }
 
@@ -167,7 +170,60 @@ fn generation_stops_at_endoftext_and_keeps_it() {
     let model = load_gpt2(&config, &synthetic::file(&t), &Device::default()).unwrap().model;
     let mut session = Session::start(&model, &[1, 2], true).unwrap();
     let mut picks = Vec::new();
-    let stop = session.generate(&model, &mut Sampler::new(Decoding::Greedy).unwrap(), 4, |_, id| picks.push(id));
+    let stop = Generation::new(Decoding::Greedy, 4, Vec::new()).unwrap().run(&model, &mut session, |_, id| picks.push(id)).unwrap();
     assert_eq!((stop, picks.as_slice(), session.generated()), (Stop::EndOfText, &[5][..], &[5][..]));
     assert_eq!(session.capture().unwrap().len(), 3, "the end-of-text token has its attention rows too");
+}
+
+#[test]
+fn forced_ids_are_run_and_the_sampler_stream_goes_on_after_them() {
+    let c = bundled();
+    let prompt = c.tokenizer.encode("The quick brown fox").unwrap();
+    let decoding = Decoding::Sample(SamplingSettings { temperature: 1.0, top_k: 0, top_p: 1.0, seed: 11 });
+    let mut free = Session::start(&c.model, &prompt, false).unwrap();
+    Generation::new(decoding, 5, Vec::new()).unwrap().run(&c.model, &mut free, |_, _| {}).unwrap();
+    // forcing the first two sampled ids changes nothing; forcing others changes what follows
+    let mut same = Session::start(&c.model, &prompt, false).unwrap();
+    Generation::new(decoding, 5, free.generated()[..2].to_vec()).unwrap().run(&c.model, &mut same, |_, _| {}).unwrap();
+    assert_eq!(same.generated(), free.generated());
+    let mut forced = Session::start(&c.model, &prompt, false).unwrap();
+    Generation::new(decoding, 5, vec![464, 464]).unwrap().run(&c.model, &mut forced, |_, _| {}).unwrap();
+    assert_eq!(&forced.generated()[..2], [464, 464]);
+    assert_eq!(forced.generated().len(), 5);
+}
+
+#[test]
+fn a_cancelled_generation_stops_before_its_next_token_unless_it_has_ended() {
+    let c = bundled();
+    let prompt = c.tokenizer.encode("The quick brown fox").unwrap();
+    let mut session = Session::start(&c.model, &prompt, false).unwrap();
+    let mut generation = Generation::new(Decoding::Greedy, 2, Vec::new()).unwrap();
+    assert!(matches!(generation.step(&c.model, &mut session, false).unwrap(), Next::Token(_, pass) if pass.first == prompt.len()));
+    assert!(matches!(generation.step(&c.model, &mut session, true).unwrap(), Next::Stopped(Stop::Cancelled)));
+    assert_eq!(session.generated().len(), 1);
+    assert!(matches!(generation.step(&c.model, &mut session, false).unwrap(), Next::Token(..)));
+    // the count is reached: that, not the cancel, is why it stopped
+    assert!(matches!(generation.step(&c.model, &mut session, true).unwrap(), Next::Stopped(Stop::Count)));
+}
+
+#[test]
+fn logits_that_are_not_numbers_stop_generation_with_a_reason() {
+    // One NaN in the final LayerNorm's weight makes every logit NaN.
+    let config = Gpt2Config::from_json(br#"{"vocab_size": 11, "n_positions": 8, "n_embd": 4, "n_layer": 1, "n_head": 2}"#).unwrap();
+    let mut t = synthetic::tensors(&config, "transformer.");
+    let ln_f = t.iter_mut().find(|(name, _, _)| name == "transformer.ln_f.weight").unwrap();
+    ln_f.2[0] = f32::NAN;
+    let loaded = load_gpt2(&config, &synthetic::file(&t), &Device::default()).unwrap();
+    assert!(loaded.warnings.iter().any(|w| w.contains("transformer.ln_f.weight") && w.contains("NaN")), "{:?}", loaded.warnings);
+    let model = loaded.model;
+    let mut session = Session::start(&model, &[1, 2], false).unwrap();
+    assert!(session.last_logits().iter().all(|x| x.is_nan()));
+    for decoding in [Decoding::Greedy, Decoding::Sample(SamplingSettings { temperature: 0.7, top_k: 3, top_p: 0.9, seed: 1 })] {
+        let e = Generation::new(decoding, 4, Vec::new()).unwrap().run(&model, &mut session, |_, _| panic!("no token can be chosen")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "generation: 11 of the 11 logits are NaN or infinite, so no next token can be chosen: the model's weights are broken (see the warnings its loading gave)"
+        );
+        assert_eq!(session.ids(), [1, 2]);
+    }
 }

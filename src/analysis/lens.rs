@@ -8,9 +8,31 @@ use burn::tensor::Tensor;
 use crate::analysis::predict::{probabilities, top_k};
 use crate::model::f32_values;
 use crate::model::gpt2::Gpt2;
+use crate::model::hooks::Hooks;
+
+/// Reads the residual stream at `blocks.0.hook_resid_pre` and every `hook_resid_post`: the
+/// `n_layer + 1` streams `[T, C]` the lens reads out (the embeddings, then each block's output).
+#[derive(Debug, Clone, Default)]
+pub struct Residuals {
+    pub streams: Vec<Tensor<2>>,
+}
+
+impl Hooks for Residuals {
+    fn resid_pre(&mut self, layer: usize, x: Tensor<2>) -> Tensor<2> {
+        if layer == 0 {
+            self.streams.push(x.clone());
+        }
+        x
+    }
+
+    fn resid_post(&mut self, _layer: usize, x: Tensor<2>) -> Tensor<2> {
+        self.streams.push(x.clone());
+        x
+    }
+}
 
 /// The next-token probabilities of `position` read out from each residual stream: `residuals`
-/// are the `n_layer + 1` streams `[T, C]` a probed forward pass keeps (the embeddings, then the
+/// are the `n_layer + 1` streams `[T, C]` [`Residuals`] keeps (the embeddings, then the
 /// output of each block). Returns one `[vocab_size]` distribution per stream.
 pub fn read_out(model: &Gpt2, residuals: &[Tensor<2>], position: usize) -> Vec<Vec<f64>> {
     let rows: Vec<Tensor<2>> = residuals

@@ -1,22 +1,22 @@
 //! Questions only a new forward pass can answer: what the model predicts at every position,
 //! the logit lens, every number inside one head, the run with heads switched off, and the
 //! repeated random sequence. Each runs the model on the ids it is given, from scratch, through
-//! [`Gpt2::forward_probed`]: the numbers are the ones the model computed, read from its own
-//! tensors.
+//! [`Gpt2::forward`] with the hooks it needs: the numbers are the ones the model computed, read
+//! from its own tensors at its hook points.
 
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::lens::logit_lens;
-use crate::analysis::pattern::Pattern;
+use crate::analysis::lens::{Residuals, logit_lens};
 use crate::analysis::predict::{Candidate, Prediction};
 use crate::analysis::repeat::{Pool, repeated_random};
-use crate::analysis::roles::{HeadRoles, head_roles};
+use crate::analysis::roles::{HeadRoles, roles_of};
 use crate::capture::Capture;
 use crate::checkpoint::Checkpoint;
 use crate::error::{Error, Result};
 use crate::model::f32_values;
-use crate::model::gpt2::{ForwardOutput, Gpt2, KvCache, Probe};
+use crate::model::gpt2::{Gpt2, KvCache};
+use crate::model::hooks::{Ablate, Hooks, Patterns, ValueNorms};
 use crate::tokenizer::Token;
 
 /// Next-token candidates listed per position.
@@ -110,14 +110,55 @@ fn predictions(checkpoint: &Checkpoint, hidden: Tensor<2>, ids: &[u32]) -> Vec<P
         .collect()
 }
 
-/// A capture of one forward pass over all of `ids`.
-fn capture_of(model: &Gpt2, out: &ForwardOutput, t: usize) -> Capture {
+/// A capture of one forward pass over `t` positions from the patterns (and norms, if kept)
+/// its hooks kept.
+fn capture_of(model: &Gpt2, patterns: Patterns, norms: Option<ValueNorms>, t: usize) -> Capture {
     let mut capture = Capture::new(model.config.n_layer, model.config.n_head);
-    let layers: Vec<Vec<f32>> = out.attentions.iter().map(|w| f32_values(w.clone())).collect();
-    capture.append(&layers, t);
-    let norms: Vec<Vec<f32>> = out.value_norms.iter().map(|n| f32_values(n.clone())).collect();
-    capture.append_value_norms(&norms, t);
+    capture.append(&patterns.layers.into_iter().map(f32_values).collect::<Vec<_>>(), t);
+    if let Some(norms) = norms {
+        capture.append_value_norms(&norms.layers.into_iter().map(f32_values).collect::<Vec<_>>(), t);
+    }
     capture
+}
+
+/// Keeps every activation of one layer's attention: the hook behind "inside one head".
+struct Trace {
+    layer: usize,
+    /// `[H, T, D]` each.
+    q: Option<Tensor<3>>,
+    k: Option<Tensor<3>>,
+    v: Option<Tensor<3>>,
+    /// `[H, T, T]`
+    pattern: Option<Tensor<3>>,
+    /// `[H, T, D]`
+    z: Option<Tensor<3>>,
+}
+
+impl Trace {
+    fn keep(layer: usize, at: usize, slot: &mut Option<Tensor<3>>, x: Tensor<3>) -> Tensor<3> {
+        if layer == at {
+            *slot = Some(x.clone());
+        }
+        x
+    }
+}
+
+impl Hooks for Trace {
+    fn q(&mut self, layer: usize, q: Tensor<3>) -> Tensor<3> {
+        Trace::keep(layer, self.layer, &mut self.q, q)
+    }
+    fn k(&mut self, layer: usize, k: Tensor<3>) -> Tensor<3> {
+        Trace::keep(layer, self.layer, &mut self.k, k)
+    }
+    fn v(&mut self, layer: usize, v: Tensor<3>) -> Tensor<3> {
+        Trace::keep(layer, self.layer, &mut self.v, v)
+    }
+    fn pattern(&mut self, layer: usize, pattern: Tensor<3>) -> Tensor<3> {
+        Trace::keep(layer, self.layer, &mut self.pattern, pattern)
+    }
+    fn z(&mut self, layer: usize, z: Tensor<3>) -> Tensor<3> {
+        Trace::keep(layer, self.layer, &mut self.z, z)
+    }
 }
 
 /// Rows `[rows]` of a `[.., cols]` tensor's values.
@@ -130,9 +171,12 @@ fn inside_head(model: &Gpt2, ids: &[u32], layer: usize, head: usize, query: usiz
     check("layer", layer, c.n_layer)?;
     check("head", head, c.n_head)?;
     check("position", query, ids.len())?;
-    let probe = Probe { trace: Some(layer), ..Probe::default() };
-    let out = model.forward_probed(ids, &mut KvCache::default(), &probe);
-    let trace = out.trace.expect("the probed layer keeps its trace");
+    let mut trace = Trace { layer, q: None, k: None, v: None, pattern: None, z: None };
+    model.forward(ids, &mut KvCache::default(), &mut trace);
+    let kept = |x: Option<Tensor<3>>| x.expect("every point of the traced layer is passed");
+    let (q, k) = (kept(trace.q), kept(trace.k));
+    let scale = model.h[layer].attn.scale;
+    let dots = q.clone().matmul(k.clone().swap_dims(1, 2)); // [H, T, T], as the attention computes them
     let (t, d) = (ids.len(), c.head_dim());
     let one = |x: Tensor<3>, rows: std::ops::Range<usize>, cols: usize| f32_values(x.slice([head..head + 1, rows, 0..cols])); // [1, rows, cols]
     let row = |x: Tensor<3>, cols: usize| one(x, query..query + 1, cols);
@@ -140,14 +184,14 @@ fn inside_head(model: &Gpt2, ids: &[u32], layer: usize, head: usize, query: usiz
         layer,
         head,
         query,
-        scale: model.h[layer].attn.scale,
-        q: row(trace.q, d),
-        keys: rows_of(&one(trace.k, 0..t, d), d),
-        values: rows_of(&one(trace.v, 0..t, d), d),
-        dots: row(trace.attended.dots, t),
-        scores: row(trace.attended.scores, t),
-        weights: row(trace.attended.weights, t),
-        output: row(trace.attended.output, d),
+        scale,
+        q: row(q, d),
+        keys: rows_of(&one(k, 0..t, d), d),
+        values: rows_of(&one(kept(trace.v), 0..t, d), d),
+        dots: row(dots.clone(), t),
+        scores: row(dots * scale, t),
+        weights: row(kept(trace.pattern), t),
+        output: row(kept(trace.z), d),
     })
 }
 
@@ -161,10 +205,10 @@ fn repeat_test(checkpoint: &Checkpoint, prompt: &[u32], half: usize, seed: u64, 
         return Err(Error::Analysis(format!("the {} has {} distinct tokens; the repeat test needs at least 2", pool.name(), candidates.len())));
     }
     let ids = repeated_random(&candidates, half, seed);
-    let out = model.forward(&ids, &mut KvCache::default());
-    let capture = capture_of(model, &out, ids.len());
-    let patterns: Vec<Vec<Pattern>> = (0..c.n_layer).map(|l| Pattern::of_layer(&capture, l, ids.len())).collect();
-    Ok(Answer::Repeat { tokens: checkpoint.tokenizer.tokens(&ids), roles: head_roles(&patterns, &ids) })
+    let mut patterns = Patterns::default();
+    model.forward(&ids, &mut KvCache::default(), &mut patterns);
+    let capture = capture_of(model, patterns, None, ids.len());
+    Ok(Answer::Repeat { tokens: checkpoint.tokenizer.tokens(&ids), roles: roles_of(&capture, &ids) })
 }
 
 /// Answers one question about `ids` (the tokens of a run, up to the step shown).
@@ -177,14 +221,15 @@ pub fn answer(checkpoint: &Checkpoint, ids: &[u32], question: &Question) -> Resu
     Ok(match question {
         Question::RepeatTest { half, seed, pool } => repeat_test(checkpoint, ids, *half, *seed, *pool)?,
         Question::Predictions => {
-            let out = model.forward(ids, &mut KvCache::default());
-            Answer::Predictions(predictions(checkpoint, out.hidden, ids))
+            let hidden = model.forward(ids, &mut KvCache::default(), &mut ());
+            Answer::Predictions(predictions(checkpoint, hidden, ids))
         }
         Question::Lens { position } => {
             check("position", *position, ids.len())?;
-            let out = model.forward_probed(ids, &mut KvCache::default(), &Probe { residual: true, ..Probe::default() });
+            let mut residuals = Residuals::default();
+            model.forward(ids, &mut KvCache::default(), &mut residuals);
             let label = |id: u32| checkpoint.tokenizer.tokens(&[id]).remove(0).label;
-            let readouts = logit_lens(model, &out.residuals, *position, TOP_K);
+            let readouts = logit_lens(model, &residuals.streams, *position, TOP_K);
             Answer::Lens(readouts.into_iter().map(|top| top.into_iter().map(|(id, p)| Candidate { id, label: label(id), p }).collect()).collect())
         }
         Question::InsideHead { layer, head, query } => Answer::InsideHead(inside_head(model, ids, *layer, *head, *query)?),
@@ -193,9 +238,10 @@ pub fn answer(checkpoint: &Checkpoint, ids: &[u32], question: &Question) -> Resu
                 check("layer", layer, c.n_layer)?;
                 check("head", head, c.n_head)?;
             }
-            let out = model.forward_probed(ids, &mut KvCache::default(), &Probe { ablate: heads.clone(), ..Probe::default() });
-            let capture = capture_of(model, &out, ids.len());
-            Answer::Ablated { capture, predictions: predictions(checkpoint, out.hidden, ids) }
+            let mut hooks = (Ablate { heads: heads.clone() }, (Patterns::default(), ValueNorms::default()));
+            let hidden = model.forward(ids, &mut KvCache::default(), &mut hooks);
+            let (patterns, norms) = hooks.1;
+            Answer::Ablated { capture: capture_of(model, patterns, Some(norms), ids.len()), predictions: predictions(checkpoint, hidden, ids) }
         }
     })
 }

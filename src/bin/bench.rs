@@ -10,11 +10,11 @@ mod exports {
     use headlight::model::config::Gpt2Config;
     use headlight::model::layers::Conv1D;
     use headlight::model::f32_values;
-    use headlight::model::generate::argmax;
+    use headlight::model::generate::Decoding;
     use headlight::model::gpt2::Gpt2;
     use headlight::model::loader::load_gpt2;
     use headlight::rng::Rng;
-    use headlight::session::Session;
+    use headlight::session::{Generation, Session};
     use headlight::worker::protocol::Rows;
     use wasm_bindgen::prelude::*;
 
@@ -58,14 +58,13 @@ mod exports {
             Ok(page.bytes())
         }
 
-        /// Reads `prompt` tokens, then generates `steps` more greedily with the KV cache.
-        pub fn generate(&self, prompt: usize, steps: usize) -> Result<u32, JsError> {
-            let mut session = Session::start(&self.model, &self.ids[..prompt], false).map_err(|e| JsError::new(&e.to_string()))?;
-            for _ in 0..steps {
-                let next = argmax(session.last_logits());
-                session.push(&self.model, next).map_err(|e| JsError::new(&e.to_string()))?;
-            }
-            Ok(argmax(session.last_logits()))
+        /// Reads `prompt` tokens, then generates up to `steps` more greedily with the KV cache;
+        /// returns how many it generated.
+        pub fn generate(&self, prompt: usize, steps: usize) -> Result<usize, JsError> {
+            let error = |e: headlight::Error| JsError::new(&e.to_string());
+            let mut session = Session::start(&self.model, &self.ids[..prompt], false).map_err(error)?;
+            Generation::new(Decoding::Greedy, steps, Vec::new()).and_then(|mut g| g.run(&self.model, &mut session, |_, _| {})).map_err(error)?;
+            Ok(session.generated().len())
         }
     }
 

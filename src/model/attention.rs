@@ -4,8 +4,9 @@
 
 use burn::module::Module;
 use burn::tensor::activation::softmax;
-use burn::tensor::{Bool, Device, Tensor, TensorData};
+use burn::tensor::{Bool, Device, Tensor};
 
+use super::hooks::Hooks;
 use super::layers::Conv1D;
 
 /// The causal mask for `tq` queries that are the last `tq` of `tk` positions (earlier positions
@@ -15,37 +16,18 @@ pub fn causal_mask(tq: usize, tk: usize, device: &Device) -> Tensor<2, Bool> {
     Tensor::<2, Bool>::tril_mask([tq, tk], (tk - tq) as i64, device)
 }
 
-/// Scaled dot-product attention with a causal mask, every intermediate kept: the dot products
-/// `q kᵀ`, the scores `q kᵀ · scale`, the weights `softmax(mask(scores))` and the output
-/// `weights v`. Holding the intermediates costs nothing extra: each is computed anyway, and
-/// "inside one head" reads them from here rather than computing them again.
-pub struct Attended<const R: usize> {
-    /// `[.., Tq, Tk]`
-    pub dots: Tensor<R>,
-    /// `[.., Tq, Tk]`, before the mask.
-    pub scores: Tensor<R>,
-    /// `[.., Tq, Tk]`, rows summing to 1.
-    pub weights: Tensor<R>,
-    /// `[.., Tq, D]`
-    pub output: Tensor<R>,
-}
-
-/// One head of scaled dot-product attention with a causal mask:
-/// `weights = softmax(mask(q kᵀ · scale))`, `output = weights v`.
+/// The attention pattern of one head: `softmax(mask(q kᵀ · scale))`, rows summing to 1.
 ///
-/// `q: [.., Tq, D]`, `k, v: [.., Tk, D]`, with any leading (head) dimensions, which are
-/// independent heads run side by side.
-pub fn scaled_dot_product_attention<const R: usize>(q: Tensor<R>, k: Tensor<R>, v: Tensor<R>, scale: f32) -> Attended<R> {
-    let dims = q.dims();
-    let (tq, tk) = (dims[R - 2], k.dims()[R - 2]);
-    let dots = q.matmul(k.swap_dims(R - 2, R - 1)); // [.., Tq, Tk]
-    let scores = dots.clone() * scale;
+/// `q: [.., Tq, D]`, `k: [.., Tk, D]` -> `[.., Tq, Tk]`, with any leading (head) dimensions,
+/// which are independent heads run side by side. The head's output is `pattern v`.
+pub fn attention_pattern<const R: usize>(q: Tensor<R>, k: Tensor<R>, scale: f32) -> Tensor<R> {
+    let (tq, tk) = (q.dims()[R - 2], k.dims()[R - 2]);
+    let scores = q.matmul(k.swap_dims(R - 2, R - 1)) * scale; // [.., Tq, Tk]
     let mut mask_shape = scores.dims();
     mask_shape[R - 2] = tq;
     mask_shape[R - 1] = tk;
     let mask = causal_mask(tq, tk, &scores.device()).unsqueeze::<R>().expand(mask_shape);
-    let weights = softmax(scores.clone().mask_fill(mask, f32::NEG_INFINITY), R - 1); // [.., Tq, Tk]
-    Attended { dots, scores, output: weights.clone().matmul(v), weights }
+    softmax(scores.mask_fill(mask, f32::NEG_INFINITY), R - 1) // [.., Tq, Tk]
 }
 
 /// `[T, n_head * D] -> [n_head, T, D]`
@@ -60,11 +42,23 @@ pub fn merge_heads(x: Tensor<3>) -> Tensor<2> {
     x.swap_dims(0, 1).reshape([t, h * d])
 }
 
-/// The keys and values of the positions already seen, per layer: `[n_head, T_past, D]` each.
-#[derive(Debug, Clone)]
+/// The keys and values of the positions already seen by one layer: `[n_head, T_past, D]` each.
+#[derive(Debug, Clone, Default)]
 pub struct LayerCache {
-    pub k: Tensor<3>,
-    pub v: Tensor<3>,
+    kv: Option<(Tensor<3>, Tensor<3>)>,
+}
+
+impl LayerCache {
+    /// Adds the new positions' keys and values `[H, T, D]`; returns those of every position
+    /// seen, `[H, T_past + T, D]` each.
+    fn extend(&mut self, k: Tensor<3>, v: Tensor<3>) -> (Tensor<3>, Tensor<3>) {
+        let (k, v) = match self.kv.take() {
+            Some((past_k, past_v)) => (Tensor::cat(vec![past_k, k], 1), Tensor::cat(vec![past_v, v], 1)), // [H, T_past + T, D]
+            None => (k, v),
+        };
+        self.kv = Some((k.clone(), v.clone()));
+        (k, v)
+    }
 }
 
 /// Multi-head causal self-attention (`attn` in a GPT-2 block).
@@ -79,62 +73,20 @@ pub struct Attention {
     pub scale: f32,
 }
 
-/// What an attention layer does beyond the plain forward pass.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct LayerProbe {
-    /// Heads whose output is set to zero before the output projection (zero ablation).
-    pub ablate: Vec<usize>,
-    /// Keep every intermediate of every head ([`AttentionTrace`]).
-    pub trace: bool,
-}
-
-/// Every number one attention layer computed, per head, for "inside one head".
-pub struct AttentionTrace {
-    /// `[H, T, D]`, the new positions' queries.
-    pub q: Tensor<3>,
-    /// `[H, Tk, D]`, keys and values of every position seen.
-    pub k: Tensor<3>,
-    pub v: Tensor<3>,
-    pub attended: Attended<3>,
-}
-
-/// What one attention layer computed for the new positions.
-pub struct AttentionOutput {
-    /// `[T, C]`, after the output projection.
-    pub output: Tensor<2>,
-    /// Attention weights `[n_head, T, T_past + T]`.
-    pub weights: Tensor<3>,
-    /// `‖v‖` of each new position in each head, `[n_head, T]`.
-    pub value_norms: Tensor<2>,
-    /// With [`LayerProbe::trace`].
-    pub trace: Option<AttentionTrace>,
-}
-
 impl Attention {
-    /// `x: [T, C]` holds the new positions; `cache` the keys and values of earlier ones, and
-    /// is extended with the new ones.
-    pub fn forward(&self, x: Tensor<2>, cache: &mut Option<LayerCache>, probe: &LayerProbe) -> AttentionOutput {
+    /// `x: [T, C]` holds the new positions of layer `layer`; `cache` the keys and values of
+    /// earlier ones, and is extended with the new ones. `q`, `k`, `v`, the pattern and `z` pass
+    /// through `hooks`.
+    pub fn forward(&self, layer: usize, x: Tensor<2>, cache: &mut LayerCache, hooks: &mut dyn Hooks) -> Tensor<2> {
         let [t, c] = x.dims();
         let qkv = self.c_attn.forward(x); // [T, 3C]
-        let q = split_heads(qkv.clone().slice([0..t, 0..c]), self.n_head); // [H, T, D]
-        let k = split_heads(qkv.clone().slice([0..t, c..2 * c]), self.n_head); // [H, T, D]
-        let v = split_heads(qkv.slice([0..t, 2 * c..3 * c]), self.n_head); // [H, T, D]
-        let value_norms = v.clone().powi_scalar(2).sum_dim(2).sqrt().squeeze_dim::<2>(2); // [H, T]
-        let (k, v) = match cache.take() {
-            Some(past) => (Tensor::cat(vec![past.k, k], 1), Tensor::cat(vec![past.v, v], 1)), // [H, T_past + T, D]
-            None => (k, v),
-        };
-        *cache = Some(LayerCache { k: k.clone(), v: v.clone() });
-        let mut attended = scaled_dot_product_attention(q.clone(), k.clone(), v.clone(), self.scale); // [H, T, D], [H, T, Tk]
-        if !probe.ablate.is_empty() {
-            let keep: Vec<f32> = (0..self.n_head).map(|h| if probe.ablate.contains(&h) { 0.0 } else { 1.0 }).collect();
-            let keep = Tensor::<1>::from_data(TensorData::new(keep, [self.n_head]), &attended.output.device()).reshape([self.n_head, 1, 1]);
-            attended.output = attended.output * keep; // [H, T, D]
-        }
-        let output = self.c_proj.forward(merge_heads(attended.output.clone()));
-        let weights = attended.weights.clone();
-        let trace = probe.trace.then(|| AttentionTrace { q, k, v, attended });
-        AttentionOutput { output, weights, value_norms, trace }
+        let q = hooks.q(layer, split_heads(qkv.clone().slice([0..t, 0..c]), self.n_head)); // [H, T, D]
+        let k = hooks.k(layer, split_heads(qkv.clone().slice([0..t, c..2 * c]), self.n_head)); // [H, T, D]
+        let v = hooks.v(layer, split_heads(qkv.slice([0..t, 2 * c..3 * c]), self.n_head)); // [H, T, D]
+        let (k, v) = cache.extend(k, v); // [H, Tk, D], Tk = T_past + T
+        let pattern = hooks.pattern(layer, attention_pattern(q, k, self.scale)); // [H, T, Tk]
+        let z = hooks.z(layer, pattern.matmul(v)); // [H, T, D]
+        self.c_proj.forward(merge_heads(z)) // [T, C]
     }
 }
 
@@ -165,9 +117,8 @@ mod tests {
         // q = k = [[1, 0], [0, 1]], v = [[1, 2], [3, 4]], scale 1/sqrt(2)
         let q = tensor(vec![1., 0., 0., 1.], [2, 2]);
         let v = tensor(vec![1., 2., 3., 4.], [2, 2]);
-        let Attended { dots, scores, weights, output: out } = scaled_dot_product_attention(q.clone(), q, v, 1.0 / 2f32.sqrt());
-        assert_eq!(values(dots), vec![1.0, 0.0, 0.0, 1.0]);
-        assert_eq!(values(scores), vec![1.0 / 2f32.sqrt(), 0.0, 0.0, 1.0 / 2f32.sqrt()]);
+        let weights = attention_pattern(q.clone(), q, 1.0 / 2f32.sqrt());
+        let out = values(weights.clone().matmul(v));
         let weights = values(weights);
         // row 0 sees only key 0; row 1 sees scores [0, 1/sqrt 2]
         let e = (1.0f32 / 2f32.sqrt()).exp();
@@ -175,7 +126,6 @@ mod tests {
         for (w, x) in weights.iter().zip(expected) {
             assert!((w - x).abs() < 1e-6, "{weights:?}");
         }
-        let out = values(out);
         let row1 = [expected[2] * 1.0 + expected[3] * 3.0, expected[2] * 2.0 + expected[3] * 4.0];
         assert_eq!(&out[..2], &[1.0, 2.0]);
         assert!((out[2] - row1[0]).abs() < 1e-6 && (out[3] - row1[1]).abs() < 1e-6);
@@ -186,7 +136,8 @@ mod tests {
         let (h, t, d) = (3, 5, 4);
         let data = |seed: f32| (0..h * t * d).map(|i| (i as f32 * 0.37 + seed).sin() * 3.0).collect::<Vec<_>>();
         let (q, k, v) = (tensor(data(0.1), [h, t, d]), tensor(data(1.3), [h, t, d]), tensor(data(2.9), [h, t, d]));
-        let Attended { output: out, weights, .. } = scaled_dot_product_attention(q.clone(), k.clone(), v.clone(), 0.5);
+        let weights = attention_pattern(q.clone(), k.clone(), 0.5);
+        let out = weights.clone().matmul(v.clone());
         let weights_all = values(weights);
         for row in weights_all.chunks(t) {
             assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-6);
@@ -194,9 +145,9 @@ mod tests {
         let out_all = values(out);
         for head in 0..h {
             let one = |x: &Tensor<3>| x.clone().slice([head..head + 1, 0..t, 0..d]).reshape([t, d]);
-            let Attended { output: out_h, weights: weights_h, .. } = scaled_dot_product_attention(one(&q), one(&k), one(&v), 0.5);
+            let weights_h = attention_pattern(one(&q), one(&k), 0.5);
+            let out_h = values(weights_h.clone().matmul(one(&v)));
             assert_eq!(values(weights_h), weights_all[head * t * t..(head + 1) * t * t]);
-            let out_h = values(out_h);
             for (a, b) in out_h.iter().zip(&out_all[head * t * d..(head + 1) * t * d]) {
                 assert!((a - b).abs() < 1e-6);
             }

@@ -5,8 +5,9 @@ use burn::module::Module;
 use burn::tensor::Tensor;
 use burn::tensor::activation::{gelu, relu, sigmoid, silu};
 
-use super::attention::{Attention, AttentionOutput, LayerCache, LayerProbe};
+use super::attention::{Attention, LayerCache};
 use super::config::Activation;
+use super::hooks::Hooks;
 use super::layers::{Conv1D, LayerNorm};
 
 /// GPT-2's GELU, the tanh approximation (`gelu_new`):
@@ -54,12 +55,13 @@ pub struct Block {
 }
 
 impl Block {
-    /// `x: [T, C]` -> `([T, C], what the attention computed)`
-    pub fn forward(&self, x: Tensor<2>, cache: &mut Option<LayerCache>, probe: &LayerProbe) -> (Tensor<2>, AttentionOutput) {
-        let attn = self.attn.forward(self.ln_1.forward(x.clone()), cache, probe);
-        let x = x + attn.output.clone();
+    /// Block `layer`: `[T, C] -> [T, C]`, the residual stream entering and leaving it passing
+    /// through `hooks`.
+    pub fn forward(&self, layer: usize, x: Tensor<2>, cache: &mut LayerCache, hooks: &mut dyn Hooks) -> Tensor<2> {
+        let x = hooks.resid_pre(layer, x);
+        let x = x.clone() + self.attn.forward(layer, self.ln_1.forward(x), cache, hooks);
         let x = x.clone() + self.mlp.forward(self.ln_2.forward(x));
-        (x, attn)
+        hooks.resid_post(layer, x)
     }
 }
 

@@ -54,10 +54,23 @@ pub fn argmax(logits: &[f32]) -> u32 {
     best as u32
 }
 
+/// Refuses logits that are not all finite numbers: no token can be chosen from them.
+fn finite(logits: &[f32]) -> Result<()> {
+    match logits.iter().filter(|x| !x.is_finite()).count() {
+        0 if !logits.is_empty() => Ok(()),
+        0 => Err(Error::Generation("there are no logits to choose the next token from".into())),
+        bad => Err(Error::Generation(format!(
+            "{bad} of the {} logits are NaN or infinite, so no next token can be chosen: the model's weights are broken (see the warnings its loading gave)",
+            logits.len()
+        ))),
+    }
+}
+
 /// The probability of each candidate after temperature, top-k and top-p, most likely first
-/// (ties by lower id). The probabilities sum to 1.
-pub fn candidates(logits: &[f32], settings: &SamplingSettings) -> Vec<(u32, f64)> {
-    let mut order: Vec<u32> = (0..logits.len() as u32).filter(|&i| !logits[i as usize].is_nan()).collect();
+/// (ties by lower id). The probabilities sum to 1. Refuses logits that are not all finite.
+pub fn candidates(logits: &[f32], settings: &SamplingSettings) -> Result<Vec<(u32, f64)>> {
+    finite(logits)?;
+    let mut order: Vec<u32> = (0..logits.len() as u32).collect();
     order.sort_by(|&a, &b| logits[b as usize].total_cmp(&logits[a as usize]).then(a.cmp(&b)));
     if settings.top_k > 0 {
         order.truncate(settings.top_k);
@@ -77,7 +90,7 @@ pub fn candidates(logits: &[f32], settings: &SamplingSettings) -> Vec<(u32, f64)
         }
     }
     let kept_total: f64 = kept.iter().map(|(_, p)| p).sum();
-    kept.iter().map(|&(id, p)| (id, p / kept_total)).collect()
+    Ok(kept.iter().map(|&(id, p)| (id, p / kept_total)).collect())
 }
 
 impl Sampler {
@@ -92,20 +105,21 @@ impl Sampler {
         Ok(Sampler { decoding, rng: Rng::seeded(seed) })
     }
 
-    pub fn pick(&mut self, logits: &[f32]) -> u32 {
+    /// The next token from `logits`; refused when they are not all finite numbers.
+    pub fn pick(&mut self, logits: &[f32]) -> Result<u32> {
         match &self.decoding {
-            Decoding::Greedy => argmax(logits),
+            Decoding::Greedy => finite(logits).map(|()| argmax(logits)),
             Decoding::Sample(settings) => {
-                let candidates = candidates(logits, settings);
+                let candidates = candidates(logits, settings)?;
                 let u = self.rng.next_f64();
                 let mut cumulative = 0.0;
                 for &(id, p) in &candidates {
                     cumulative += p;
                     if u < cumulative {
-                        return id;
+                        return Ok(id);
                     }
                 }
-                candidates.last().expect("at least one candidate").0
+                Ok(candidates.last().expect("at least one candidate").0)
             }
         }
     }
@@ -127,21 +141,21 @@ mod tests {
     #[test]
     fn candidates_follow_the_definitions() {
         let logits = [0.0f32, 2f32.ln(), 3f32.ln(), 4f32.ln()]; // softmax = [1, 2, 3, 4] / 10
-        let all = candidates(&logits, &settings(1.0, 0, 1.0));
+        let all = candidates(&logits, &settings(1.0, 0, 1.0)).unwrap();
         let ids: Vec<u32> = all.iter().map(|c| c.0).collect();
         assert_eq!(ids, [3, 2, 1, 0]);
         for ((_, p), want) in all.iter().zip([0.4, 0.3, 0.2, 0.1]) {
             assert!((p - want).abs() < 1e-6);
         }
         // top-k 2 renormalises 4:3
-        let top2 = candidates(&logits, &settings(1.0, 2, 1.0));
+        let top2 = candidates(&logits, &settings(1.0, 2, 1.0)).unwrap();
         assert_eq!(top2.len(), 2);
         assert!((top2[0].1 - 4.0 / 7.0).abs() < 1e-6);
         // top-p 0.6: 0.4 is not enough, 0.4 + 0.3 reaches it
-        let nucleus = candidates(&logits, &settings(1.0, 0, 0.6));
+        let nucleus = candidates(&logits, &settings(1.0, 0, 0.6)).unwrap();
         assert_eq!(nucleus.iter().map(|c| c.0).collect::<Vec<_>>(), [3, 2]);
         // temperature 0.5 squares the odds: [1, 4, 9, 16] / 30
-        let sharp = candidates(&logits, &settings(0.5, 0, 1.0));
+        let sharp = candidates(&logits, &settings(0.5, 0, 1.0)).unwrap();
         assert!((sharp[0].1 - 16.0 / 30.0).abs() < 1e-6);
     }
 
@@ -150,7 +164,7 @@ mod tests {
         let logits = [0.0f32, 2f32.ln(), 3f32.ln(), 4f32.ln()];
         let draw = |seed| {
             let mut s = Sampler::new(Decoding::Sample(SamplingSettings { seed, ..settings(1.0, 0, 1.0) })).unwrap();
-            (0..4000).map(|_| s.pick(&logits)).collect::<Vec<_>>()
+            (0..4000).map(|_| s.pick(&logits).unwrap()).collect::<Vec<_>>()
         };
         assert_eq!(draw(42), draw(42));
         assert_ne!(draw(42), draw(43));
@@ -159,6 +173,21 @@ mod tests {
             let share = picks.iter().filter(|&&p| p == id).count() as f64 / picks.len() as f64;
             assert!((share - want).abs() < 0.03, "token {id}: {share}");
         }
+    }
+
+    #[test]
+    fn logits_that_are_not_numbers_are_refused_not_picked_from() {
+        let greedy = Decoding::Greedy;
+        let sampled = Decoding::Sample(settings(1.0, 0, 1.0));
+        for logits in [vec![f32::NAN; 4], vec![0.0, f32::NAN, 1.0, 2.0], vec![0.0, f32::INFINITY, 1.0, 2.0], vec![]] {
+            for decoding in [greedy, sampled] {
+                let e = Sampler::new(decoding).unwrap().pick(&logits).unwrap_err();
+                assert!(matches!(e, Error::Generation(_)), "{logits:?}: {e}");
+                assert!(e.to_string().starts_with("generation: "), "{e}");
+            }
+        }
+        let e = candidates(&[f32::NAN; 3], &settings(1.0, 0, 1.0)).unwrap_err();
+        assert_eq!(e.to_string(), "generation: 3 of the 3 logits are NaN or infinite, so no next token can be chosen: the model's weights are broken (see the warnings its loading gave)");
     }
 
     #[test]

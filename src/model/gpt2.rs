@@ -4,11 +4,12 @@
 use burn::module::{Module, Param};
 use burn::tensor::Tensor;
 
-use super::attention::{AttentionTrace, LayerCache, LayerProbe};
+use super::attention::LayerCache;
 use super::block::Block;
 use super::config::Gpt2Config;
 use super::embedding::Embeddings;
 use super::gemv;
+use super::hooks::Hooks;
 use super::layers::LayerNorm;
 
 #[derive(Module, Debug)]
@@ -27,7 +28,7 @@ pub struct Gpt2 {
 /// Keys and values of every position seen so far, per layer.
 #[derive(Debug, Clone, Default)]
 pub struct KvCache {
-    layers: Vec<Option<LayerCache>>,
+    layers: Vec<LayerCache>,
     len: usize,
 }
 
@@ -42,68 +43,19 @@ impl KvCache {
     }
 }
 
-/// What a forward pass does beyond the plain model: heads switched off, intermediates kept.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Probe {
-    /// Heads whose output is zeroed, as `(layer, head)`.
-    pub ablate: Vec<(usize, usize)>,
-    /// Keep the residual stream entering the first block and leaving every block.
-    pub residual: bool,
-    /// Keep every intermediate of this layer's attention.
-    pub trace: Option<usize>,
-}
-
-impl Probe {
-    fn layer(&self, layer: usize) -> LayerProbe {
-        LayerProbe {
-            ablate: self.ablate.iter().filter(|(l, _)| *l == layer).map(|&(_, h)| h).collect(),
-            trace: self.trace == Some(layer),
-        }
-    }
-}
-
-/// What one forward pass over new positions computed.
-pub struct ForwardOutput {
-    /// The residual stream after `ln_f`, `[T, n_embd]`.
-    pub hidden: Tensor<2>,
-    /// Per layer, the attention weights `[n_head, T, T_past + T]`.
-    pub attentions: Vec<Tensor<3>>,
-    /// Per layer, `‖v‖` of each new position in each head, `[n_head, T]`.
-    pub value_norms: Vec<Tensor<2>>,
-    /// With [`Probe::residual`]: `n_layer + 1` residual streams `[T, n_embd]`, the embeddings
-    /// then the output of each block (before `ln_f`); otherwise empty.
-    pub residuals: Vec<Tensor<2>>,
-    /// With [`Probe::trace`]: the traced layer's intermediates.
-    pub trace: Option<AttentionTrace>,
-}
-
 impl Gpt2 {
-    /// Runs `ids` as the positions following those in `cache`, and extends the cache.
+    /// Runs `ids` as the positions following those in `cache`, and extends the cache; every
+    /// activation worth reading passes through `hooks` (`&mut ()` for none). Returns the
+    /// residual stream after `ln_f`, `[T, n_embd]`.
     /// The caller keeps `cache.len() + ids.len() <= n_positions` (see [`crate::session`]).
-    pub fn forward(&self, ids: &[u32], cache: &mut KvCache) -> ForwardOutput {
-        self.forward_probed(ids, cache, &Probe::default())
-    }
-
-    /// [`Gpt2::forward`] with heads switched off or intermediates kept, as `probe` asks.
-    pub fn forward_probed(&self, ids: &[u32], cache: &mut KvCache, probe: &Probe) -> ForwardOutput {
-        cache.layers.resize(self.h.len(), None);
+    pub fn forward(&self, ids: &[u32], cache: &mut KvCache, hooks: &mut dyn Hooks) -> Tensor<2> {
+        cache.layers.resize_with(self.h.len(), LayerCache::default);
         let mut x = self.embeddings.forward(ids, cache.len); // [T, C]
-        let (mut attentions, mut value_norms, mut residuals, mut trace) = (Vec::new(), Vec::new(), Vec::new(), None);
-        for (i, (block, layer_cache)) in self.h.iter().zip(&mut cache.layers).enumerate() {
-            if probe.residual {
-                residuals.push(x.clone());
-            }
-            let (next, attn) = block.forward(x, layer_cache, &probe.layer(i));
-            x = next;
-            attentions.push(attn.weights);
-            value_norms.push(attn.value_norms);
-            trace = trace.or(attn.trace);
-        }
-        if probe.residual {
-            residuals.push(x.clone());
+        for (layer, (block, layer_cache)) in self.h.iter().zip(&mut cache.layers).enumerate() {
+            x = block.forward(layer, x, layer_cache, hooks); // [T, C]
         }
         cache.len += ids.len();
-        ForwardOutput { hidden: self.ln_f.forward(x), attentions, value_norms, residuals, trace }
+        self.ln_f.forward(x) // [T, C]
     }
 
     /// `[T, n_embd] -> [T, vocab_size]`: the hidden state against every token's embedding.

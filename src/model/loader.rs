@@ -14,7 +14,7 @@ use super::embedding::Embeddings;
 use super::gpt2::Gpt2;
 use super::layers::{Conv1D, LayerNorm};
 use crate::error::{Error, Result};
-use crate::safetensors::SafeTensors;
+use crate::safetensors::{SafeTensors, to_f32};
 
 /// A loaded model and what was odd about its file but did not stop it.
 pub struct Loaded {
@@ -33,9 +33,9 @@ impl Weights<'_> {
     fn tensor<const R: usize>(&mut self, name: &str, shape: [usize; R]) -> Result<Tensor<R>> {
         let key = format!("{}{name}", self.prefix);
         let view = self.file.get(&key).ok_or_else(|| Error::tensor(&key, "is missing"))?;
-        let values = view.to_f32(&key)?; // refuses dtypes other than F32, F16, BF16 first
-        if view.shape != shape {
-            return Err(Error::tensor(&key, format!("has shape {:?}; the config needs {shape:?}", view.shape)));
+        let values = to_f32(&key, &view)?; // refuses dtypes other than F32, F16, BF16 first
+        if view.shape() != shape {
+            return Err(Error::tensor(&key, format!("has shape {:?}; the config needs {shape:?}", view.shape())));
         }
         let non_finite = values.iter().filter(|v| !v.is_finite()).count();
         if non_finite > 0 {
@@ -129,7 +129,7 @@ pub fn load_gpt2(config: &Gpt2Config, file: &[u8], device: &Device) -> Result<Lo
                     .any(|p| part == format!("{p}.weight") || part == format!("{p}.bias"))
             })
     };
-    let unused: Vec<String> = w.file.names().filter(|n| !expected(n)).map(str::to_string).collect();
+    let unused: Vec<String> = w.file.names().into_iter().filter(|n| !expected(n)).map(str::to_string).collect();
     if !unused.is_empty() {
         w.warnings.push(format!("{} tensors are not part of a GPT-2 LM and were not used: {}", unused.len(), unused.join(", ")));
     }

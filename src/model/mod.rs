@@ -7,6 +7,7 @@ pub mod embedding;
 pub mod gemv;
 pub mod generate;
 pub mod gpt2;
+pub mod hooks;
 pub mod layers;
 pub mod loader;
 

@@ -53,8 +53,8 @@ fn status_text(model: &ModelStatus, run: Option<&RunData>) -> String {
                 Some(Finish::Stopped(Stop::Count)) => format!("Done. {summary}."),
                 Some(Finish::Stopped(Stop::EndOfText)) => format!("Done: the model ended the text. {summary}."),
                 Some(Finish::Stopped(Stop::ContextFull)) => format!("Done: the context is full. {summary}."),
-                Some(Finish::Cancelled) if run.tokens.is_empty() => format!("Cancelled while reading the prompt{}.", read_so_far(run)),
-                Some(Finish::Cancelled) => format!("Cancelled. {summary}."),
+                Some(Finish::Stopped(Stop::Cancelled)) if run.tokens.is_empty() => format!("Cancelled while reading the prompt{}.", read_so_far(run)),
+                Some(Finish::Stopped(Stop::Cancelled)) => format!("Cancelled. {summary}."),
                 Some(Finish::Superseded) => "Superseded by a newer run.".into(),
             }
         }

@@ -104,8 +104,8 @@ pub struct PositionMaps {
 /// Why a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub enum Finish {
+    /// A stop rule held ([`Stop::Cancelled`] when the page cancelled it).
     Stopped(Stop),
-    Cancelled,
     Superseded,
 }
 

@@ -13,8 +13,7 @@ use crate::checkpoint::Checkpoint;
 use crate::inspect;
 use crate::model::embedding::sinusoidal_encoding;
 use crate::model::f32_values;
-use crate::model::generate::Sampler;
-use crate::session::{Session, Stop};
+use crate::session::{Generation, Next, Session, Stop};
 use crate::view::positions::{SIDE, similarity};
 use crate::worker::fetch::{Abort, Partial};
 use crate::worker::load::{self, Control, LoadError};
@@ -41,7 +40,7 @@ impl State {
         if self.latest != run {
             Some(Finish::Superseded)
         } else if self.cancelled {
-            Some(Finish::Cancelled)
+            Some(Finish::Stopped(Stop::Cancelled))
         } else {
             None
         }
@@ -87,7 +86,7 @@ pub(crate) fn js_error(e: JsValue) -> String {
 async fn run(state: &Rc<RefCell<State>>, checkpoint: &Checkpoint, request: &RunRequest) -> Result<Finish, String> {
     let (model, tokenizer) = (&checkpoint.model, &checkpoint.tokenizer);
     let (run, n_head) = (request.run, model.config.n_head);
-    let mut sampler = Sampler::new(request.decoding).map_err(|e| e.to_string())?;
+    let mut generation = Generation::new(request.decoding, request.new_tokens, request.forced.clone()).map_err(|e| e.to_string())?;
     let mut ids = tokenizer.encode(&request.prompt).map_err(|e| e.to_string())?;
     if request.bos {
         ids.insert(0, model.config.eos_token_id); // `<|endoftext|>` as BOS
@@ -103,26 +102,20 @@ async fn run(state: &Rc<RefCell<State>>, checkpoint: &Checkpoint, request: &RunR
         }
     }
     post(&FromWorker::Prompt { run, tokens: tokenizer.tokens(&ids), millis: now() - started });
-    for step in 0..request.new_tokens {
+    loop {
         yield_now().await;
-        if let Some(finish) = state.borrow().interruption(run) {
-            return Ok(finish);
-        }
-        if session.room(model) == 0 {
-            return Ok(Finish::Stopped(Stop::ContextFull));
-        }
+        let interruption = state.borrow().interruption(run);
         let started = now();
-        let sampled = sampler.pick(session.last_logits());
-        let id = request.forced.get(step).copied().unwrap_or(sampled);
-        let pass = session.push(model, id).map_err(|e| e.to_string())?;
-        let rows = Rows::of_pass(pass, n_head).remove(0);
-        let token = tokenizer.tokens(&[id]).remove(0);
-        post(&FromWorker::Step { run, token, rows, millis: now() - started });
-        if id == model.config.eos_token_id {
-            return Ok(Finish::Stopped(Stop::EndOfText));
+        match generation.step(model, &mut session, interruption.is_some()).map_err(|e| e.to_string())? {
+            Next::Token(id, pass) => {
+                let rows = Rows::of_pass(pass, n_head).remove(0);
+                let token = tokenizer.tokens(&[id]).remove(0);
+                post(&FromWorker::Step { run, token, rows, millis: now() - started });
+            }
+            Next::Stopped(Stop::Cancelled) => return Ok(interruption.expect("only an interruption cancels")), // or supersedes
+            Next::Stopped(stop) => return Ok(Finish::Stopped(stop)),
         }
     }
-    Ok(Finish::Stopped(Stop::Count))
 }
 
 fn start_run(state: Rc<RefCell<State>>, request: RunRequest) {

@@ -91,7 +91,7 @@ fn load(model: Option<&Path>) -> Result<(Checkpoint, String), String> {
     Ok((checkpoint, dir.display().to_string()))
 }
 
-fn summary(inspection: &Inspection) -> String {
+fn summary(inspection: &Inspection) -> Result<String, String> {
     let mut out = format!("model {} ({} layers x {} heads)\n", inspection.model.name, inspection.model.n_layer, inspection.model.n_head);
     out += &format!("{} prompt tokens:\n", inspection.ids.len());
     for (i, (id, text)) in inspection.ids.iter().zip(&inspection.texts).enumerate() {
@@ -100,7 +100,8 @@ fn summary(inspection: &Inspection) -> String {
     let top = headlight::model::generate::candidates(
         &inspection.last_logits,
         &SamplingSettings { temperature: 1.0, top_k: 5, top_p: 1.0, seed: 0 },
-    );
+    )
+    .map_err(|e| e.to_string())?;
     out += "next-token logits, top 5 (softmax over these 5):\n";
     for (id, p) in top {
         out += &format!("  {id:>6}  {:.3}  {:.4}\n", inspection.last_logits[id as usize], p);
@@ -108,7 +109,7 @@ fn summary(inspection: &Inspection) -> String {
     if let (Some(ids), Some(text)) = (&inspection.generated, &inspection.generated_text) {
         out += &format!("generated {} tokens {ids:?}:\n{text}\n", ids.len());
     }
-    out
+    Ok(out)
 }
 
 fn run(args: &InspectArgs) -> Result<(), String> {
@@ -129,7 +130,7 @@ fn run(args: &InspectArgs) -> Result<(), String> {
         let json = serde_json::to_string(&inspection).map_err(|e| format!("cannot write JSON: {e}"))?;
         println!("{json}");
     } else {
-        print!("{}", summary(&inspection));
+        print!("{}", summary(&inspection)?);
     }
     Ok(())
 }
