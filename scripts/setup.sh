@@ -30,7 +30,7 @@ need_trunk() {
 need_wasm_bindgen() {
   if ! command -v wasm-bindgen >/dev/null || ! wasm-bindgen --version | grep -q " $WASM_BINDGEN_VERSION"; then
     step "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 6 minutes)"
-    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --locked --force
   fi
 }
 
