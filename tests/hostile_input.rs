@@ -1,12 +1,17 @@
 //! Input from strangers on the bundled model: prompts of every awkward kind, links with broken
-//! or out-of-range fields, ids outside the vocabulary, a tokenizer from another model. Each is
-//! either run correctly or refused with a message that says what is wrong; none panics.
+//! or out-of-range fields, ids outside the vocabulary, a tokenizer from another model, a config
+//! whose sizes overflow. Each is either run correctly or refused with a
+//! message that says what is wrong; none panics.
+
+mod common;
 
 use headlight::Checkpoint;
+use headlight::hub::budget::{WASM32_MEMORY, preflight};
 use headlight::model::config::Gpt2Config;
 use headlight::permalink::{self, MAX_LEN, Permalink};
 use headlight::rng::Rng;
 use headlight::session::Session;
+use serde_json::json;
 
 fn read(file: &str) -> Vec<u8> {
     std::fs::read(format!("{}/public/models/tiny/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap()
@@ -104,6 +109,34 @@ fn a_tokenizer_from_another_model_is_refused() {
     let e = Checkpoint::from_bytes(&read("config.json"), &read("model.safetensors"), b"{\"model\": 3}").err().unwrap();
     assert!(e.to_string().starts_with("tokenizer.json: cannot be read: "), "{e}");
     assert!(Gpt2Config::from_json(&read("config.json")).is_ok());
+}
+
+/// A config whose memory estimate wrapped in 64 bits (to 145 MB) and passed: refused on the
+/// path the worker takes before a download, from config.json and the weights' header alone.
+#[test]
+fn a_config_whose_memory_estimate_overflows_is_refused_before_any_weight() {
+    let config = br#"{"vocab_size": 50257, "n_positions": 16505437, "n_embd": 1, "n_layer": 16928, "n_head": 1}"#;
+    let tensors = [("wte.weight", [50257u64, 1]), ("wpe.weight", [16_505_437, 1])];
+    let mut header = serde_json::Map::new();
+    let mut offset = 0;
+    for (name, shape) in tensors {
+        let bytes = 4 * shape[0] * shape[1];
+        header.insert(name.into(), json!({"dtype": "F32", "shape": shape, "data_offsets": [offset, offset + bytes]}));
+        offset += bytes;
+    }
+    let header = serde_json::to_vec(&header).unwrap();
+    let start = [&(header.len() as u64).to_le_bytes()[..], &header].concat();
+    let file_len = start.len() as u64 + offset;
+    // only the header is handed over: the 66 MB of weights behind it are never read
+    let verdict = Gpt2Config::from_json(config).map_err(|e| e.to_string()).and_then(|c| preflight(&c, &start, file_len, WASM32_MEMORY));
+    let why = verdict.unwrap_err();
+    // refused by the memory estimate, or (where config.json caps its dimensions) by the field
+    assert!(why.starts_with("This model needs about 9.2 EB of memory") || why.contains("n_positions") || why.contains("n_layer"), "{why}");
+}
+
+#[test]
+fn capture_sizes_are_counted_without_wrapping() {
+    common::hardening::capture_sizes_are_counted_without_wrapping();
 }
 
 #[test]

@@ -66,7 +66,7 @@ impl RunData {
         let (n_layer, n_head, n_positions) = self.dims;
         let capture = self.capture.get_or_insert_with(|| {
             let mut capture = Capture::for_app(n_layer, n_head, n_positions);
-            capture.reserve_positions(n_positions.min(self.prompt_total + self.wanted));
+            capture.reserve_positions(n_positions.min(self.prompt_total.saturating_add(self.wanted)));
             capture
         });
         // The worker sends positions in order; anything else is not this run's next position.
