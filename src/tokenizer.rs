@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+mod shape;
+
 /// GPT-2's end-of-text token, special in its tokenizer.
 const EOS: &str = "<|endoftext|>";
 
@@ -84,8 +86,12 @@ pub fn visible_label(bytes: &[u8]) -> String {
 }
 
 impl Tokenizer {
+    /// From `tokenizer.json`, once its JSON is checked to be a GPT-2 tokenizer's (a file from
+    /// the internet may set padding, truncation or normalizers that hurt: see [`shape`]).
     pub fn from_bytes(json: &[u8]) -> Result<Self> {
-        let inner = tokenizers::Tokenizer::from_bytes(json).map_err(|e| Error::Tokenizer(format!("cannot be read: {e}")))?;
+        let json: serde_json::Value = serde_json::from_slice(json).map_err(|e| Error::Tokenizer(format!("cannot be read: {e}")))?;
+        shape::check(&json).map_err(Error::Tokenizer)?;
+        let inner = serde_json::from_value(json).map_err(|e| Error::Tokenizer(format!("cannot be read: {e}")))?;
         Ok(Tokenizer { inner, byte_of: byte_alphabet() })
     }
 
@@ -99,6 +105,7 @@ impl Tokenizer {
 
         let vocab: std::collections::HashMap<String, u32> =
             serde_json::from_slice(vocab).map_err(|e| Error::Tokenizer(format!("vocab.json is not a JSON map of pieces to ids: {e}")))?;
+        shape::at_most("vocab.json", vocab.len()).map_err(Error::Tokenizer)?;
         let merges = std::str::from_utf8(merges).map_err(|_| Error::Tokenizer("merges.txt is not UTF-8 text".into()))?;
         let merges = merges
             .lines()
@@ -109,6 +116,7 @@ impl Tokenizer {
                 _ => Err(Error::Tokenizer(format!("merges.txt line {} is not a pair `left right`: {line:?}", i + 1))),
             })
             .collect::<Result<Vec<_>>>()?;
+        shape::at_most("merges.txt", merges.len()).map_err(Error::Tokenizer)?;
         let has_eos = vocab.contains_key(EOS);
         let bpe = BPE::builder()
             .vocab_and_merges(vocab.into_iter().collect::<Vocab>(), merges)

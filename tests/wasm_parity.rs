@@ -1,6 +1,6 @@
 //! The parity check run in the shipped target: wasm32 in headless Chromium
 //! (`cargo test --target wasm32-unknown-unknown`), on the bundled F16 model and the BF16 one;
-//! and sizes counted where `usize` has 32 bits.
+//! and hostile input, where `usize` has 32 bits and a panic kills the worker.
 
 #![cfg(target_arch = "wasm32")]
 
@@ -38,6 +38,11 @@ fn bf16_matches_transformers_in_the_browser() {
         include_bytes!("fixtures/models/bf16/tokenizer.json"),
     ];
     parity(files, include_str!("fixtures/bf16.json"));
+}
+
+#[wasm_bindgen_test]
+fn hostile_tokenizers_are_refused_by_field_in_the_browser() {
+    common::hardening::hostile_tokenizers_are_refused_by_field();
 }
 
 #[wasm_bindgen_test]

@@ -2,6 +2,61 @@
 //! 32 bits and a panic kills the worker.
 
 use headlight::capture::{Capture, full_context_bytes, values_before};
+use headlight::tokenizer::Tokenizer;
+use serde_json::{Value, json};
+
+/// GPT-2's `tokenizer.json`, as every fixture checkpoint ships it.
+pub const GPT2_TOKENIZER: &[u8] = include_bytes!("../fixtures/models/bf16/tokenizer.json");
+
+/// A change to GPT-2's `tokenizer.json`.
+pub type Change = fn(&mut Value);
+
+fn precompiled(charsmap: &str) -> Value {
+    json!({"type": "Precompiled", "precompiled_charsmap": charsmap})
+}
+
+/// GPT-2's tokenizer with one change each that a GPT-2 tokenizer never has, and the field its
+/// refusal must name.
+pub fn hostile_tokenizers() -> Vec<(&'static str, Vec<u8>)> {
+    let gpt2: Value = serde_json::from_slice(GPT2_TOKENIZER).unwrap();
+    let cases: [(&str, Change); 15] = [
+        // pads every prompt to 10^8 tokens
+        ("padding", |t| t["padding"] = json!({"strategy": {"Fixed": 100_000_000}, "direction": "Right", "pad_to_multiple_of": null, "pad_id": 50256, "pad_type_id": 0, "pad_token": "<|endoftext|>"})),
+        // cuts every prompt to 2 tokens
+        ("truncation", |t| t["truncation"] = json!({"direction": "Right", "max_length": 2, "strategy": "LongestFirst", "stride": 0})),
+        // an empty character map, and one whose trie claims 4 GiB: both panicked
+        ("normalizer", |t| t["normalizer"] = precompiled("")),
+        ("normalizer", |t| t["normalizer"] = precompiled("/////wAAAAA=")),
+        ("normalizer.normalizers[1]", |t| t["normalizer"] = json!({"type": "Sequence", "normalizers": [{"type": "NFC"}, precompiled("")]})),
+        ("normalizer", |t| t["normalizer"] = json!({"type": "Replace", "pattern": {"String": " "}, "content": "  "})),
+        ("pre_tokenizer", |t| t["pre_tokenizer"] = json!({"type": "Whitespace"})),
+        ("pre_tokenizer.add_prefix_space", |t| t["pre_tokenizer"]["add_prefix_space"] = json!(true)),
+        ("decoder", |t| t["decoder"] = Value::Null),
+        ("post_processor", |t| t["post_processor"] = json!({"type": "TemplateProcessing", "single": [], "pair": [], "special_tokens": {}})),
+        ("model.type", |t| t["model"]["type"] = json!("WordPiece")),
+        ("model.dropout", |t| t["model"]["dropout"] = json!(0.5)),
+        ("model.byte_fallback", |t| t["model"]["byte_fallback"] = json!(true)),
+        ("added_tokens[0].content", |t| t["added_tokens"][0]["content"] = json!("")),
+        ("chat_template", |t| t["chat_template"] = json!("{{ messages }}")),
+    ];
+    cases
+        .into_iter()
+        .map(|(field, change)| {
+            let mut tokenizer = gpt2.clone();
+            change(&mut tokenizer);
+            (field, serde_json::to_vec(&tokenizer).unwrap())
+        })
+        .collect()
+}
+
+/// Every hostile tokenizer is refused with a message that names its field; none panics.
+pub fn hostile_tokenizers_are_refused_by_field() {
+    for (field, json) in hostile_tokenizers() {
+        let Err(error) = Tokenizer::from_bytes(&json) else { panic!("a tokenizer.json with a hostile `{field}` was accepted") };
+        let error = error.to_string();
+        assert!(error.starts_with(&format!("tokenizer.json: `{field}` ")), "{field}: {error}");
+    }
+}
 
 /// Sizes of a crafted config counted without wrapping, on 64 and on 32 bits.
 pub fn capture_sizes_are_counted_without_wrapping() {
