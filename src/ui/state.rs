@@ -255,7 +255,7 @@ impl Ctx {
             | FromWorker::LoadFailed { .. }
             | FromWorker::LoadCancelled { .. }) => self.receive_hub(message),
             FromWorker::Positions(maps) => self.positions.set(Some(maps)),
-            FromWorker::Exported { json: Ok(json) } => crate::ui::export::save("headlight-capture.json", "application/json", &json),
+            FromWorker::Exported { json: Ok(json) } => crate::ui::export::save("headlight-capture.json", "application/json", &json, self.notice),
             FromWorker::Exported { json: Err(error) } => self.notice.set(Some(format!("The capture could not be exported: {error}"))),
             FromWorker::PromptRows { run, of, rows } => self.update_id(run, |r| {
                 r.prompt_total = of;
