@@ -128,18 +128,17 @@ fn the_readable_output_shows_control_characters_instead_of_sending_them() {
     }
     let model = dir.to_str().unwrap();
     let prompt = "\u{1b}[31mred\u{1b}[0m \u{1b}]8;;http://x\u{7}link\u{1b}]8;;\u{7} \u{9b}2J \u{202E}txt.exe\r\u{7f}";
-    let out = cli(&["inspect", "--model", model, "--prompt", prompt, "--generate", "8"]);
+    let (out, as_json) = (cli(&["inspect", "--model", model, "--prompt", prompt, "--generate", "8"]), cli(&["inspect", "--model", model, "--prompt", prompt, "--json"]));
+    std::fs::remove_dir_all(&dir).unwrap();
     let text = String::from_utf8(out.stdout.clone()).unwrap();
     assert!(out.status.success() && !raw(&text) && !raw(&stderr(&out)), "{text:?}");
     assert!(text.contains("␛]0;owned␇␛[2J"), "{text}");
     // the prompt's own tokens: ESC, BEL, CR and DEL as their control pictures
     assert!(["␛", "␇", "␍", "␡"].iter().all(|mark| text.contains(mark)), "{text}");
     // JSON keeps the text exact, escaped
-    let value = json(&cli(&["inspect", "--model", model, "--prompt", prompt, "--json"]));
-    assert_eq!(value["model"]["name"], model);
+    assert_eq!(json(&as_json)["model"]["name"], model);
     // an error naming a path shows it the same way
     let out = cli(&["inspect", "--model", "/nonexistent/\u{1b}[2J\u{9b}", "--prompt", "x"]);
     assert!(!out.status.success() && !raw(&stderr(&out)), "{:?}", stderr(&out));
     assert!(stderr(&out).contains("cannot read /nonexistent/␛[2J⟨U+009B⟩/config.json"), "{}", stderr(&out));
-    std::fs::remove_dir_all(&dir).unwrap();
 }
