@@ -8,9 +8,11 @@
 //!
 //! Storage is the lower triangle only: query position `q` keeps `n_layer * n_head * (q + 1)`
 //! values, so **the token at position `q` costs `b * n_layer * n_head * (q + 1)` bytes**, with
-//! `b` = 4 for exact f32 and 2 for the compact form ([`Capture::bytes_for_position`]). For GPT-2
-//! small (12 x 12) at 1024 tokens: 302 MB exact, 151 MB compact, against 604 MB for a dense
-//! `[12][12][1024][1024]` f32 array.
+//! `b` = 4 for exact f32 and 2 for the compact form, and a full context of `n` positions
+//! `b * n_layer * n_head * n(n+1)/2` ([`full_context_bytes`]). For GPT-2 small (12 x 12) at 1024
+//! tokens: 302 MB exact, 151 MB compact, against 604 MB for a dense `[12][12][1024][1024]` f32
+//! array. Sizes are counted in u64 with every step checked: `usize` has 32 bits on wasm32, and
+//! a checkpoint's config may claim any dimensions.
 //!
 //! The compact form keeps each weight `w` (softmax outputs lie in [0, 1]) as the 16-bit integer
 //! `round(w * 65535)`, so within 1/131070 ≈ 7.6e-6 of its value. The CLI and the parity tests
@@ -20,7 +22,7 @@ use std::borrow::Cow;
 
 /// What the app lets one capture take before it keeps the compact form: a full context of
 /// GPT-2 small is 302 MB exact, 151 MB compact.
-pub const APP_BUDGET_BYTES: usize = 256 << 20;
+pub const APP_BUDGET_BYTES: u64 = 256 << 20;
 
 const FIXED16_SCALE: f32 = 65535.0;
 
@@ -61,14 +63,17 @@ impl Values {
         }
     }
 
-    /// Room for `additional` more values: exactly that many, or with the usual amortised growth.
-    fn reserve(&mut self, additional: usize, exact: bool) {
-        match (self, exact) {
-            (Values::Exact(v), true) => v.reserve_exact(additional),
-            (Values::Exact(v), false) => v.reserve(additional),
-            (Values::Fixed16(v), true) => v.reserve_exact(additional),
-            (Values::Fixed16(v), false) => v.reserve(additional),
-        }
+    /// Room for `end` values in all: exactly that many, or with the usual amortised growth. A
+    /// room this machine cannot address (`None`) or give is not taken: the store then grows
+    /// as values arrive.
+    fn reserve_to(&mut self, end: Option<usize>, exact: bool) {
+        let Some(additional) = end.map(|end| end.saturating_sub(self.len())) else { return };
+        let _ = match (self, exact) {
+            (Values::Exact(v), true) => v.try_reserve_exact(additional),
+            (Values::Exact(v), false) => v.try_reserve(additional),
+            (Values::Fixed16(v), true) => v.try_reserve_exact(additional),
+            (Values::Fixed16(v), false) => v.try_reserve(additional),
+        };
     }
 
     fn extend(&mut self, weights: &[f32]) {
@@ -98,15 +103,12 @@ impl Capture {
     }
 
     /// The app's capture for a model with `n_positions` of context: exact while a full context
-    /// fits in [`APP_BUDGET_BYTES`], compact beyond.
+    /// fits in [`APP_BUDGET_BYTES`], compact beyond (and beyond counting).
     pub fn for_app(n_layer: usize, n_head: usize, n_positions: usize) -> Self {
-        let full: usize = (0..n_positions).map(|q| Capture::bytes_for_position(n_layer, n_head, q)).sum();
-        if full <= APP_BUDGET_BYTES { Capture::new(n_layer, n_head) } else { Capture::compact(n_layer, n_head) }
-    }
-
-    /// Bytes of exact weights the token at position `q` adds (half that in the compact form).
-    pub fn bytes_for_position(n_layer: usize, n_head: usize, q: usize) -> usize {
-        4 * n_layer * n_head * (q + 1)
+        match full_context_bytes(n_layer as u64, n_head as u64, n_positions as u64) {
+            Some(full) if full <= APP_BUDGET_BYTES => Capture::new(n_layer, n_head),
+            _ => Capture::compact(n_layer, n_head),
+        }
     }
 
     /// Whether the weights are exact f32 (rather than the compact 16-bit form).
@@ -131,15 +133,20 @@ impl Capture {
         self.len == 0
     }
 
-    fn row_start(&self, q: usize) -> usize {
-        self.n_layer * self.n_head * q * (q + 1) / 2
+    /// Where row `q` starts in the store; `None` when that is past what this machine can address.
+    fn row_start(&self, q: usize) -> Option<usize> {
+        values_before(self.n_layer as u64, self.n_head as u64, q as u64).and_then(|n| usize::try_from(n).ok())
     }
 
     /// Makes room for `n` positions in all at once. A run that knows its length never regrows
-    /// its store, and a regrowth holds the old and the new store together.
+    /// its store, and a regrowth holds the old and the new store together. A room this machine
+    /// cannot address or give is not taken: the store then grows as rows arrive.
     pub fn reserve_positions(&mut self, n: usize) {
-        self.values.reserve(self.row_start(n).saturating_sub(self.values.len()), true);
-        self.value_norms.reserve_exact((n * self.n_layer * self.n_head).saturating_sub(self.value_norms.len()));
+        self.values.reserve_to(self.row_start(n), true);
+        let norms = n.checked_mul(self.n_layer).and_then(|v| v.checked_mul(self.n_head));
+        if let Some(additional) = norms.map(|norms| norms.saturating_sub(self.value_norms.len())) {
+            let _ = self.value_norms.try_reserve_exact(additional);
+        }
     }
 
     /// Records `tq` new query positions from one forward pass. `layers[l]` holds that layer's
@@ -148,7 +155,7 @@ impl Capture {
         assert_eq!(layers.len(), self.n_layer, "one weight tensor per layer");
         let tk = self.len + tq;
         debug_assert!(layers.iter().all(|weights| weights.len() == self.n_head * tq * tk));
-        self.values.reserve(self.row_start(tk) - self.values.len(), false);
+        self.values.reserve_to(self.row_start(tk), false);
         for i in 0..tq {
             pass_rows(layers, self.n_head, tq, i).for_each(|row| self.values.extend(row));
         }
@@ -186,7 +193,7 @@ impl Capture {
     /// The weights of query `q` over keys `0..=q`.
     pub fn row(&self, layer: usize, head: usize, q: usize) -> Cow<'_, [f32]> {
         assert!(layer < self.n_layer && head < self.n_head && q < self.len, "row ({layer}, {head}, {q}) outside the capture");
-        let start = self.row_start(q) + (layer * self.n_head + head) * (q + 1);
+        let start = self.row_start(q).expect("a recorded row starts inside the store") + (layer * self.n_head + head) * (q + 1);
         self.values.get(start, q + 1)
     }
 
@@ -215,6 +222,17 @@ impl Capture {
     pub fn bytes(&self) -> usize {
         self.values.len() * self.values.value_bytes() + self.value_norms.len() * 4
     }
+}
+
+/// Values stored before query position `q`'s rows: `n_layer * n_head * q(q+1)/2`; `None` past
+/// u64.
+pub fn values_before(n_layer: u64, n_head: u64, q: u64) -> Option<u64> {
+    n_layer.checked_mul(n_head)?.checked_mul(q.checked_mul(q.checked_add(1)?)? / 2)
+}
+
+/// Bytes of a full context of `n_positions` as exact f32 (half that compact); `None` past u64.
+pub fn full_context_bytes(n_layer: u64, n_head: u64, n_positions: u64) -> Option<u64> {
+    values_before(n_layer, n_head, n_positions)?.checked_mul(4)
 }
 
 /// The weights query `i` of a forward pass over `tq` new positions adds, in the order a capture
@@ -255,7 +273,7 @@ mod tests {
         assert_eq!(c.pattern(0, 1, 2), before);
         assert_eq!(c.pattern(0, 0, 3), vec![vec![1.0, 0.0, 0.0], vec![0.3, 0.7, 0.0], vec![0.2, 0.3, 0.5]]);
         assert_eq!(c.bytes(), (1 + 2 + 3) * 2 * 4);
-        assert_eq!(c.bytes(), (0..3).map(|q| Capture::bytes_for_position(1, 2, q)).sum::<usize>());
+        assert_eq!(c.bytes() as u64, full_context_bytes(1, 2, 3).unwrap());
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //!
 //! Data flows one way: text -> [`tokenizer`] -> ids -> [`model`] -> [`capture`] -> views.
 
+#![forbid(unsafe_code)]
+
 pub mod analysis;
 pub mod capture;
 pub mod checkpoint;

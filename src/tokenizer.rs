@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+mod shape;
+
 /// GPT-2's end-of-text token, special in its tokenizer.
 const EOS: &str = "<|endoftext|>";
 
@@ -63,15 +65,7 @@ pub fn visible_label(bytes: &[u8]) -> String {
                 ' ' => label.push('␣'),
                 '\n' => label.push('↵'),
                 '\t' => label.push('⇥'),
-                '\r' => label.push('␍'),
-                '\u{7f}' => label.push('␡'),
-                c if (c as u32) < 0x20 => label.push(char::from_u32(0x2400 + c as u32).expect("control picture")),
-                // other controls (C1, such as U+0085) and the bidi overrides that would reorder
-                // the chips after them, by code point
-                c if c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}') => {
-                    label.push_str(&format!("⟨U+{:04X}⟩", c as u32))
-                }
-                c => label.push(c),
+                c => push_visible(&mut label, c),
             }
         }
         let invalid = chunk.invalid();
@@ -83,9 +77,39 @@ pub fn visible_label(bytes: &[u8]) -> String {
     label
 }
 
+/// Text for a terminal: line breaks and tabs kept, every other control character (ESC and the
+/// sequences it starts, BEL, CR, DEL, C1) and the bidi overrides as visible marks, so that
+/// generated text cannot move the cursor, retitle the window or reorder what follows.
+pub fn escape_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' | '\t' => out.push(c),
+            c => push_visible(&mut out, c),
+        }
+    }
+    out
+}
+
+/// `c` itself, or for a control character its control picture (`␛`, `␡`), and for C1 controls
+/// (such as U+0085) and the bidi overrides that would reorder the text after them, its code
+/// point.
+fn push_visible(out: &mut String, c: char) {
+    match c {
+        '\u{7f}' => out.push('␡'),
+        c if (c as u32) < 0x20 => out.push(char::from_u32(0x2400 + c as u32).expect("control picture")),
+        c if c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}') => out.push_str(&format!("⟨U+{:04X}⟩", c as u32)),
+        c => out.push(c),
+    }
+}
+
 impl Tokenizer {
+    /// From `tokenizer.json`, once its JSON is checked to be a GPT-2 tokenizer's (a file from
+    /// the internet may set padding, truncation or normalizers that hurt: see [`shape`]).
     pub fn from_bytes(json: &[u8]) -> Result<Self> {
-        let inner = tokenizers::Tokenizer::from_bytes(json).map_err(|e| Error::Tokenizer(format!("cannot be read: {e}")))?;
+        let json: serde_json::Value = serde_json::from_slice(json).map_err(|e| Error::Tokenizer(format!("cannot be read: {e}")))?;
+        shape::check(&json).map_err(Error::Tokenizer)?;
+        let inner = serde_json::from_value(json).map_err(|e| Error::Tokenizer(format!("cannot be read: {e}")))?;
         Ok(Tokenizer { inner, byte_of: byte_alphabet() })
     }
 
@@ -99,6 +123,7 @@ impl Tokenizer {
 
         let vocab: std::collections::HashMap<String, u32> =
             serde_json::from_slice(vocab).map_err(|e| Error::Tokenizer(format!("vocab.json is not a JSON map of pieces to ids: {e}")))?;
+        shape::at_most("vocab.json", vocab.len()).map_err(Error::Tokenizer)?;
         let merges = std::str::from_utf8(merges).map_err(|_| Error::Tokenizer("merges.txt is not UTF-8 text".into()))?;
         let merges = merges
             .lines()
@@ -109,6 +134,7 @@ impl Tokenizer {
                 _ => Err(Error::Tokenizer(format!("merges.txt line {} is not a pair `left right`: {line:?}", i + 1))),
             })
             .collect::<Result<Vec<_>>>()?;
+        shape::at_most("merges.txt", merges.len()).map_err(Error::Tokenizer)?;
         let has_eos = vocab.contains_key(EOS);
         let bpe = BPE::builder()
             .vocab_and_merges(vocab.into_iter().collect::<Vocab>(), merges)
@@ -194,5 +220,14 @@ mod tests {
         assert_eq!(visible_label(&[b' ', 0xF0, 0x9F]), "␣⟨f0 9f⟩");
         assert_eq!(visible_label("é".as_bytes()), "é");
         assert_eq!(visible_label("a\u{85}b\u{202E}c".as_bytes()), "a⟨U+0085⟩b⟨U+202E⟩c");
+        assert_eq!(visible_label(b"\r\x1b"), "␍␛");
+    }
+
+    #[test]
+    fn terminal_text_keeps_lines_and_tabs_and_shows_every_other_control() {
+        assert_eq!(escape_controls("a b\n\tc"), "a b\n\tc");
+        assert_eq!(escape_controls("\x1b[2J\x1b]0;title\x07\r\x7f"), "␛[2J␛]0;title␇␍␡");
+        assert_eq!(escape_controls("\u{9b}31m \u{85} \u{202E}fdp.exe \u{2066}x"), "⟨U+009B⟩31m ⟨U+0085⟩ ⟨U+202E⟩fdp.exe ⟨U+2066⟩x");
+        assert_eq!(escape_controls("café 東京 🚀"), "café 東京 🚀");
     }
 }

@@ -136,3 +136,33 @@ fn a_model_whose_logits_are_not_numbers_is_refused_by_generation_not_a_panic() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Text sent to a terminal raw could move the cursor, clear the screen, retitle the window or
+/// plant a link: the readable output shows every control character, as JSON escapes them.
+#[cfg(unix)]
+#[test]
+fn the_readable_output_shows_control_characters_instead_of_sending_them() {
+    let raw = |text: &str| text.chars().any(|c| (c.is_control() && !matches!(c, '\n' | '\t')) || c == '\u{202E}');
+    // a model folder whose name clears the screen and retitles the window
+    let dir = std::env::temp_dir().join(format!("headlight-\u{1b}]0;owned\u{7}\u{1b}[2J-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for file in ["config.json", "model.safetensors", "tokenizer.json"] {
+        let _ = std::fs::remove_file(dir.join(file));
+        std::os::unix::fs::symlink(format!("{BF16}/{file}"), dir.join(file)).unwrap();
+    }
+    let model = dir.to_str().unwrap();
+    let prompt = "\u{1b}[31mred\u{1b}[0m \u{1b}]8;;http://x\u{7}link\u{1b}]8;;\u{7} \u{9b}2J \u{202E}txt.exe\r\u{7f}";
+    let (out, as_json) = (cli(&["inspect", "--model", model, "--prompt", prompt, "--generate", "8"]), cli(&["inspect", "--model", model, "--prompt", prompt, "--json"]));
+    std::fs::remove_dir_all(&dir).unwrap();
+    let text = String::from_utf8(out.stdout.clone()).unwrap();
+    assert!(out.status.success() && !raw(&text) && !raw(&stderr(&out)), "{text:?}");
+    assert!(text.contains("␛]0;owned␇␛[2J"), "{text}");
+    // the prompt's own tokens: ESC, BEL, CR and DEL as their control pictures
+    assert!(["␛", "␇", "␍", "␡"].iter().all(|mark| text.contains(mark)), "{text}");
+    // JSON keeps the text exact, escaped
+    assert_eq!(json(&as_json)["model"]["name"], model);
+    // an error naming a path shows it the same way
+    let out = cli(&["inspect", "--model", "/nonexistent/\u{1b}[2J\u{9b}", "--prompt", "x"]);
+    assert!(!out.status.success() && !raw(&stderr(&out)), "{:?}", stderr(&out));
+    assert!(stderr(&out).contains("cannot read /nonexistent/␛[2J⟨U+009B⟩/config.json"), "{}", stderr(&out));
+}

@@ -1,12 +1,19 @@
 //! Input from strangers on the bundled model: prompts of every awkward kind, links with broken
-//! or out-of-range fields, ids outside the vocabulary, a tokenizer from another model. Each is
-//! either run correctly or refused with a message that says what is wrong; none panics.
+//! or out-of-range fields, ids outside the vocabulary, a tokenizer from another model or one
+//! set up to hurt, a config whose sizes overflow. Each is either run correctly or refused with a
+//! message that says what is wrong; none panics.
 
+mod common;
+
+use common::hardening::Change;
 use headlight::Checkpoint;
+use headlight::hub::budget::{WASM32_MEMORY, preflight};
 use headlight::model::config::Gpt2Config;
 use headlight::permalink::{self, MAX_LEN, Permalink};
 use headlight::rng::Rng;
 use headlight::session::Session;
+use headlight::tokenizer::Tokenizer;
+use serde_json::{Value, json};
 
 fn read(file: &str) -> Vec<u8> {
     std::fs::read(format!("{}/public/models/mini/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap()
@@ -101,9 +108,105 @@ fn a_tokenizer_from_another_model_is_refused() {
     let small = br#"{"vocab_size": 11, "n_positions": 8, "n_embd": 4, "n_layer": 1, "n_head": 2}"#;
     let e = Checkpoint::from_bytes(small, &[], &read("tokenizer.json")).err().unwrap();
     assert_eq!(e.to_string(), "tokenizer.json: has 50257 tokens but the model's vocabulary holds 11: the tokenizer belongs to another model");
-    let e = Checkpoint::from_bytes(&read("config.json"), &read("model.safetensors"), b"{\"model\": 3}").err().unwrap();
+    let e = Checkpoint::from_bytes(&read("config.json"), &read("model.safetensors"), b"{\"model\": 3").err().unwrap();
     assert!(e.to_string().starts_with("tokenizer.json: cannot be read: "), "{e}");
     assert!(Gpt2Config::from_json(&read("config.json")).is_ok());
+}
+
+#[test]
+fn hostile_tokenizers_are_refused_by_the_field_at_fault() {
+    common::hardening::hostile_tokenizers_are_refused_by_field();
+}
+
+#[test]
+fn shipped_tokenizers_and_the_shapes_gpt2_checkpoints_use_load() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut shipped = Vec::new();
+    for dir in ["public/models", "tests/fixtures/models"] {
+        for model in std::fs::read_dir(format!("{root}/{dir}")).unwrap() {
+            let file = model.unwrap().path().join("tokenizer.json");
+            if file.exists() {
+                shipped.push(file);
+            }
+        }
+    }
+    assert!(shipped.len() >= 4, "{shipped:?}");
+    for file in &shipped {
+        let tokenizer = Tokenizer::from_bytes(&std::fs::read(file).unwrap()).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        assert_eq!(tokenizer.vocab_size(), 50257, "{}", file.display());
+    }
+
+    let gpt2: Value = serde_json::from_slice(common::hardening::GPT2_TOKENIZER).unwrap();
+    let prompt = "Hello world,  <|endoftext|>\n\tcafé";
+    let want = Tokenizer::from_bytes(common::hardening::GPT2_TOKENIZER).unwrap().encode(prompt).unwrap();
+    let shapes: [(&str, Change); 3] = [
+        // openai-community/gpt2's file of 2020: no model type, ByteLevel without `use_regex`
+        ("legacy", |t| {
+            t["model"].as_object_mut().unwrap().retain(|k, _| !matches!(k.as_str(), "type" | "byte_fallback" | "ignore_merges"));
+            for stage in ["pre_tokenizer", "post_processor", "decoder"] {
+                t[stage].as_object_mut().unwrap().remove("use_regex");
+            }
+            t["added_tokens"][0]["normalized"] = json!(true);
+        }),
+        ("sequences", |t| {
+            for (stage, members) in [("pre_tokenizer", "pretokenizers"), ("decoder", "decoders"), ("post_processor", "processors")] {
+                let mut sequence = json!({"type": "Sequence"});
+                sequence[members] = json!([t[stage].take()]);
+                t[stage] = sequence;
+            }
+        }),
+        ("NFC, no post-processor", |t| {
+            t["normalizer"] = json!({"type": "Sequence", "normalizers": [{"type": "NFC"}]});
+            t["post_processor"] = Value::Null;
+        }),
+    ];
+    for (what, change) in shapes {
+        let mut tokenizer = gpt2.clone();
+        change(&mut tokenizer);
+        let tokenizer = Tokenizer::from_bytes(&serde_json::to_vec(&tokenizer).unwrap()).unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(tokenizer.encode(prompt).unwrap(), want, "{what}");
+        assert_eq!(tokenizer.decode(&want), prompt, "{what}");
+    }
+}
+
+#[test]
+fn a_tokenizer_past_any_gpt2_size_is_refused() {
+    let mut tokenizer: Value = serde_json::from_slice(common::hardening::GPT2_TOKENIZER).unwrap();
+    tokenizer["model"]["merges"] = Value::Array(vec![json!("a b"); (1 << 20) + 1]);
+    let Err(e) = Tokenizer::from_bytes(&serde_json::to_vec(&tokenizer).unwrap()) else { panic!("accepted") };
+    assert_eq!(e.to_string(), "tokenizer.json: `model.merges` has 1048577 entries, more than the 1048576 headlight accepts (GPT-2 has about 50,000); use the tokenizer.json of a GPT-2 checkpoint");
+    // the older repositories' vocab.json alike
+    let vocab: serde_json::Map<String, Value> = (0..(1 << 20) + 1).map(|i| (format!("t{i}"), json!(i))).collect();
+    let Err(e) = Tokenizer::from_vocab_and_merges(&serde_json::to_vec(&vocab).unwrap(), b"") else { panic!("accepted") };
+    assert!(e.to_string().starts_with("tokenizer.json: vocab.json has 1048577 entries, more than the 1048576"), "{e}");
+}
+
+/// A config whose memory estimate wrapped in 64 bits (to 145 MB) and passed: refused on the
+/// path the worker takes before a download, from config.json and the weights' header alone.
+#[test]
+fn a_config_whose_memory_estimate_overflows_is_refused_before_any_weight() {
+    let config = br#"{"vocab_size": 50257, "n_positions": 16505437, "n_embd": 1, "n_layer": 16928, "n_head": 1}"#;
+    let tensors = [("wte.weight", [50257u64, 1]), ("wpe.weight", [16_505_437, 1])];
+    let mut header = serde_json::Map::new();
+    let mut offset = 0;
+    for (name, shape) in tensors {
+        let bytes = 4 * shape[0] * shape[1];
+        header.insert(name.into(), json!({"dtype": "F32", "shape": shape, "data_offsets": [offset, offset + bytes]}));
+        offset += bytes;
+    }
+    let header = serde_json::to_vec(&header).unwrap();
+    let start = [&(header.len() as u64).to_le_bytes()[..], &header].concat();
+    let file_len = start.len() as u64 + offset;
+    // only the header is handed over: the 66 MB of weights behind it are never read
+    let verdict = Gpt2Config::from_json(config).map_err(|e| e.to_string()).and_then(|c| preflight(&c, &start, file_len, WASM32_MEMORY));
+    let why = verdict.unwrap_err();
+    // refused by the memory estimate, or (where config.json caps its dimensions) by the field
+    assert!(why.starts_with("This model needs about 9.2 EB of memory") || why.contains("n_positions") || why.contains("n_layer"), "{why}");
+}
+
+#[test]
+fn capture_sizes_are_counted_without_wrapping() {
+    common::hardening::capture_sizes_are_counted_without_wrapping();
 }
 
 #[test]

@@ -68,7 +68,7 @@ fn the_header_of_every_checkpoint_checks_out_from_its_first_bytes() {
         let per_block = 4 * c + (c * 3 * c + 3 * c) + (c * c + c) + (c * i + i) + (i * c + c);
         let lm_head = if config.tie_word_embeddings { 0 } else { v * c };
         let params = v * c + p * c + config.n_layer as u64 * per_block + 2 * c + lm_head;
-        let estimate = Estimate::of_checkpoint(&config, &header);
+        let estimate = Estimate::of_checkpoint(&config, &header).unwrap();
         assert_eq!(estimate.weights, 4 * params, "{dir}");
         assert_eq!(estimate.file, len);
         assert!(estimate.check(WASM32_MEMORY).is_ok());

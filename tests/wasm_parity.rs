@@ -1,5 +1,6 @@
 //! The parity check run in the shipped target: wasm32 in headless Chromium
-//! (`cargo test --target wasm32-unknown-unknown`), on the bundled F16 model and the BF16 one.
+//! (`cargo test --target wasm32-unknown-unknown`), on the bundled F16 model and the BF16 one;
+//! and hostile input, where `usize` has 32 bits and a panic kills the worker.
 
 #![cfg(target_arch = "wasm32")]
 
@@ -37,4 +38,14 @@ fn bf16_matches_transformers_in_the_browser() {
         include_bytes!("fixtures/models/bf16/tokenizer.json"),
     ];
     parity(files, include_str!("fixtures/bf16.json"));
+}
+
+#[wasm_bindgen_test]
+fn hostile_tokenizers_are_refused_by_field_in_the_browser() {
+    common::hardening::hostile_tokenizers_are_refused_by_field();
+}
+
+#[wasm_bindgen_test]
+fn capture_sizes_are_counted_without_wrapping_in_32_bits() {
+    common::hardening::capture_sizes_are_counted_without_wrapping();
 }

@@ -1,5 +1,7 @@
 //! headlight's page: mounts the Leptos app. The model runs in `headlight-worker`.
 
+#![forbid(unsafe_code)]
+
 #[cfg(target_arch = "wasm32")]
 fn main() {
     headlight::ui::start();

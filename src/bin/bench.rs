@@ -2,6 +2,8 @@
 //! the matrix product exactly as the app runs them, exported to the benchmark page, which times
 //! them with `performance.now()` beside onnxruntime-web. Built only with `--features bench`.
 
+#![forbid(unsafe_code)]
+
 #[cfg(target_arch = "wasm32")]
 mod exports {
     use burn::tensor::{Device, Tensor, TensorData};

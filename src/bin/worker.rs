@@ -1,5 +1,7 @@
 //! headlight's inference worker: a second Trunk binary, started by the page as a Web Worker.
 
+#![forbid(unsafe_code)]
+
 #[cfg(target_arch = "wasm32")]
 fn main() {
     headlight::worker::start();

@@ -7,6 +7,7 @@
 
 use super::progress::format_bytes;
 use super::Known;
+use crate::capture::full_context_bytes;
 use crate::model::config::Gpt2Config;
 use crate::safetensors::Header;
 
@@ -26,34 +27,40 @@ pub struct Estimate {
 }
 
 impl Estimate {
-    pub fn total(&self) -> u64 {
-        self.file + self.weights + self.capture + HEADROOM
+    /// Everything at once with the headroom; `None` past u64 (no machine has that much).
+    pub fn total(&self) -> Option<u64> {
+        self.file.checked_add(self.weights)?.checked_add(self.capture)?.checked_add(HEADROOM)
     }
 
     /// From a validated config and the safetensors header (mask buffers are not weights).
-    pub fn of_checkpoint(config: &Gpt2Config, header: &Header) -> Estimate {
-        let params: u64 = header
+    pub fn of_checkpoint(config: &Gpt2Config, header: &Header) -> Result<Estimate, String> {
+        let params = header
             .tensors()
             .filter(|(name, _)| !(name.ends_with(".attn.bias") || name.ends_with(".attn.masked_bias")))
-            .map(|(_, t)| t.shape.iter().map(|&d| d as u64).product::<u64>())
-            .sum();
-        Estimate { file: header.file_len(), weights: 4 * params, capture: capture_bytes(config.n_layer as u64, config.n_head as u64, config.n_positions as u64) }
+            .try_fold(0u64, |sum, (_, t)| sum.checked_add(t.shape.iter().try_fold(1u64, |n, &d| n.checked_mul(d as u64))?));
+        let weights = params.and_then(|p| p.checked_mul(4)).ok_or_else(|| beyond_counting("its tensors hold"))?;
+        let capture = full_context_bytes(config.n_layer as u64, config.n_head as u64, config.n_positions as u64)
+            .ok_or_else(|| beyond_counting("the attention of a full context (n_layer × n_head × n_positions²) takes"))?;
+        Ok(Estimate { file: header.file_len(), weights, capture })
     }
 
     /// For a published checkpoint before anything is downloaded: its file is F32.
-    pub fn of_known(known: &Known) -> Estimate {
-        Estimate { file: 4 * known.params, weights: 4 * known.params, capture: capture_bytes(known.n_layer, known.n_head, known.n_positions) }
+    pub fn of_known(known: &Known) -> Result<Estimate, String> {
+        let bytes = known.params.checked_mul(4).ok_or_else(|| beyond_counting("its weights take"))?;
+        let capture = full_context_bytes(known.n_layer, known.n_head, known.n_positions).ok_or_else(|| beyond_counting("its attention takes"))?;
+        Ok(Estimate { file: bytes, weights: bytes, capture })
     }
 
     /// `Ok` when the estimate fits in `available` bytes, else the reason in words.
     pub fn check(&self, available: u64) -> Result<(), String> {
-        if self.total() <= available {
-            return Ok(());
-        }
+        let needs = match self.total() {
+            Some(total) if total <= available => return Ok(()),
+            Some(total) => format!("about {}", format_bytes(total)),
+            None => format!("more than {}", format_bytes(u64::MAX)),
+        };
         let limit = if available >= WASM32_MEMORY { "wasm32 can address 4 GiB at most".to_string() } else { format!("this browser can give about {}", format_bytes(available)) };
         Err(format!(
-            "This model needs about {} of memory ({} file + {} of weights as f32 + {} for a full context's attention), and {limit}.",
-            format_bytes(self.total()),
+            "This model needs {needs} of memory ({} file + {} of weights as f32 + {} for a full context's attention), and {limit}.",
             format_bytes(self.file),
             format_bytes(self.weights),
             format_bytes(self.capture)
@@ -61,16 +68,17 @@ impl Estimate {
     }
 }
 
+/// The refusal of a checkpoint whose sizes do not fit in 64 bits.
+fn beyond_counting(what: &str) -> String {
+    format!("This model cannot run anywhere: {what} more bytes than can be counted. Its config.json or model.safetensors is broken or made up; pick another model.")
+}
+
 /// Checks a checkpoint from its config and the first bytes of its weights file, before the rest
 /// is read: the safetensors header is sane, and the model fits in `available` bytes. (Every
 /// tensor's shape is checked against the config when the model is built.)
 pub fn preflight(config: &Gpt2Config, start: &[u8], file_len: u64, available: u64) -> Result<(), String> {
     let header = Header::parse(start, file_len).map_err(|e| e.to_string())?;
-    Estimate::of_checkpoint(config, &header).check(available)
-}
-
-pub fn capture_bytes(n_layer: u64, n_head: u64, n_positions: u64) -> u64 {
-    4 * n_layer * n_head * n_positions * (n_positions + 1) / 2
+    Estimate::of_checkpoint(config, &header)?.check(available)
 }
 
 /// What the worker may use: wasm32's 4 GiB, or less when the browser reports less memory
@@ -90,13 +98,13 @@ mod tests {
     #[test]
     fn a_full_context_capture_matches_the_readme() {
         // README: 302 MB for a full 1024-token context of GPT-2 small.
-        assert_eq!(capture_bytes(12, 12, 1024), 302_284_800);
-        assert_eq!(capture_bytes(4, 4, 256), 64 * 256 * 257 / 2);
+        assert_eq!(full_context_bytes(12, 12, 1024), Some(302_284_800));
+        assert_eq!(full_context_bytes(4, 4, 256), Some(64 * 256 * 257 / 2));
     }
 
     #[test]
     fn gpt2_up_to_medium_fits_and_large_and_xl_are_refused() {
-        let verdicts: Vec<(&str, bool)> = KNOWN.iter().map(|k| (k.repo, Estimate::of_known(k).check(WASM32_MEMORY).is_ok())).collect();
+        let verdicts: Vec<(&str, bool)> = KNOWN.iter().map(|k| (k.repo, Estimate::of_known(k).unwrap().check(WASM32_MEMORY).is_ok())).collect();
         assert_eq!(
             verdicts,
             [
@@ -107,11 +115,23 @@ mod tests {
                 ("openai-community/gpt2-xl", false),
             ]
         );
-        let large = Estimate::of_known(&KNOWN[3]);
+        let large = Estimate::of_known(&KNOWN[3]).unwrap();
         assert_eq!(large.weights, 3_096_120_320);
         let why = large.check(WASM32_MEMORY).unwrap_err();
         assert!(why.contains("wasm32 can address 4 GiB"), "{why}");
         assert!(why.contains("3.1 GB of weights"), "{why}");
+    }
+
+    #[test]
+    fn sizes_past_64_bits_are_refused_not_wrapped() {
+        let why = Estimate { file: u64::MAX, weights: 4, capture: 0 }.check(u64::MAX).unwrap_err();
+        assert!(why.starts_with("This model needs more than 18.4 EB of memory (18.4 EB file + 4 B of weights"), "{why}");
+        let mut config = Gpt2Config::from_json(br#"{"vocab_size": 10, "n_positions": 4, "n_embd": 2, "n_layer": 1, "n_head": 1}"#).unwrap();
+        (config.n_positions, config.n_layer, config.n_head) = (16_505_437, 16_928, 2);
+        let file = crate::safetensors::write_f32(&[("wte.weight", vec![10, 1], &[0.0; 10])]);
+        let header = Header::parse(&file, file.len() as u64).unwrap();
+        let why = Estimate::of_checkpoint(&config, &header).unwrap_err();
+        assert!(why.contains("the attention of a full context (n_layer × n_head × n_positions²) takes more bytes than can be counted"), "{why}");
     }
 
     #[test]
@@ -120,9 +140,9 @@ mod tests {
         assert_eq!(available(Some(8.0)), WASM32_MEMORY);
         assert_eq!(available(Some(2.0)), 2 << 30);
         assert_eq!(available(Some(f64::NAN)), WASM32_MEMORY);
-        let small = Estimate::of_known(&KNOWN[1]);
+        let small = Estimate::of_known(&KNOWN[1]).unwrap();
         assert!(small.check(available(Some(2.0))).is_ok());
-        let medium = Estimate::of_known(&KNOWN[2]);
+        let medium = Estimate::of_known(&KNOWN[2]).unwrap();
         let why = medium.check(available(Some(2.0))).unwrap_err();
         assert!(why.contains("this browser can give about 2.1 GB"), "{why}");
     }
@@ -136,7 +156,7 @@ mod tests {
             ("ln_f.weight", vec![2], &[0.0; 2]),
         ]);
         let header = Header::parse(&file, file.len() as u64).unwrap();
-        let estimate = Estimate::of_checkpoint(&config, &header);
+        let estimate = Estimate::of_checkpoint(&config, &header).unwrap();
         assert_eq!(estimate, Estimate { file: file.len() as u64, weights: 4 * 22, capture: 4 * 10 });
     }
 }

@@ -78,7 +78,10 @@ pub fn format_bytes(bytes: u64) -> String {
         0..1_000 => format!("{bytes} B"),
         1_000..1_000_000 => format!("{:.1} kB", b / 1e3),
         1_000_000..1_000_000_000 => format!("{:.1} MB", b / 1e6),
-        _ => format!("{:.1} GB", b / 1e9),
+        1_000_000_000..1_000_000_000_000 => format!("{:.1} GB", b / 1e9),
+        1_000_000_000_000..1_000_000_000_000_000 => format!("{:.1} TB", b / 1e12),
+        1_000_000_000_000_000..1_000_000_000_000_000_000 => format!("{:.1} PB", b / 1e15),
+        _ => format!("{:.1} EB", b / 1e18),
     }
 }
 
@@ -102,6 +105,8 @@ mod tests {
         assert_eq!(format_bytes(12_345), "12.3 kB");
         assert_eq!(format_bytes(548_105_171), "548.1 MB");
         assert_eq!(format_bytes(1_519_947_528), "1.5 GB");
+        assert_eq!(format_bytes(3_500_000_000_000), "3.5 TB");
+        assert_eq!(format_bytes(u64::MAX), "18.4 EB");
         assert_eq!(format_duration(44.6), "45 s");
         assert_eq!(format_duration(125.0), "2 min 5 s");
         assert_eq!(format_duration(3780.0), "1 h 3 min");

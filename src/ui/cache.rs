@@ -24,7 +24,7 @@ impl Stored {
     }
 }
 
-fn error(e: wasm_bindgen::JsValue) -> String {
+pub(crate) fn error(e: wasm_bindgen::JsValue) -> String {
     e.as_string().or_else(|| e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message()))).unwrap_or_else(|| format!("{e:?}"))
 }
 

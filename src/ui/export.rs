@@ -1,14 +1,19 @@
 //! Files the page hands to the reader: the shown maps as SVG or PNG, the capture as JSON.
 
+use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, BlobPropertyBag, CanvasRenderingContext2d, HtmlCanvasElement, HtmlElement, HtmlImageElement, Url};
+
+use crate::ui::cache::error;
 
 /// Pixels per SVG unit in a PNG: sharp on high-density screens.
 const PNG_SCALE: f64 = 2.0;
 
-fn report(what: &str, e: JsValue) {
-    web_sys::console::error_2(&format!("headlight: cannot export {what}").into(), &e);
+/// Tells the reader, in the page's notice, that `filename` could not be saved and why.
+fn report(notice: RwSignal<Option<String>>, filename: &str, e: JsValue, advice: &str) {
+    notice.set(Some(format!("{filename} could not be saved: {}. {advice}", error(e))));
 }
 
 /// `text` as a blob URL of type `mime`.
@@ -30,8 +35,8 @@ fn download(url: &str, filename: &str) -> Result<(), JsValue> {
     Ok(())
 }
 
-/// Saves `text` as the file `filename`.
-pub fn save(filename: &str, mime: &str, text: &str) {
+/// Saves `text` as the file `filename`; a failure is shown in `notice`.
+pub fn save(filename: &str, mime: &str, text: &str, notice: RwSignal<Option<String>>) {
     let saved = object_url(text, mime).and_then(|url| {
         download(&url, filename)?;
         // The download has its own copy once started; free the blob after this task.
@@ -42,37 +47,42 @@ pub fn save(filename: &str, mime: &str, text: &str) {
         Ok(())
     });
     if let Err(e) = saved {
-        report(filename, e);
+        report(notice, filename, e, "Try again, or use another export.");
     }
 }
 
-/// Saves the SVG document `svg` (`width` x `height` units) drawn as a PNG.
-pub fn save_png(filename: &str, svg: &str, width: f32, height: f32) {
-    let started = (|| -> Result<(), JsValue> {
-        let url = object_url(svg, "image/svg+xml")?;
-        let image = HtmlImageElement::new()?;
-        let (filename, source, loaded) = (filename.to_string(), url.clone(), image.clone());
-        let on_load = Closure::once_into_js(move || {
-            let drawn = (|| -> Result<(), JsValue> {
-                let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
-                let canvas: HtmlCanvasElement = document.create_element("canvas")?.dyn_into()?;
-                canvas.set_width((width as f64 * PNG_SCALE).ceil() as u32);
-                canvas.set_height((height as f64 * PNG_SCALE).ceil() as u32);
-                let context: CanvasRenderingContext2d = canvas.get_context("2d")?.ok_or("no 2d canvas")?.dyn_into()?;
-                context.scale(PNG_SCALE, PNG_SCALE)?;
-                context.draw_image_with_html_image_element(&loaded, 0.0, 0.0)?;
-                download(&canvas.to_data_url_with_type("image/png")?, &filename)
-            })();
-            let _ = Url::revoke_object_url(&source);
-            if let Err(e) = drawn {
-                report("a PNG", e);
-            }
-        });
-        image.set_onload(Some(on_load.unchecked_ref()));
-        image.set_src(&url);
-        Ok(())
-    })();
-    if let Err(e) = started {
-        report("a PNG", e);
+/// Saves the SVG document `svg` (`width` x `height` units) drawn as a PNG; a failure (the
+/// browser cannot decode the SVG, or has no canvas for its size) is shown in `notice`.
+pub fn save_png(filename: &str, svg: &str, width: f32, height: f32, notice: RwSignal<Option<String>>) {
+    let (filename, svg) = (filename.to_string(), svg.to_string());
+    leptos::task::spawn_local(async move {
+        if let Err(e) = draw_png(&filename, &svg, width, height).await {
+            report(notice, &filename, e, "The SVG export keeps the same maps.");
+        }
+    });
+}
+
+async fn draw_png(filename: &str, svg: &str, width: f32, height: f32) -> Result<(), JsValue> {
+    let url = object_url(svg, "image/svg+xml")?;
+    let image = HtmlImageElement::new()?;
+    image.set_src(&url);
+    let drawn = async {
+        JsFuture::from(image.decode()).await?;
+        let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+        let canvas: HtmlCanvasElement = document.create_element("canvas")?.dyn_into()?;
+        canvas.set_width((width as f64 * PNG_SCALE).ceil() as u32);
+        canvas.set_height((height as f64 * PNG_SCALE).ceil() as u32);
+        let context: CanvasRenderingContext2d = canvas.get_context("2d")?.ok_or("no 2d canvas")?.dyn_into()?;
+        context.scale(PNG_SCALE, PNG_SCALE)?;
+        context.draw_image_with_html_image_element(&image, 0.0, 0.0)?;
+        let png = canvas.to_data_url_with_type("image/png")?;
+        // a canvas past the browser's size limit draws nothing and gives an empty URL
+        if png == "data:," {
+            return Err(JsValue::from_str("the maps are larger than a canvas of this browser can hold"));
+        }
+        download(&png, filename)
     }
+    .await;
+    let _ = Url::revoke_object_url(&url);
+    drawn
 }

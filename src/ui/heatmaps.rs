@@ -435,9 +435,9 @@ fn export_maps(ctx: Ctx, format: &str) {
     let name = format!("headlight-{}-L{}-H{}", view.mode.name(), view.layer, view.head);
     if format == "png" {
         let (width, height) = svg_size(&svg);
-        export::save_png(&format!("{name}.png"), &svg, width, height);
+        export::save_png(&format!("{name}.png"), &svg, width, height, ctx.notice);
     } else {
-        export::save(&format!("{name}.svg"), "image/svg+xml", &svg);
+        export::save(&format!("{name}.svg"), "image/svg+xml", &svg, ctx.notice);
     }
 }
 

@@ -221,7 +221,7 @@ const LOCAL: &str = "local";
 /// `Err` with the reason when a known model cannot fit.
 fn known_verdict(repo: &str) -> Result<(), String> {
     match KNOWN.iter().find(|k| k.repo == repo) {
-        Some(known) => Estimate::of_known(known).check(available(device_memory())).map_err(|why| format!("{} cannot run here. {why}", known.label)),
+        Some(known) => Estimate::of_known(known).and_then(|estimate| estimate.check(available(device_memory()))).map_err(|why| format!("{} cannot run here. {why}", known.label)),
         None => Ok(()),
     }
 }

@@ -66,7 +66,7 @@ impl RunData {
         let (n_layer, n_head, n_positions) = self.dims;
         let capture = self.capture.get_or_insert_with(|| {
             let mut capture = Capture::for_app(n_layer, n_head, n_positions);
-            capture.reserve_positions(n_positions.min(self.prompt_total + self.wanted));
+            capture.reserve_positions(n_positions.min(self.prompt_total.saturating_add(self.wanted)));
             capture
         });
         // The worker sends positions in order; anything else is not this run's next position.
@@ -255,7 +255,7 @@ impl Ctx {
             | FromWorker::LoadFailed { .. }
             | FromWorker::LoadCancelled { .. }) => self.receive_hub(message),
             FromWorker::Positions(maps) => self.positions.set(Some(maps)),
-            FromWorker::Exported { json: Ok(json) } => crate::ui::export::save("headlight-capture.json", "application/json", &json),
+            FromWorker::Exported { json: Ok(json) } => crate::ui::export::save("headlight-capture.json", "application/json", &json, self.notice),
             FromWorker::Exported { json: Err(error) } => self.notice.set(Some(format!("The capture could not be exported: {error}"))),
             FromWorker::PromptRows { run, of, rows } => self.update_id(run, |r| {
                 r.prompt_total = of;

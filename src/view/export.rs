@@ -20,7 +20,9 @@ pub struct Tile<'a> {
     pub labels: &'a [String],
 }
 
-/// Text made safe inside an SVG element or attribute.
+/// Text made safe inside an SVG element or attribute: markup escaped, and the characters XML
+/// 1.0 forbids even as references (C0 controls but tab, line feed and carriage return; U+FFFE,
+/// U+FFFF) written as their code points, so the document parses whatever a prompt holds.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -30,6 +32,8 @@ pub fn escape(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if c < ' ' || matches!(c, '\u{FFFE}' | '\u{FFFF}') => out.push_str(&format!("⟨U+{:04X}⟩", c as u32)),
             c => out.push(c),
         }
     }
@@ -115,6 +119,7 @@ mod tests {
     #[test]
     fn token_text_is_escaped() {
         assert_eq!(escape(r#"<b>"x" & 'y'</b>"#), "&lt;b&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/b&gt;");
+        assert_eq!(escape("a\u{0}b\u{1b}c\u{FFFE}d\u{FFFF}\t\n\r\u{85}\u{FFFD}"), "a⟨U+0000⟩b⟨U+001B⟩c⟨U+FFFE⟩d⟨U+FFFF⟩\t\n\r\u{85}\u{FFFD}");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod hardening;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod synthetic;
 

@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 use headlight::inspect::{Inspection, Request, inspect};
 use headlight::model::generate::{Decoding, SamplingSettings};
 use headlight::session::Stop;
+use headlight::tokenizer::escape_controls;
 use headlight::Checkpoint;
 
 #[derive(Parser)]
@@ -91,8 +92,10 @@ fn load(model: Option<&Path>) -> Result<(Checkpoint, String), String> {
     Ok((checkpoint, dir.display().to_string()))
 }
 
+/// The readable form: every text from the model, its files or the prompt has its control
+/// characters shown, never sent to the terminal.
 fn summary(inspection: &Inspection) -> Result<String, String> {
-    let mut out = format!("model {} ({} layers x {} heads)\n", inspection.model.name, inspection.model.n_layer, inspection.model.n_head);
+    let mut out = format!("model {} ({} layers x {} heads)\n", escape_controls(&inspection.model.name), inspection.model.n_layer, inspection.model.n_head);
     out += &format!("{} prompt tokens:\n", inspection.ids.len());
     for (i, (id, text)) in inspection.ids.iter().zip(&inspection.texts).enumerate() {
         out += &format!("  {i:>4}  {id:>6}  {}\n", headlight::tokenizer::visible_label(text.as_bytes()));
@@ -107,7 +110,7 @@ fn summary(inspection: &Inspection) -> Result<String, String> {
         out += &format!("  {id:>6}  {:.3}  {:.4}\n", inspection.last_logits[id as usize], p);
     }
     if let (Some(ids), Some(text)) = (&inspection.generated, &inspection.generated_text) {
-        out += &format!("generated {} tokens {ids:?}:\n{text}\n", ids.len());
+        out += &format!("generated {} tokens {ids:?}:\n{}\n", ids.len(), escape_controls(text));
     }
     Ok(out)
 }
@@ -115,7 +118,7 @@ fn summary(inspection: &Inspection) -> Result<String, String> {
 fn run(args: &InspectArgs) -> Result<(), String> {
     let (checkpoint, name) = load(args.model.as_deref())?;
     for warning in &checkpoint.warnings {
-        eprintln!("warning: {warning}");
+        eprintln!("warning: {}", escape_controls(warning));
     }
     let request = Request { prompt: args.prompt.clone(), generate: args.generate, decoding: args.decoding(), steps: args.steps };
     let inspection = inspect(&checkpoint, &name, &request).map_err(|e| e.to_string())?;
@@ -140,7 +143,7 @@ pub fn main() -> ExitCode {
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("error: {message}");
+            eprintln!("error: {}", escape_controls(&message));
             ExitCode::FAILURE
         }
     }

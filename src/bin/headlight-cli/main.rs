@@ -3,6 +3,8 @@
 //! A native program: on wasm32 (where `cargo test --target wasm32-unknown-unknown` builds every
 //! binary) it is an empty stub.
 
+#![forbid(unsafe_code)]
+
 #[cfg(not(target_arch = "wasm32"))]
 mod cli;
 
