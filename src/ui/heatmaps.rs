@@ -258,7 +258,8 @@ pub(crate) fn draw(shown: Shown, units: &Units, ctx: Ctx, click: Click) -> impl 
             v.head = head;
         })
     };
-    let open_label = format!("Open layer {layer}, head {head}");
+    // The visible caption begins the accessible name, so speech input finds the button by it.
+    let open_label = format!("{caption}: open layer {layer}, head {head}");
     let readout = view! { <p class="readout" aria-live="polite">{move || readout.get().unwrap_or_else(|| "\u{a0}".into())}</p> };
     match click {
         Click::Select => view! { <figure class="map"><figcaption>{caption}</figcaption>{svg}{readout}</figure> }.into_any(),

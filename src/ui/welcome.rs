@@ -15,9 +15,7 @@ fn storage() -> Option<web_sys::Storage> {
 }
 
 fn dismissed() -> bool {
-    storage()
-        .and_then(|s| s.get_item(DISMISSED_KEY).ok().flatten())
-        .is_some()
+    storage().and_then(|s| s.get_item(DISMISSED_KEY).ok().flatten()).is_some()
 }
 
 /// The guide line's state: whether it shows, and which head was opened for the visitor.
@@ -29,10 +27,7 @@ pub struct Welcome {
 
 impl Welcome {
     pub fn new() -> Welcome {
-        Welcome {
-            shown: RwSignal::new(false),
-            picked: RwSignal::new(None),
-        }
+        Welcome { shown: RwSignal::new(false), picked: RwSignal::new(None) }
     }
 
     /// The page opened without a link: the guide shows (unless dismissed before) and the
@@ -43,8 +38,9 @@ impl Welcome {
     }
 }
 
-/// Once the prompt of the first run has been read, opens its showcase head (unless the user
-/// has picked a view by then) and says in `picked` which head and why.
+/// Once the first run is done, opens its showcase head over every token it shows (as the roles
+/// table scores them), unless the user has picked a view by then, and says in `picked` which
+/// head and why.
 fn open_showcase(ctx: Ctx, picked: RwSignal<Option<String>>) {
     let start_view = ctx.view.get_untracked();
     Effect::new(move |done: Option<bool>| {
@@ -52,38 +48,27 @@ fn open_showcase(ctx: Ctx, picked: RwSignal<Option<String>>) {
             return true;
         }
         let roles = ctx.run.with(|run| {
-            let run = run.as_ref()?;
-            let capture = run
-                .capture
-                .as_ref()
-                .filter(|c| run.prompt_len > 0 && c.len() >= run.prompt_len)?;
-            let ids: Vec<u32> = run.tokens[..run.prompt_len].iter().map(|t| t.id).collect();
+            let run = run.as_ref().filter(|r| r.finish.is_some())?;
+            let capture = run.capture.as_ref().filter(|c| !run.tokens.is_empty() && c.len() >= run.tokens.len())?;
+            let ids: Vec<u32> = run.tokens.iter().map(|t| t.id).collect();
             Some(roles_of(capture, &ids))
         });
         let Some(roles) = roles else { return false };
-        if ctx.view.with_untracked(|v| {
-            (v.layer, v.head, v.mode) != (start_view.layer, start_view.head, start_view.mode)
-        }) {
+        if ctx.view.with_untracked(|v| (v.layer, v.head, v.mode) != (start_view.layer, start_view.head, start_view.mode)) {
             return true; // the user chose a view first: leave it
         }
         if let Some((head, role)) = showcase(&roles) {
             let (layer, h) = (head.layer, head.head);
             let score = head.score(role).unwrap_or(0.0);
             let why = match role {
-                Role::Induction => {
-                    "the strongest induction head on this prompt: from each repeated word it looks at the word that followed its first copy"
-                }
-                _ => {
-                    "the strongest previous-token head on this prompt: each token looks at the one before it"
-                }
+                Role::Induction => "the strongest induction head on this text: from each repeated word it looks at the word that followed its first copy",
+                _ => "the strongest previous-token head on this text: each token looks at the one before it",
             };
             ctx.view.update(|v| {
                 v.layer = layer;
                 v.head = h;
             });
-            picked.set(Some(format!(
-                "Showing layer {layer}, head {h}, {why} (score {score:.2})."
-            )));
+            picked.set(Some(format!("Showing layer {layer}, head {h}, {why} (score {score:.2}).")));
         }
         true
     });
@@ -109,7 +94,7 @@ pub fn Guide(welcome: Welcome) -> impl IntoView {
                         <strong>"By block"</strong>" (every head of a layer) or "<strong>"By layer"</strong>" (one head through all layers) · "
                         <strong>"step through generation"</strong>" with the timeline."
                     </p>
-                    <button id="guide-dismiss" on:click=dismiss aria-label="Dismiss the getting-started line">"Got it"</button>
+                    <button id="guide-dismiss" on:click=dismiss title="Hide this line for good">"Got it"</button>
                 </aside>
             }
         })

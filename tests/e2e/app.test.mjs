@@ -90,7 +90,7 @@ test('the views switch between head, block, layer and overview, and back walks t
   await page.click('.tab[data-mode="overview"]');
   assert.equal(await maps(), 48);
   await shot(page, 'desktop-light-overview');
-  await page.click('button.open-map[aria-label="Open layer 2, head 1"]');
+  await page.click('button.open-map[aria-label$="open layer 2, head 1"]');
   assert.equal(await maps(), 1);
   assert.equal(await page.getAttribute('svg.heatmap', 'data-layer'), '2');
   await page.goBack();

@@ -38,7 +38,7 @@ test('first open: the default prompt is run, a head picked from its roles is ope
   assert.equal(await page.getAttribute('svg.heatmap', 'data-head'), head);
   assert.match(page.url(), new RegExp(`&l=${layer}&h=${head}(&|$)`));
   // the head picked leads its role in the roles table, and its score there is the one the
-  // cells of its map give (the prompt's rows only: generated tokens come after)
+  // cells of its map give
   await page.click('.analysis-panel .tab[data-panel="roles"]');
   await page.click(`button.sort[data-sort="${role === 'induction' ? 'induction' : 'previous'}"]`);
   const first = page.locator('#role-table tbody tr').first();
@@ -93,7 +93,6 @@ test('the stream and the detailed map work from the keyboard alone', async () =>
   await page.focus('svg.heatmap');
   await page.keyboard.press('ArrowDown');
   await page.keyboard.press('ArrowLeft');
-  await page.keyboard.press('ArrowLeft');
   assert.equal(await page.getAttribute('.chip[data-token-index="5"]', 'data-pair'), 'query');
   assert.equal(await page.getAttribute('.chip[data-token-index="3"]', 'data-pair'), 'key');
   const weight = fixture.cases[1].attentions[2][1][5][3].toFixed(4);
@@ -103,9 +102,9 @@ test('the stream and the detailed map work from the keyboard alone', async () =>
   for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowRight');
   assert.equal(await page.getAttribute('.chip[data-token-index="5"]', 'data-pair'), 'query');
   assert.equal(await page.getAttribute('.chip[data-token-index="5"]', 'aria-pressed'), 'true');
-  // the block view's maps open by keyboard
-  await page.click('.tab[data-mode="block"]');
-  await page.focus('button.open-map[aria-label="Open layer 2, head 4"]');
+  // the overview's maps open by keyboard
+  await page.click('.tab[data-mode="overview"]');
+  await page.focus('button.open-map[aria-label$="open layer 2, head 4"]');
   await page.keyboard.press('Enter');
   assert.equal(await page.getAttribute('svg.heatmap', 'data-head'), '4');
   assert.deepEqual(page.errors, []);

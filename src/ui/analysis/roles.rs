@@ -66,7 +66,7 @@ fn role_map(ctx: Ctx, roles: &[HeadRoles], n_head: usize, id: &'static str) -> i
             };
             let label = format!("L{layer} H{head}: {name} {}", score_text(strongest.map(|s| s.1)));
             view! {
-                <button class="role-cell" style=style data-layer=layer data-head=head data-role=name title=label.clone() aria-label=label on:click=move |_| open_head(ctx, layer, head)>
+                <button class="role-cell" style=style data-layer=layer data-head=head data-role=name title=label on:click=move |_| open_head(ctx, layer, head)>
                     <span class="role-head">{format!("L{layer} H{head}")}</span>
                     <span class="role-name">{name}</span>
                     <span class="role-score">{score_text(strongest.map(|s| s.1))}</span>
