@@ -1,11 +1,14 @@
 //! The first minute on the page: without a link, the default prompt runs with the head most worth
 //! seeing already open (found from the head roles of that run), and one dismissable line says
-//! what to try. Dismissed once, the line never comes back (localStorage).
+//! what to try. Dismissed once, neither comes back (localStorage): the page then opens plainly.
 
 use leptos::prelude::*;
 
 use crate::analysis::roles::{Role, roles_of, showcase};
 use crate::ui::state::Ctx;
+
+/// A first-token share from which the showcase hides the sink.
+const SINK_HIDDEN_FROM: f32 = 0.5;
 
 /// localStorage key that remembers the guide was dismissed.
 const DISMISSED_KEY: &str = "headlight.guide-dismissed";
@@ -30,30 +33,39 @@ impl Welcome {
         Welcome { shown: RwSignal::new(false), picked: RwSignal::new(None) }
     }
 
-    /// The page opened without a link: the guide shows (unless dismissed before) and the
-    /// default run opens its showcase head.
+    /// The page opened without a link: until the visitor dismisses the guide, it shows and the
+    /// default run opens its showcase head; after that the page opens plainly.
     pub fn start(self, ctx: Ctx) {
-        self.shown.set(!dismissed());
-        open_showcase(ctx, self.picked);
+        if !dismissed() {
+            self.shown.set(true);
+            open_showcase(ctx, self.picked);
+        }
     }
 }
 
-/// Once the first run is done, opens its showcase head over every token it shows (as the roles
-/// table scores them), unless the user has picked a view by then, and says in `picked` which
-/// head and why.
+/// Once the first run (the default prompt's) is done, opens its showcase head over every token
+/// it shows (as the roles table scores them), and says in `picked` which head and why; unless
+/// the user ran something else or picked a view by then.
 fn open_showcase(ctx: Ctx, picked: RwSignal<Option<String>>) {
     let start_view = ctx.view.get_untracked();
+    let first_run = StoredValue::new(None::<u32>);
     Effect::new(move |done: Option<bool>| {
         if done == Some(true) {
             return true;
         }
         let roles = ctx.run.with(|run| {
-            let run = run.as_ref().filter(|r| r.finish.is_some())?;
-            let capture = run.capture.as_ref().filter(|c| !run.tokens.is_empty() && c.len() >= run.tokens.len())?;
+            let run = run.as_ref()?;
+            let first = *first_run.get_value().get_or_insert(run.id);
+            first_run.set_value(Some(first));
+            if run.id != first {
+                return Some(None); // another run superseded the default one
+            }
+            let capture = run.capture.as_ref().filter(|c| run.finish.is_some() && !run.tokens.is_empty() && c.len() >= run.tokens.len())?;
             let ids: Vec<u32> = run.tokens.iter().map(|t| t.id).collect();
-            Some(roles_of(capture, &ids))
+            Some(Some(roles_of(capture, &ids)))
         });
         let Some(roles) = roles else { return false };
+        let Some(roles) = roles else { return true };
         if ctx.view.with_untracked(|v| (v.layer, v.head, v.mode) != (start_view.layer, start_view.head, start_view.mode)) {
             return true; // the user chose a view first: leave it
         }
@@ -64,11 +76,16 @@ fn open_showcase(ctx: Ctx, picked: RwSignal<Option<String>>) {
                 Role::Induction => "the strongest induction head on this text: from each repeated word it looks at the word that followed its first copy",
                 _ => "the strongest previous-token head on this text: each token looks at the one before it",
             };
+            // A head that parks most of its attention on the first token shows its pattern only
+            // faintly beside that column: the sink is hidden, and the line says so.
+            let sink = head.score(Role::First).filter(|&s| s >= SINK_HIDDEN_FROM);
             ctx.view.update(|v| {
                 v.layer = layer;
                 v.head = h;
+                v.hide_sink = sink.is_some();
             });
-            picked.set(Some(format!("Showing layer {layer}, head {h}, {why} (score {score:.2}).")));
+            let hidden = sink.map_or(String::new(), |s| format!(" It parks {:.0}% of its attention on the first token, so that weight is hidden (“hide first token”) and the rest of each row renormalised.", s * 100.0));
+            picked.set(Some(format!("Showing layer {layer}, head {h}, {why} (score {score:.2}).{hidden}")));
         }
         true
     });

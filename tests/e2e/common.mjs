@@ -52,12 +52,17 @@ export async function openIn(context, url, { consoleErrors = true, init } = {}) 
   return page;
 }
 
+/** The localStorage key of a dismissed guide: with it the page opens plainly (head 0 of layer 0). */
+export const GUIDE_DISMISSED = 'headlight.guide-dismissed';
+
 /**
  * A fresh page (own context: no shared history or storage) at BASE + hash, its errors collected
  * as `openIn` does. `init` goes to `openIn`; other options (acceptDownloads, …) to the context.
+ * The page opens as for a visitor who dismissed the first-visit guide, unless `firstVisit`.
  */
-export async function open(hash = '', { width = 1280, height = 900, colorScheme = 'light', init, ...options } = {}) {
+export async function open(hash = '', { width = 1280, height = 900, colorScheme = 'light', init, firstVisit = false, ...options } = {}) {
   const context = await browser.newContext({ viewport: { width, height }, colorScheme, ...options });
+  if (!firstVisit) await context.addInitScript((key) => localStorage.setItem(key, '1'), GUIDE_DISMISSED);
   return openIn(context, BASE + hash, { init });
 }
 

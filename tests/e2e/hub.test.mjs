@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { LOAD_TIMEOUT, browser, useBrowser, openIn, setSetting, chipIds, shot, readFixture as fixture } from './common.mjs';
+import { LOAD_TIMEOUT, GUIDE_DISMISSED, browser, useBrowser, openIn, setSetting, chipIds, shot, readFixture as fixture } from './common.mjs';
 
 const here = new URL('.', import.meta.url).pathname;
 const root = join(here, '..', '..');
@@ -40,6 +40,7 @@ after(() => {
 async function newContext() {
   const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
   await context.addInitScript((hub) => localStorage.setItem('headlight.hub', hub), `${BASE}hub`);
+  await context.addInitScript((key) => localStorage.setItem(key, '1'), GUIDE_DISMISSED);
   return context;
 }
 
