@@ -32,11 +32,15 @@ test('first open: the default prompt is run, a head picked from its roles is ope
   assert.match(guide, /By block/);
   assert.match(guide, /step through generation/);
   const said = await page.textContent('#guide-head');
-  const [, layer, head, role] = said.match(/^Showing layer (\d+), head (\d+), the strongest (induction|previous-token) head/) ?? [];
+  const [, layer, head, role] = said.match(/^Showing layer (\d+), head (\d+), the strongest (induction|previous-token) head on this text/) ?? [];
   assert.ok(layer !== undefined, said);
   assert.equal(await page.getAttribute('svg.heatmap', 'data-layer'), layer);
   assert.equal(await page.getAttribute('svg.heatmap', 'data-head'), head);
   assert.match(page.url(), new RegExp(`&l=${layer}&h=${head}(&|$)`));
+  // a head that parks most of its attention on the first token opens with that weight hidden
+  assert.equal(await page.isChecked('#hide-sink'), /first token, so that weight is hidden/.test(said));
+  await page.mouse.move(0, 0);
+  await shot(page, 'welcome-first-open');
   // the head picked leads its role in the roles table, and its score there is the one the
   // cells of its map give
   await page.click('.analysis-panel .tab[data-panel="roles"]');
@@ -47,7 +51,7 @@ test('first open: the default prompt is run, a head picked from its roles is ope
   if (role === 'induction') {
     // the score is of the head's own weights: the first token's share shown again
     if (await page.isChecked('#hide-sink')) await page.uncheck('#hide-sink');
-    const ids = (await page.$$eval('.chip:not(.generated)', (cs) => cs.map((c) => Number(c.dataset.tokenId))));
+    const ids = await page.$$eval('.chip', (cs) => cs.map((c) => Number(c.dataset.tokenId)));
     const pattern = await page.$$eval(`rect.cell[data-layer="${layer}"][data-head="${head}"]`, (cells, n) => {
       const rows = Array.from({ length: n }, () => new Array(n).fill(0));
       for (const c of cells) if (Number(c.dataset.query) < n) rows[Number(c.dataset.query)][Number(c.dataset.key)] = Number(c.dataset.value);
@@ -57,8 +61,6 @@ test('first open: the default prompt is run, a head picked from its roles is ope
     assert.ok(Math.abs(inductionScore(pattern, ids) - shown) < 0.006, `${inductionScore(pattern, ids)} vs ${shown}`);
   }
   console.log(`first open: “${prompt}” — ${said}`);
-  await page.mouse.move(0, 0);
-  await shot(page, 'welcome-first-open');
 
   // keyboard alone: the guide's button dismisses it, for good
   await page.focus('#guide-dismiss');
