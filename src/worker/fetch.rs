@@ -73,6 +73,17 @@ async fn request(url: &str, method: &str, range: Option<&str>, abort: &Abort) ->
 }
 
 async fn request_with(url: &str, method: &str, range: Option<&str>, cache: RequestCache, abort: &Abort) -> Result<Response, Failure> {
+    let response = JsFuture::from(send(url, method, range, cache, abort)?).await.map_err(|e| request_failed(abort, e))?;
+    Ok(response.unchecked_into())
+}
+
+fn request_failed(abort: &Abort, e: JsValue) -> Failure {
+    abort.failure(format!("the request failed ({}): offline, blocked, or the server is down", js_error(e)))
+}
+
+/// Sends a request now; the browser carries it on while the worker does other work, and the
+/// promise holds its response.
+fn send(url: &str, method: &str, range: Option<&str>, cache: RequestCache, abort: &Abort) -> Result<js_sys::Promise, Failure> {
     let init = RequestInit::new();
     init.set_method(method);
     init.set_cache(cache);
@@ -83,10 +94,7 @@ async fn request_with(url: &str, method: &str, range: Option<&str>, cache: Reque
         init.set_headers(&headers);
     }
     let request = Request::new_with_str_and_init(url, &init).map_err(|e| Failure::Failed(js_error(e)))?;
-    let response = JsFuture::from(scope().fetch_with_request(&request))
-        .await
-        .map_err(|e| abort.failure(format!("the request failed ({}): offline, blocked, or the server is down", js_error(e))))?;
-    Ok(response.unchecked_into())
+    Ok(scope().fetch_with_request(&request))
 }
 
 fn header(response: &Response, name: &str) -> Option<String> {
@@ -103,17 +111,28 @@ fn status_failure(response: &Response) -> Failure {
 
 /// A small file, whole (config, tokenizer files).
 pub async fn whole(url: &str, abort: &Abort) -> Result<Vec<u8>, Failure> {
-    whole_with(url, RequestCache::Default, abort).await
+    body(request(url, "GET", None, abort).await?, abort).await
 }
 
 /// A file whose URL names its content (a version in it): taken from the browser's HTTP cache
-/// whenever it is there, without asking the server again.
-pub async fn immutable(url: &str, abort: &Abort) -> Result<Vec<u8>, Failure> {
-    whole_with(url, RequestCache::ForceCache, abort).await
+/// whenever it is there, without asking the server again. The request goes out at once; its
+/// bytes are read with [`Started::bytes`], so the worker can do other work meanwhile.
+pub fn immutable(url: &str, abort: &Abort) -> Result<Started, Failure> {
+    Ok(Started(send(url, "GET", None, RequestCache::ForceCache, abort)?))
 }
 
-async fn whole_with(url: &str, cache: RequestCache, abort: &Abort) -> Result<Vec<u8>, Failure> {
-    let response = request_with(url, "GET", None, cache, abort).await?;
+/// A whole-file request already sent.
+pub struct Started(js_sys::Promise);
+
+impl Started {
+    pub async fn bytes(self, abort: &Abort) -> Result<Vec<u8>, Failure> {
+        let response = JsFuture::from(self.0).await.map_err(|e| request_failed(abort, e))?;
+        body(response.unchecked_into(), abort).await
+    }
+}
+
+/// A response's whole body, or why not.
+async fn body(response: Response, abort: &Abort) -> Result<Vec<u8>, Failure> {
     if !response.ok() {
         return Err(status_failure(&response));
     }

@@ -16,6 +16,7 @@ use crate::hub::progress::Progress;
 use crate::hub::{self, LocalFile, ModelSource, RepoId, Revision, Role};
 use crate::model::config::Gpt2Config;
 use crate::safetensors::Header;
+use crate::tokenizer::Tokenizer;
 use crate::worker::fetch::{self, Abort, Failure, Partial};
 use crate::worker::protocol::{FromWorker, LoadRequest};
 use crate::worker::runner::{js_error, post, scope, yield_now};
@@ -67,12 +68,11 @@ fn memory() -> u64 {
 /// Loads `request.source` into a checkpoint and the source as it was loaded (local files with
 /// their hashes).
 pub async fn load(request: &LoadRequest, control: &Control<'_>) -> Result<(Checkpoint, ModelSource), LoadError> {
-    let files = match &request.source {
-        ModelSource::Bundled => bundled(control).await?,
-        ModelSource::Hub { repo, revision } => return from_hub(&request.hub, repo, revision, control).await,
-        ModelSource::Local(expected) => return from_local(expected, &request.files, control).await,
-    };
-    Ok((build(&files, control).await?, ModelSource::Bundled))
+    match &request.source {
+        ModelSource::Bundled => Ok((bundled(control).await?, ModelSource::Bundled)),
+        ModelSource::Hub { repo, revision } => from_hub(&request.hub, repo, revision, control).await,
+        ModelSource::Local(expected) => from_local(expected, &request.files, control).await,
+    }
 }
 
 async fn build(files: &BTreeMap<Role, Vec<u8>>, control: &Control<'_>) -> Result<Checkpoint, String> {
@@ -81,15 +81,26 @@ async fn build(files: &BTreeMap<Role, Vec<u8>>, control: &Control<'_>) -> Result
     hub::checkpoint(files).map_err(|e| e.to_string())
 }
 
-async fn bundled(control: &Control<'_>) -> Result<BTreeMap<Role, Vec<u8>>, String> {
-    let mut files = BTreeMap::new();
-    for role in [Role::Config, Role::Tokenizer, Role::Weights] {
-        control.loading(format!("downloading {}", role.file_name()));
-        // relative to the worker script, so any sub-path works
+/// The bundled model. Its three requests go out at once, and tokenizer.json is read while the
+/// weights are still on their way: reading it is most of what a cold start spends in the worker.
+async fn bundled(control: &Control<'_>) -> Result<Checkpoint, String> {
+    // relative to the worker script, so any sub-path works
+    let send = |role: Role| {
         let url = hub::bundled_url(role);
-        files.insert(role, fetch::immutable(&url, control.abort).await.map_err(|f| f.describe(&url))?);
-    }
-    Ok(files)
+        fetch::immutable(&url, control.abort).map(|started| (url, started)).map_err(|f| f.describe(role.file_name()))
+    };
+    let [config, tokenizer, weights] = [send(Role::Config)?, send(Role::Tokenizer)?, send(Role::Weights)?];
+    let read = async |(url, started): (String, fetch::Started)| started.bytes(control.abort).await.map_err(|f| f.describe(&url));
+    control.loading("downloading the bundled model");
+    let config = read(config).await?;
+    let tokenizer = read(tokenizer).await?;
+    control.loading("reading tokenizer.json while model.safetensors downloads");
+    yield_now().await;
+    let tokenizer = Tokenizer::from_bytes(&tokenizer).map_err(|e| e.to_string())?;
+    let weights = read(weights).await?;
+    control.loading("building the model");
+    yield_now().await;
+    Checkpoint::with_tokenizer(&config, &weights, tokenizer).map_err(|e| e.to_string())
 }
 
 /// The Hub's files for a repository at a revision, by role.
