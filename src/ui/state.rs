@@ -47,6 +47,11 @@ pub struct RunData {
 }
 
 impl RunData {
+    /// Ids of the first `n` tokens.
+    pub fn ids(&self, n: usize) -> Vec<u32> {
+        self.tokens[..n].iter().map(|t| t.id).collect()
+    }
+
     /// Ids generated so far.
     pub fn generated(&self) -> Vec<u32> {
         self.tokens[self.prompt_len..].iter().map(|t| t.id).collect()

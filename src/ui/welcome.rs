@@ -55,14 +55,13 @@ fn open_showcase(ctx: Ctx, picked: RwSignal<Option<String>>) {
         }
         let roles = ctx.run.with(|run| {
             let run = run.as_ref()?;
-            let first = *first_run.get_value().get_or_insert(run.id);
+            let first = first_run.get_value().unwrap_or(run.id);
             first_run.set_value(Some(first));
             if run.id != first {
                 return Some(None); // another run superseded the default one
             }
             let capture = run.capture.as_ref().filter(|c| run.finish.is_some() && !run.tokens.is_empty() && c.len() >= run.tokens.len())?;
-            let ids: Vec<u32> = run.tokens.iter().map(|t| t.id).collect();
-            Some(Some(roles_of(capture, &ids)))
+            Some(Some(roles_of(capture, &run.ids(run.tokens.len()))))
         });
         let Some(roles) = roles else { return false };
         let Some(roles) = roles else { return true };

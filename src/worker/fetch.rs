@@ -69,16 +69,7 @@ pub struct Partial {
 }
 
 async fn request(url: &str, method: &str, range: Option<&str>, abort: &Abort) -> Result<Response, Failure> {
-    request_with(url, method, range, RequestCache::Default, abort).await
-}
-
-async fn request_with(url: &str, method: &str, range: Option<&str>, cache: RequestCache, abort: &Abort) -> Result<Response, Failure> {
-    let response = JsFuture::from(send(url, method, range, cache, abort)?).await.map_err(|e| request_failed(abort, e))?;
-    Ok(response.unchecked_into())
-}
-
-fn request_failed(abort: &Abort, e: JsValue) -> Failure {
-    abort.failure(format!("the request failed ({}): offline, blocked, or the server is down", js_error(e)))
+    Started(send(url, method, range, RequestCache::Default, abort)?).response(abort).await
 }
 
 /// Sends a request now; the browser carries it on while the worker does other work, and the
@@ -121,13 +112,20 @@ pub fn immutable(url: &str, abort: &Abort) -> Result<Started, Failure> {
     Ok(Started(send(url, "GET", None, RequestCache::ForceCache, abort)?))
 }
 
-/// A whole-file request already sent.
+/// A request already sent.
 pub struct Started(js_sys::Promise);
 
 impl Started {
+    async fn response(self, abort: &Abort) -> Result<Response, Failure> {
+        let response = JsFuture::from(self.0)
+            .await
+            .map_err(|e| abort.failure(format!("the request failed ({}): offline, blocked, or the server is down", js_error(e))))?;
+        Ok(response.unchecked_into())
+    }
+
+    /// The whole body.
     pub async fn bytes(self, abort: &Abort) -> Result<Vec<u8>, Failure> {
-        let response = JsFuture::from(self.0).await.map_err(|e| request_failed(abort, e))?;
-        body(response.unchecked_into(), abort).await
+        body(self.response(abort).await?, abort).await
     }
 }
 

@@ -83,7 +83,7 @@ impl Analyses {
 /// The ids of the run as far as the view shows them, once the run has finished.
 pub fn shown_ids(ctx: Ctx) -> Option<Vec<u32>> {
     let n = ctx.visible();
-    ctx.run.with(|run| run.as_ref().filter(|r| !r.running() && n > 0).map(|r| r.tokens[..n].iter().map(|t| t.id).collect()))
+    ctx.run.with(|run| run.as_ref().filter(|r| !r.running() && n > 0).map(|r| r.ids(n)))
 }
 
 /// The model's predictions at each of the first `n` positions, once the worker has sent them.

@@ -139,7 +139,7 @@ fn repeat_summary(roles: &[HeadRoles]) -> String {
 fn repeat_question(ctx: Ctx, pool: Pool) -> (Vec<u32>, Question) {
     let ids = match pool {
         Pool::Vocabulary => Vec::new(),
-        Pool::Prompt => ctx.run.with(|r| r.as_ref().map_or(Vec::new(), |r| r.tokens[..r.prompt_len].iter().map(|t| t.id).collect())),
+        Pool::Prompt => ctx.run.with(|r| r.as_ref().map_or(Vec::new(), |r| r.ids(r.prompt_len))),
     };
     (ids, Question::RepeatTest { half: REPEAT_HALF, seed: REPEAT_SEED, pool })
 }
@@ -160,8 +160,7 @@ pub fn roles_panel(ctx: Ctx) -> impl IntoView {
         let roles = ctx.run.with(|run| {
             let run = run.as_ref()?;
             let capture = run.capture.as_ref().filter(|c| n > 0 && n <= c.len())?;
-            let ids: Vec<u32> = run.tokens[..n].iter().map(|t| t.id).collect();
-            Some((roles_of(capture, &ids), capture.n_head()))
+            Some((roles_of(capture, &run.ids(n)), capture.n_head()))
         });
         match roles {
             None => view! { <p class="empty">"Run a prompt to score its heads."</p> }.into_any(),
