@@ -91,6 +91,14 @@ impl Values {
     }
 }
 
+/// An empty capture of no layers: what an answer that leaves its capture with the workers holds
+/// in its place.
+impl Default for Capture {
+    fn default() -> Self {
+        Capture::new(0, 0)
+    }
+}
+
 impl Capture {
     /// Exact f32 weights.
     pub fn new(n_layer: usize, n_head: usize) -> Self {
@@ -211,6 +219,15 @@ impl Capture {
     /// `[layer][head][query][key]` for the first `n` positions, the nesting the JSON uses.
     pub fn nested(&self, n: usize) -> Vec<Vec<Vec<Vec<f32>>>> {
         (0..self.n_layer).map(|l| (0..self.n_head).map(|h| self.pattern(l, h, n)).collect()).collect()
+    }
+
+    /// Everything position `q` added, as [`Capture::append_position`] takes it: its rows (layer
+    /// after layer, head after head) and its `‖v‖` `[layer][head]` (empty where not recorded).
+    pub fn position(&self, q: usize) -> (Cow<'_, [f32]>, &[f32]) {
+        assert!(q < self.len, "position {q} outside the capture");
+        let per_position = self.n_layer * self.n_head;
+        let rows = self.values.get(self.row_start(q).expect("a recorded row starts inside the store"), per_position * (q + 1));
+        (rows, self.value_norms.get(q * per_position..(q + 1) * per_position).unwrap_or_default())
     }
 
     /// `[layer][head][key]`: the rows query `q` added (its generation step).

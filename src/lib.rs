@@ -21,6 +21,7 @@ pub mod tokenizer;
 #[cfg(target_arch = "wasm32")]
 pub mod ui;
 pub mod view;
+pub mod views;
 #[cfg(target_arch = "wasm32")]
 pub mod worker;
 

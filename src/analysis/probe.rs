@@ -71,8 +71,13 @@ pub enum Answer {
     /// `n_layer + 1` readouts: after the embeddings, then after each block.
     Lens(Vec<Vec<Candidate>>),
     InsideHead(HeadTrace),
-    /// The switched-off run's attention and predictions.
-    Ablated { capture: Capture, predictions: Vec<Prediction> },
+    /// The switched-off run's attention and predictions. In the app the capture stays with the
+    /// workers (the inference worker hands it to the views worker), so it is not serialised.
+    Ablated {
+        #[serde(skip)]
+        capture: Capture,
+        predictions: Vec<Prediction>,
+    },
     /// The random tokens and the roles of every head on them.
     Repeat { tokens: Vec<Token>, roles: Vec<HeadRoles> },
 }

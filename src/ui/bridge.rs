@@ -1,12 +1,11 @@
-//! The page's end of the worker: starts it, sends requests, hands replies to a callback.
+//! The page's end of a worker: starts it, sends requests, hands replies to a callback.
 
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
-use web_sys::{ErrorEvent, MessageEvent, Worker};
+use web_sys::{ErrorEvent, MessageEvent, MessagePort, Worker, WorkerOptions};
 
-use crate::worker::protocol::{FromWorker, ToWorker};
-
-/// The worker's loader script, written by Trunk next to the page.
+/// The workers' loader script, written by Trunk next to the page.
 const WORKER_SCRIPT: &str = "./headlight-worker_loader.js";
 
 pub struct Bridge {
@@ -26,13 +25,15 @@ impl Drop for Bridge {
 }
 
 impl Bridge {
-    pub fn spawn(on_message: impl Fn(FromWorker) + 'static, on_error: impl Fn(String) + 'static) -> Result<Bridge, String> {
-        let worker = Worker::new(WORKER_SCRIPT).map_err(|e| format!("the inference worker cannot start: {e:?}"))?;
-        let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
-            match serde_wasm_bindgen::from_value::<FromWorker>(event.data()) {
-                Ok(message) => on_message(message),
-                Err(e) => web_sys::console::error_1(&format!("headlight: unreadable worker message: {e}").into()),
-            }
+    /// Starts the worker named `name` (see `worker::start`); its messages, read as `M`, go to
+    /// `on_message`, its death to `on_error`.
+    pub fn spawn<M: DeserializeOwned>(name: &str, on_message: impl Fn(M) + 'static, on_error: impl Fn(String) + 'static) -> Result<Bridge, String> {
+        let options = WorkerOptions::new();
+        options.set_name(name);
+        let worker = Worker::new_with_options(WORKER_SCRIPT, &options).map_err(|e| format!("the {name} worker cannot start: {e:?}"))?;
+        let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| match serde_wasm_bindgen::from_value::<M>(event.data()) {
+            Ok(message) => on_message(message),
+            Err(e) => web_sys::console::error_1(&format!("headlight: unreadable worker message: {e}").into()),
         });
         let on_error = Closure::<dyn Fn(ErrorEvent)>::new(move |event: ErrorEvent| on_error(event.message()));
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -40,12 +41,24 @@ impl Bridge {
         Ok(Bridge { worker, _on_message: on_message, _on_error: on_error })
     }
 
-    pub fn send(&self, message: &ToWorker) {
+    pub fn send(&self, message: &impl Serialize) {
+        self.post(message, None);
+    }
+
+    /// Sends `message`, which holds `port`, handing the port over.
+    pub fn send_port(&self, message: &impl Serialize, port: &MessagePort) {
+        self.post(message, Some(port));
+    }
+
+    fn post(&self, message: &impl Serialize, port: Option<&MessagePort>) {
         // Seeds are u64: BigInt carries them whole where a Number would round them.
         let serializer = serde_wasm_bindgen::Serializer::new().serialize_large_number_types_as_bigints(true);
-        let sent = message.serialize(&serializer).map_err(|e| JsValue::from_str(&e.to_string())).and_then(|value| self.worker.post_message(&value));
+        let sent = message.serialize(&serializer).map_err(|e| JsValue::from_str(&e.to_string())).and_then(|value| match port {
+            Some(port) => self.worker.post_message_with_transfer(&value, &js_sys::Array::of1(port)),
+            None => self.worker.post_message(&value),
+        });
         if let Err(e) = sent {
-            web_sys::console::error_2(&"headlight: cannot reach the worker".into(), &e);
+            web_sys::console::error_2(&"headlight: cannot reach a worker".into(), &e);
         }
     }
 }

@@ -30,9 +30,9 @@ where
     }
 }
 
-/// How far reading the prompt has got, once its first rows are in.
+/// How far reading the prompt has got, once its tokens are known.
 fn read_so_far(run: &RunData) -> String {
-    run.capture.as_ref().map_or(String::new(), |capture| format!(": {} of {} tokens", capture.len(), run.prompt_total))
+    if run.prompt_len == 0 { String::new() } else { format!(": {} of {} tokens", run.read, run.prompt_len) }
 }
 
 fn status_text(model: &ModelStatus, run: Option<&RunData>) -> String {
@@ -46,14 +46,16 @@ fn status_text(model: &ModelStatus, run: Option<&RunData>) -> String {
             }
             let made = run.steps();
             let timing = if made > 0 { format!(", {:.0} ms per token", run.step_millis / made as f64) } else { String::new() };
-            let summary = format!("{} prompt tokens read in {:.0} ms; {made} generated{timing}", run.prompt_len, run.prompt_millis);
+            // What the user waited, from Run to the last map drawn, beside the model's own time.
+            let waited = run.waited.map_or(String::new(), |w| format!("; {:.1} s from Run to the last map drawn", w / 1000.0));
+            let summary = format!("{} prompt tokens read in {:.0} ms; {made} generated{timing}{waited}", run.prompt_len, run.prompt_millis);
             match run.finish {
-                None if run.tokens.is_empty() => format!("Reading the prompt{}…", read_so_far(run)),
+                None if !run.prompt_read() => format!("Reading the prompt{}…", read_so_far(run)),
                 None => format!("Generating {made} of {}… ({summary})", run.wanted),
                 Some(Finish::Stopped(Stop::Count)) => format!("Done. {summary}."),
                 Some(Finish::Stopped(Stop::EndOfText)) => format!("Done: the model ended the text. {summary}."),
                 Some(Finish::Stopped(Stop::ContextFull)) => format!("Done: the context is full. {summary}."),
-                Some(Finish::Stopped(Stop::Cancelled)) if run.tokens.is_empty() => format!("Cancelled while reading the prompt{}.", read_so_far(run)),
+                Some(Finish::Stopped(Stop::Cancelled)) if !run.prompt_read() => format!("Cancelled while reading the prompt{}.", read_so_far(run)),
                 Some(Finish::Stopped(Stop::Cancelled)) => format!("Cancelled. {summary}."),
                 Some(Finish::Superseded) => "Superseded by a newer run.".into(),
             }

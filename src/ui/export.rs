@@ -51,9 +51,28 @@ pub fn save(filename: &str, mime: &str, text: &str, notice: RwSignal<Option<Stri
     }
 }
 
+/// Saves the maps' SVG document as `name.svg`, or drawn as `name.png`.
+pub fn save_maps(name: &str, svg: &str, png: bool, notice: RwSignal<Option<String>>) {
+    if png {
+        let (width, height) = svg_size(svg);
+        save_png(&format!("{name}.png"), svg, width, height, notice);
+    } else {
+        save(&format!("{name}.svg"), "image/svg+xml", svg, notice);
+    }
+}
+
+/// The `width` and `height` written on a document's root element.
+fn svg_size(svg: &str) -> (f32, f32) {
+    let attribute = |name: &str| {
+        let start = svg.find(&format!(" {name}=\""))? + name.len() + 3;
+        svg[start..].split('"').next()?.parse().ok()
+    };
+    (attribute("width").unwrap_or(800.0), attribute("height").unwrap_or(600.0))
+}
+
 /// Saves the SVG document `svg` (`width` x `height` units) drawn as a PNG; a failure (the
 /// browser cannot decode the SVG, or has no canvas for its size) is shown in `notice`.
-pub fn save_png(filename: &str, svg: &str, width: f32, height: f32, notice: RwSignal<Option<String>>) {
+fn save_png(filename: &str, svg: &str, width: f32, height: f32, notice: RwSignal<Option<String>>) {
     let (filename, svg) = (filename.to_string(), svg.to_string());
     leptos::task::spawn_local(async move {
         if let Err(e) = draw_png(&filename, &svg, width, height).await {

@@ -1,454 +1,95 @@
 //! The maps panel: one head in detail, a layer's heads side by side, one head index down the
 //! layers, every head as a thumbnail, the line view, the position encodings, or a comparison
-//! of two prompts. Geometry comes from `crate::view`; this draws it.
+//! of two prompts. The views worker computes what each mode shows from the view's query; this
+//! asks and draws.
+
+use std::rc::Rc;
 
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
 
-use crate::analysis::aggregate::{Source, shown};
-use crate::analysis::pattern::Pattern;
-use crate::capture::Capture;
 use crate::ui::analysis::source_controls;
 use crate::ui::compare::{CompareBar, watch_compare};
-use crate::ui::export;
 use crate::ui::lines::line_view;
+use crate::ui::map::{Click, draw, legend};
 use crate::ui::pan::pan_controls;
 use crate::ui::positions::positions_view;
-use crate::ui::state::{Ctx, ModelStatus, RunData};
-use crate::view::colour::{Normaliser, Scale, format_weight};
-use crate::view::export::{Tile, document};
-use crate::view::heatmap::{DETAIL_MAX, HeatmapView, Layout, MapRequest, band_of, heatmap};
-use crate::view::state::{Mode, ViewState};
-use crate::view::words::Units;
+use crate::ui::state::{Ctx, ModelStatus, now};
+use crate::view::colour::Scale;
+use crate::view::state::Mode;
+use crate::views::query::{Look, MapsModel, MapsQuery, Query, Reply};
 
-/// Side of a thumbnail in the block and layer views, and in the overview, in SVG units.
-const PANEL_SIZE: f32 = 240.0;
-const OVERVIEW_SIZE: f32 = 96.0;
-/// Most blocks per side of a thumbnail; a pattern this short or shorter is drawn exactly.
-const PANEL_BINS: usize = 48;
-const OVERVIEW_BINS: usize = 16;
-/// Largest scale a map is drawn at: a short prompt's map stays a sensible size.
-const MAX_ZOOM: f32 = 1.6;
-/// Smallest scale a detailed map is drawn at, and the width beyond which it may shrink further.
-const MIN_ZOOM: f32 = 0.75;
-const MIN_DETAIL_WIDTH: f32 = 640.0;
-
-/// What a map does when clicked.
-#[derive(Clone, Copy, PartialEq)]
-pub(crate) enum Click {
-    /// Cells pin their query/key pair; the map is shown alone.
-    Select,
-    /// Cells pin their pair; the caption opens the head on its own.
-    SelectOrOpen,
-    /// The whole thumbnail opens the head on its own.
-    Open,
+/// The maps query of the view shown, once the run has positions to show.
+pub fn maps_query(ctx: Ctx) -> Option<MapsQuery> {
+    let n = ctx.visible();
+    let context = ctx.model.with(|m| if let ModelStatus::Ready(info) = m { info.n_positions } else { usize::MAX });
+    let look = ctx.view.with(|v| Look::of(v, n));
+    let (run, extent) = ctx.run.with(|r| {
+        let r = r.as_ref()?;
+        // While the run streams, the maps are laid out for its final length: they keep their size.
+        Some((r.id, if r.running() { (r.prompt_len + r.wanted).min(context) } else { r.tokens.len() }))
+    })?;
+    let compare = if look.mode == Mode::Compare && ctx.view.with(|v| !v.compare.is_empty()) { ctx.compare.with(|c| c.as_ref().map(|c| (c.id, c.read))) } else { None };
+    (n > 0).then_some(MapsQuery { run, n, extent, look, compare })
 }
 
-/// One drawn map: its geometry, caption, the labels of its rows, and which run it shows.
-pub struct Shown {
-    pub map: HeatmapView,
-    pub caption: String,
-    pub labels: Vec<String>,
-    /// `main`, `compare` or `difference`: tests and styles tell the maps apart by it.
-    pub role: &'static str,
-}
-
-/// Everything the maps of one view are drawn from.
-pub struct MapSet {
-    pub maps: Vec<Shown>,
-    /// The scales the maps are coloured by, one legend each.
-    pub norms: Vec<Normaliser>,
-    pub columns: usize,
-    /// The units of the main run, to turn a clicked cell back into tokens.
-    pub units: Units,
-    /// Units shown of the main run (tokens or words).
-    pub len: usize,
-    /// A note under the maps (why no difference is shown, say).
-    pub note: Option<String>,
-}
-
-/// Where tokens are read from: the first `n` of a run, as tokens or words.
-pub struct Reading<'a> {
-    pub run: &'a RunData,
-    pub capture: &'a Capture,
-    pub units: Units,
-    pub labels: Vec<String>,
-    /// Units shown.
-    pub len: usize,
-    n: usize,
-    /// Which matrix a slot shows, and whether the first-token sink is hidden.
-    source: Source,
-    hide_sink: bool,
-}
-
-impl<'a> Reading<'a> {
-    /// `None` until the run has `n` positions (and the value norms a value-weighted view needs).
-    pub fn of(run: &'a RunData, n: usize, view: &ViewState) -> Option<Reading<'a>> {
-        let capture = run.capture.as_ref().filter(|c| n > 0 && n <= c.len())?;
-        let (source, hide_sink, words) = (view.source, view.hide_sink, view.words);
-        if source == Source::ValueWeighted {
-            capture.value_norms(0, 0, n)?;
-        }
-        let tokens = &run.tokens[..n.min(run.tokens.len())];
-        let texts: Vec<&str> = tokens.iter().map(|t| t.text.as_str()).collect();
-        let units = Units::new(&texts, words);
-        let labels = units.labels(&tokens.iter().map(|t| t.label.clone()).collect::<Vec<_>>());
-        let len = units.count(n);
-        Some(Reading { run, capture, units, labels, len, n, source, hide_sink })
-    }
-
-    /// The matrix slot `(layer, head)` shows (the head's, or an aggregate) over the units shown.
-    pub fn pattern(&self, layer: usize, head: usize) -> Pattern {
-        let pattern = shown(self.capture, self.source, self.hide_sink, layer, head, self.n).expect("Reading::of checked the source can be shown");
-        self.units.apply(pattern)
-    }
-
-    /// A token index as a unit index, if shown.
-    pub fn unit(&self, token: Option<usize>) -> Option<usize> {
-        token.and_then(|t| self.units.unit_of(t)).filter(|&u| u < self.len)
-    }
-}
-
-/// The cell under a pointer or click event: its `(query, key)` units, from its data attributes.
-fn cell_of(event: &web_sys::Event) -> Option<(usize, usize)> {
-    let cell = event.target()?.dyn_into::<web_sys::Element>().ok()?.closest("rect.cell").ok()??;
-    let unit = |name: &str| cell.get_attribute(name)?.parse().ok();
-    Some((unit("data-query")?, unit("data-key")?))
-}
-
-/// One heatmap as SVG. The cells carry no handlers or tooltips of their own: one click handler
-/// and one readout per map serve them all, so a map of 48 x 48 cells is quick to redraw.
-pub(crate) fn draw(shown: Shown, units: &Units, ctx: Ctx, click: Click) -> impl IntoView + use<> {
-    let Shown { mut map, caption, labels, role } = shown;
-    let (layer, head) = (map.layer, map.head);
-    let cells = map
-        .cells
-        .iter()
-        .map(|cell| {
-            let (value, mean) = if cell.exact { (Some(cell.value.to_string()), None) } else { (None, Some(cell.value.to_string())) };
-            view! {
-                <rect
-                    class="cell"
-                    x=cell.x y=cell.y width=cell.width height=cell.height fill=cell.fill.clone()
-                    data-layer=layer data-head=head data-query=cell.query.start data-key=cell.key.start
-                    data-value=value data-mean=mean
-                />
-            }
-        })
-        .collect_view();
-    // What the cell under the pointer holds, said below the map (and to screen readers); put
-    // in words only for the cell hovered.
-    let readout = RwSignal::new(None::<String>);
-    let hovered = std::rc::Rc::new((std::mem::take(&mut map.cells), labels));
-    let keyed = hovered.clone();
-    let on_over = move |event: web_sys::MouseEvent| {
-        let (cells, labels) = &*hovered;
-        let text = cell_of(&event).and_then(|(q, k)| cells.iter().find(|c| (c.query.start, c.key.start) == (q, k))).map(|c| c.describe(labels));
-        readout.set(text);
-    };
-    // The keyboard on a focused detailed map: up and down move the query, left and right the
-    // key, within the cells drawn; the readout says the cell reached.
-    let units_keyed = units.clone();
-    let on_key = move |event: web_sys::KeyboardEvent| {
-        let step = match event.key().as_str() {
-            "ArrowUp" => (-1, 0),
-            "ArrowDown" => (1, 0),
-            "ArrowLeft" => (0, -1),
-            "ArrowRight" => (0, 1),
-            _ => return,
-        };
-        // the arrows are the map's while it has focus: at its edge they do nothing
-        event.prevent_default();
-        event.stop_propagation();
-        let (cells, labels) = &*keyed;
-        let unit = |token: Option<usize>| token.and_then(|t| units_keyed.unit_of(t));
-        let at = ctx.view.with_untracked(|v| unit(v.selected).zip(unit(v.key.or(v.selected))));
-        let target = match at {
-            Some((q, k)) => q.checked_add_signed(step.0).zip(k.checked_add_signed(step.1)),
-            None => cells.first().map(|c| (c.query.start, c.key.start)),
-        };
-        let Some(cell) = target.and_then(|(q, k)| cells.iter().find(|c| c.query.contains(&q) && c.key.contains(&k))) else { return };
-        readout.set(Some(cell.describe(labels)));
-        let pair = (units_keyed.first_token(cell.query.start), units_keyed.first_token(cell.key.start));
-        ctx.view.update(|v| v.select_pair(pair.0, pair.1));
-    };
-    let units_clicked = units.clone();
-    let on_click = move |event: web_sys::MouseEvent| {
-        if click != Click::Open
-            && let Some((query, key)) = cell_of(&event)
-        {
-            let pair = (units_clicked.first_token(query), units_clicked.first_token(key));
-            ctx.view.update(|v| v.select_pair(pair.0, pair.1));
-        }
-    };
-    // The highlight follows the selection by itself: a click redraws the bands and the bold
-    // labels, not the map. Units: the selected token's row, and the pinned key's column (or its).
-    let units_shown = units.clone();
-    let highlight = Memo::new(move |_| {
-        ctx.view.with(|v| {
-            let unit = |token: Option<usize>| token.and_then(|t| units_shown.unit_of(t));
-            (unit(v.selected), unit(v.key.or(v.selected)))
-        })
-    });
-    let (ox, oy) = map.origin;
-    let label = move |index: usize| if highlight.get().0 == Some(index) { "axis-label selected" } else { "axis-label" };
-    let query_labels = map
-        .query_labels
-        .iter()
-        .map(|l| {
-            let index = l.index;
-            view! { <text class=move || label(index) x={ox - 4.0} y=l.at text-anchor="end" dominant-baseline="central" data-token-index=index>{l.text.clone()}</text> }
-        })
-        .collect_view();
-    let key_labels = map
-        .key_labels
-        .iter()
-        .map(|l| {
-            let (index, transform) = (l.index, format!("translate({} {}) rotate(-60)", l.at, oy - 4.0));
-            view! { <text class=move || label(index) transform=transform data-token-index=index>{l.text.clone()}</text> }
-        })
-        .collect_view();
-    let ([rows, columns], side) = (map.bands.clone(), map.side);
-    let row = move || highlight.get().0.and_then(|q| band_of(&rows, q)).map(|b| view! { <rect class="band" x=ox y=b.at width=side height=b.thickness /> });
-    let column = move || highlight.get().1.and_then(|k| band_of(&columns, k)).map(|b| view! { <rect class="band" x=b.at y=oy width=b.thickness height=side /> });
-    // A detailed map keeps its labels legible on a phone: below `MIN_ZOOM` it scrolls instead.
-    let size = match click {
-        Click::Select => format!("max-width: {}px; min-width: {}px", map.width * MAX_ZOOM, (map.width * MIN_ZOOM).min(MIN_DETAIL_WIDTH)),
-        Click::SelectOrOpen | Click::Open => format!("max-width: {}px", map.width * MAX_ZOOM),
-    };
-    let words = matches!(units, Units::Words(_)).then_some("words");
-    // The marks that follow the selection (bands, bold labels) lie in an SVG of their own over
-    // the cells: changing anything inside an SVG makes the browser paint all of it again, and
-    // the cells are most of the work.
-    let view_box = format!("0 0 {} {}", map.width, map.height);
-    let svg = view! {
-        <div class="heatmap-stack" style=size>
-            <svg
-                class="heatmap"
-                tabindex=(click == Click::Select).then_some("0")
-                viewBox=view_box.clone()
-                role="img"
-                aria-label=map.aria_label.clone()
-                data-layer=layer
-                data-head=head
-                data-map=role
-                data-units=words
-                data-window=format!("{}-{}", map.window.start, map.window.end)
-                data-keys=format!("{}-{}", map.keys.start, map.keys.end)
-                on:mouseover=on_over
-                on:mouseleave=move |_| readout.set(None)
-                on:click=on_click
-                on:keydown=move |event| if click == Click::Select { on_key(event) }
-            >
-                <rect class="frame" x=ox y=oy width=map.side height=map.side />
-                {cells}
-            </svg>
-            <svg class="heatmap-marks" viewBox=view_box aria-hidden="true" data-map=role>
-                {row}
-                {column}
-                {query_labels}
-                {key_labels}
-            </svg>
-        </div>
-    };
-    let open = move |_| {
-        ctx.view.update(|v| {
-            v.mode = Mode::Head;
-            v.layer = layer;
-            v.head = head;
-        })
-    };
-    // The visible caption begins the accessible name, so speech input finds the button by it.
-    let open_label = format!("{caption}: open layer {layer}, head {head}");
-    let readout = view! { <p class="readout" aria-live="polite">{move || readout.get().unwrap_or_else(|| "\u{a0}".into())}</p> };
-    match click {
-        Click::Select => view! { <figure class="map"><figcaption>{caption}</figcaption>{svg}{readout}</figure> }.into_any(),
-        Click::SelectOrOpen => view! {
-            <figure class="map">
-                <figcaption><button class="open-caption" aria-label=open_label on:click=open>{caption}" ↗"</button></figcaption>
-                {svg}
-                {readout}
-            </figure>
-        }
-        .into_any(),
-        Click::Open => view! {
-            <figure class="map">
-                <button class="open-map" aria-label=open_label on:click=open>
-                    <span class="caption">{caption}</span>
-                    {svg}
-                </button>
-            </figure>
-        }
-        .into_any(),
-    }
-}
-
-/// The colour legend: the gradient, its ends' weights, and the scale in words.
-pub fn legend(norm: Normaliser, id: &'static str) -> impl IntoView {
-    let stops = (0..=10)
-        .map(|i| {
-            let t = i as f32 / 10.0;
-            view! { <stop offset=format!("{}%", i * 10) stop-color=norm.palette.colour(t) /> }
-        })
-        .collect_view();
-    let ticks = [0.0f32, 0.5, 1.0]
-        .into_iter()
-        .map(|t| {
-            let anchor = if t == 0.0 { "start" } else if t == 1.0 { "end" } else { "middle" };
-            view! { <text x={t * 200.0} y=30 text-anchor=anchor class="tick">{format_weight(norm.weight_at(t))}</text> }
-        })
-        .collect_view();
-    view! {
-        <div class="legend">
-            <svg viewBox="0 0 200 34" role="img" aria-label=format!("Colour scale: {}", norm.describe())>
-                <defs><linearGradient id=id>{stops}</linearGradient></defs>
-                <rect x=0 y=0 width=200 height=16 fill=format!("url(#{id})") />
-                {ticks}
-            </svg>
-            <span>{norm.describe()}</span>
-        </div>
-    }
-}
-
-/// The heads a mode shows: (layer, head) pairs.
-fn heads(mode: Mode, layer: usize, head: usize, capture: &Capture) -> Vec<(usize, usize)> {
-    let (n_layer, n_head) = (capture.n_layer(), capture.n_head());
-    match mode {
-        Mode::Block => (0..n_head).map(|h| (layer, h)).collect(),
-        Mode::Layer => (0..n_layer).map(|l| (l, head)).collect(),
-        Mode::Overview => (0..n_layer).flat_map(|l| (0..n_head).map(move |h| (l, h))).collect(),
-        Mode::Head | Mode::Lines | Mode::Positions | Mode::Compare => vec![(layer, head)],
-    }
-}
-
-/// Positions the maps are laid out for: while tokens stream in, the run's final length, so the
-/// maps keep their size.
-fn extent(ctx: Ctx, reading: &Reading) -> usize {
-    let run = reading.run;
-    if matches!(reading.units, Units::Words(_)) {
-        return reading.len;
-    }
-    let context = ctx.model.with_untracked(|m| if let ModelStatus::Ready(info) = m { info.n_positions } else { usize::MAX });
-    if run.running() { (run.prompt_len + run.wanted).min(context) } else { run.tokens.len() }
-}
-
-/// The maps of a heatmap mode (head, block, layer, overview, compare) for `view`.
-pub fn map_set(ctx: Ctx, view: &ViewState, run: &RunData, n: usize) -> Result<MapSet, &'static str> {
-    let main = Reading::of(run, n, view).ok_or("Reading the prompt…")?;
-    let layer = view.layer.min(main.capture.n_layer() - 1);
-    let head = view.head.min(main.capture.n_head() - 1);
-    let (row, column) = (main.unit(view.selected), main.unit(view.key.or(view.selected)));
-    let (layout, pan) = match view.mode {
-        Mode::Block | Mode::Layer => (Layout::Thumbnail { size: PANEL_SIZE, bins: PANEL_BINS }, None),
-        Mode::Overview => (Layout::Thumbnail { size: OVERVIEW_SIZE, bins: OVERVIEW_BINS }, None),
-        _ => (Layout::Detailed, view.pan),
-    };
-    let map_of = |labels: &[String], (layer, head): (usize, usize), extent: usize, pattern: &Pattern, norm: &Normaliser| {
-        heatmap(pattern, &MapRequest { layer, head, extent, labels, row, column, pan, layout }, norm)
-    };
-    if view.mode == Mode::Compare {
-        let compared = ctx.compare.with_untracked(|c| c.clone());
-        let other = compared.as_ref().and_then(|c| Reading::of(c, c.tokens.len(), view));
-        let a = main.pattern(layer, head);
-        let b = other.as_ref().map(|o| o.pattern(layer, head));
-        let norm = Normaliser::fit(view.scale, a.weights().chain(b.iter().flat_map(Pattern::weights)));
-        let extent_a = main.len.max(other.as_ref().map_or(0, |o| o.len));
-        let mut maps = vec![Shown { map: map_of(&main.labels, (layer, head), extent_a, &a, &norm), caption: format!("This run · {}", view.source.caption(layer, head)), labels: main.labels.clone(), role: "main" }];
-        let mut norms = vec![norm];
-        let mut note = other.is_none().then(|| {
-            if view.compare.is_empty() { "Type a second prompt above to read it at the same layer and head." } else { "Reading the compared prompt…" }.to_string()
-        });
-        if let (Some(other), Some(b)) = (&other, &b) {
-            maps.push(Shown { map: map_of(&other.labels, (layer, head), extent_a, b, &norm), caption: format!("Compared · {}", view.source.caption(layer, head)), labels: other.labels.clone(), role: "compare" });
-            if other.len == main.len {
-                let difference = a.map(|q, k, w| w - b.get(q, k));
-                let signed = Normaliser::signed(difference.weights().fold(0.0f32, |m, w| m.max(w.abs())));
-                let labels: Vec<String> = main.labels.iter().zip(&other.labels).map(|(x, y)| if x == y { x.clone() } else { format!("{x}|{y}") }).collect();
-                let map = map_of(&labels, (layer, head), extent_a, &difference, &signed);
-                maps.push(Shown { map, caption: "This run − compared".into(), labels, role: "difference" });
-                norms.push(signed);
-            } else {
-                note = Some(format!("No difference map: this run shows {} units and the compared prompt {}; they line up only at equal lengths.", main.len, other.len));
-            }
-        }
-        return Ok(MapSet { columns: maps.len(), maps, norms, units: main.units, len: main.len, note });
-    }
-    let mut shown = heads(view.mode, layer, head, main.capture);
-    // Heads that share a matrix (a layer's mean, say) show it once.
-    shown.dedup_by_key(|&mut (l, h)| view.source.key(l, h));
-    let patterns: Vec<Pattern> = shown.iter().map(|&(l, h)| main.pattern(l, h)).collect();
-    let norm = Normaliser::fit(view.scale, patterns.iter().flat_map(Pattern::weights));
-    let extent = extent(ctx, &main);
-    let maps = shown
-        .iter()
-        .zip(&patterns)
-        .map(|(&(l, h), pattern)| Shown { map: map_of(&main.labels, (l, h), extent, pattern, &norm), caption: view.source.caption(l, h), labels: main.labels.clone(), role: "main" })
-        .collect();
-    let columns = match view.mode {
-        Mode::Overview => main.capture.n_head(),
-        Mode::Block | Mode::Layer => 4,
-        _ => 1,
-    };
-    Ok(MapSet { maps, norms: vec![norm], columns, units: main.units, len: main.len, note: None })
-}
-
-/// The maps of a heatmap mode, drawn.
-fn heatmap_maps(ctx: Ctx, view: &ViewState, run: &RunData, n: usize) -> AnyView {
-    let set = match map_set(ctx, view, run, n) {
-        Ok(set) => set,
-        Err(why) => return view! { <p class="empty">{why}</p> }.into_any(),
-    };
-    let click = match view.mode {
+/// The maps of a heatmap mode, drawn from the views worker's reply to `query`.
+fn heatmap_maps(ctx: Ctx, query: &MapsQuery, model: MapsModel) -> AnyView {
+    let mode = query.look.mode;
+    let click = match mode {
         Mode::Block | Mode::Layer => Click::SelectOrOpen,
         Mode::Overview => Click::Open,
         _ => Click::Select,
     };
-    let legends = set.norms.iter().zip(["scale-main", "scale-difference"]).map(|(&norm, id)| legend(norm, id)).collect_view();
-    let pan = (view.mode == Mode::Head && set.len > DETAIL_MAX).then(|| pan_controls(ctx, run, n, view, &set.maps[0].map));
-    let drawn = set.maps.into_iter().map(|shown| draw(shown, &set.units, ctx, click)).collect_view();
-    let grid_style = match view.mode {
-        Mode::Overview => format!("--columns: {}", set.columns),
-        _ => String::new(),
-    };
+    let MapsModel { maps, labels, norms, columns, units, len, note, minimap } = model;
+    let legends = norms.iter().zip(["scale-main", "scale-difference"]).map(|(&norm, id)| legend(norm, id)).collect_view();
+    let pan = minimap.map(|minimap| pan_controls(ctx, query, &maps[0].map, minimap, len));
+    let labels: Vec<Rc<Vec<String>>> = labels.into_iter().map(Rc::new).collect();
+    let drawn = maps.into_iter().map(|model| {
+        let labels = labels[model.labels].clone();
+        draw(model, labels, &units, ctx, click)
+    }).collect_view();
+    let grid_style = if mode == Mode::Overview { format!("--columns: {columns}") } else { String::new() };
     view! {
         <div class="legends">{legends}</div>
         {pan}
-        <div class=format!("maps mode-{}", view.mode.name()) style=grid_style>{drawn}</div>
-        {set.note.map(|note| view! { <p class="hint">{note}</p> })}
+        <div class=format!("maps mode-{}", mode.name()) style=grid_style>{drawn}</div>
+        {note.map(|note| view! { <p class="hint">{note}</p> })}
     }
     .into_any()
 }
 
-/// Saves what the panel shows: `svg` or `png` of the maps, `json` of the capture.
+/// Saves what the panel shows: `svg` or `png` of the maps (drawn by the views worker), `json`
+/// of the capture.
 fn export_maps(ctx: Ctx, format: &str) {
     if format == "json" {
         return ctx.export_json();
     }
-    let view = ctx.view.get_untracked();
-    let set = ctx.run.with_untracked(|run| {
-        let run = run.as_ref()?;
-        map_set(ctx, &view, run, view.visible(run.prompt_len, run.tokens.len())).ok()
-    });
-    let Some(set) = set else { return };
-    let tiles: Vec<Tile> = set.maps.iter().map(|s| Tile { map: &s.map, caption: &s.caption, labels: &s.labels }).collect();
-    let columns = if view.mode == Mode::Head { 1 } else { set.columns };
-    let svg = document(&tiles, columns, &set.norms);
-    let name = format!("headlight-{}-L{}-H{}", view.mode.name(), view.layer, view.head);
-    if format == "png" {
-        let (width, height) = svg_size(&svg);
-        export::save_png(&format!("{name}.png"), &svg, width, height, ctx.notice);
-    } else {
-        export::save(&format!("{name}.svg"), "image/svg+xml", &svg, ctx.notice);
+    if let Some(maps) = ctx.view.with_untracked(|_| maps_query(ctx)) {
+        ctx.views.ask(Query::Export { maps, png: format == "png" }, true);
     }
 }
 
-/// The `width` and `height` written on a document's root element.
-fn svg_size(svg: &str) -> (f32, f32) {
-    let attribute = |name: &str| {
-        let start = svg.find(&format!(" {name}=\""))? + name.len() + 3;
-        svg[start..].split('"').next()?.parse().ok()
-    };
-    (attribute("width").unwrap_or(800.0), attribute("height").unwrap_or(600.0))
+/// Once the finished run's whole maps are on screen, records how long the user waited for them.
+fn time_the_wait(ctx: Ctx) {
+    Effect::new(move |_| {
+        let shown = ctx.views.maps.with(|reply| match reply {
+            Some((Query::Maps(q), Ok(_))) => Some((q.run, q.n)),
+            _ => None,
+        });
+        let Some((id, n)) = shown else { return };
+        let waiting = ctx.run.with_untracked(|r| r.as_ref().is_some_and(|r| r.id == id && !r.running() && r.waited.is_none() && n == r.tokens.len()));
+        if waiting {
+            // the next frame shows them
+            request_animation_frame(move || {
+                let waited = now();
+                ctx.run.update(|r| {
+                    if let Some(r) = r.as_mut().filter(|r| r.id == id && r.waited.is_none()) {
+                        r.waited = Some(waited - r.started);
+                    }
+                });
+            });
+        }
+    });
 }
 
 /// A drop-down of the indices `0..count()`.
@@ -464,42 +105,33 @@ fn index_select(count: impl Fn() -> usize + Copy + Send + Sync + 'static, value:
     }
 }
 
-/// The view the maps are drawn from. The selection stays in it only where it shapes the maps:
-/// a detailed window that follows it, or the line view. Elsewhere a click moves the highlight
-/// alone ([`draw`]), and the maps are not drawn again.
-fn drawn_view(view: &ViewState, n: usize) -> ViewState {
-    let window_follows = matches!(view.mode, Mode::Head | Mode::Compare) && n > DETAIL_MAX && view.pan.is_none();
-    if window_follows || view.mode == Mode::Lines {
-        view.clone()
-    } else {
-        ViewState { selected: None, key: None, ..view.clone() }
-    }
-}
-
 #[component]
 pub fn Heatmaps(ctx: Ctx) -> impl IntoView {
     watch_compare(ctx);
-    let drawn = Memo::new(move |_| {
-        let n = ctx.visible();
-        ctx.view.with(|v| drawn_view(v, n))
-    });
-    let maps = move || {
-        let n = ctx.visible();
-        let view_state = drawn.get();
-        if view_state.mode == Mode::Positions {
-            return positions_view(ctx).into_any();
+    time_the_wait(ctx);
+    let query = Memo::new(move |_| maps_query(ctx));
+    let mode = Memo::new(move |_| ctx.view.with(|v| v.mode));
+    Effect::new(move |_| {
+        if let Some(query) = query.get().filter(|q| !matches!(q.look.mode, Mode::Lines | Mode::Positions)) {
+            ctx.views.ask(Query::Maps(query), false);
         }
-        ctx.run.with(|run| {
-            let Some(run) = run else { return view! { <p class="empty">"Run a prompt to see its attention."</p> }.into_any() };
-            match view_state.mode {
-                Mode::Lines => line_view(ctx, &view_state, run, n),
-                Mode::Compare => {
-                    ctx.compare.track();
-                    heatmap_maps(ctx, &view_state, run, n)
-                }
-                _ => heatmap_maps(ctx, &view_state, run, n),
-            }
-        })
+    });
+    let has_run = Memo::new(move |_| ctx.run.with(Option::is_some));
+    let has_positions = Memo::new(move |_| ctx.visible() > 0);
+    // Drawn from the reply and its own query (not the view now, which may be a step ahead).
+    let maps = move || match mode.get() {
+        Mode::Positions => positions_view(ctx).into_any(),
+        _ if !has_run.get() => view! { <p class="empty">"Run a prompt to see its attention."</p> }.into_any(),
+        _ if !has_positions.get() => view! { <p class="empty">"Reading the prompt…"</p> }.into_any(),
+        Mode::Lines => line_view(ctx).into_any(),
+        _ => ctx.views.maps.get().map_or_else(
+            || view! { <p class="empty">"Drawing the maps…"</p> }.into_any(),
+            |(query, reply)| match (query, reply) {
+                (Query::Maps(query), Ok(Reply::Maps(model))) => heatmap_maps(ctx, &query, model),
+                (_, Err(why)) => view! { <p class="empty">{why}</p> }.into_any(),
+                _ => ().into_any(),
+            },
+        ),
     };
     let scale_value = move || match ctx.view.with(|v| v.scale) {
         Scale::Linear => "lin".to_string(),

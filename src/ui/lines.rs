@@ -1,23 +1,22 @@
 //! The line view (bertviz's head view): queries left, keys right, a line for each link weighted
-//! by attention. Hovering a token shows only its links; clicking pins it. Geometry comes from
-//! `view::lines`.
+//! by attention. Hovering a token shows only its links; clicking pins it. The views worker lays
+//! it out (`view::lines`) for the token in focus.
 
 use leptos::prelude::*;
 
-use crate::ui::heatmaps::Reading;
-use crate::ui::state::{Ctx, RunData};
-use crate::view::heatmap::window;
-use crate::view::lines::{LineView, Node, lines};
-use crate::view::state::ViewState;
+use crate::ui::state::Ctx;
+use crate::view::lines::Node;
+use crate::view::words::Units;
+use crate::views::query::{LinesModel, Look, Query, Reply};
 
 /// Longest drawn width of the line view, in pixels: a short prompt stays compact.
 const MAX_WIDTH: f32 = 560.0;
 
-fn nodes(ctx: Ctx, reading: &Reading, nodes: &[Node], side: &'static str, x: f32, anchor: &'static str) -> impl IntoView + use<> {
+fn nodes(ctx: Ctx, units: &Units, nodes: &[Node], side: &'static str, x: f32, anchor: &'static str) -> impl IntoView + use<> {
     nodes
         .iter()
         .map(|node| {
-            let token = reading.units.first_token(node.index);
+            let token = units.first_token(node.index);
             view! {
                 <text
                     class="node"
@@ -35,7 +34,8 @@ fn nodes(ctx: Ctx, reading: &Reading, nodes: &[Node], side: &'static str, x: f32
         .collect_view()
 }
 
-fn draw(ctx: Ctx, reading: &Reading, view: &LineView) -> impl IntoView + use<> {
+fn draw(ctx: Ctx, model: &LinesModel) -> impl IntoView + use<> {
+    let (view, labels) = (&model.view, &model.labels);
     let links = view
         .lines
         .iter()
@@ -47,7 +47,7 @@ fn draw(ctx: Ctx, reading: &Reading, view: &LineView) -> impl IntoView + use<> {
                     stroke-opacity=format!("{:.3}", l.opacity) stroke-width=format!("{:.2}", l.width)
                     data-query=l.query data-key=l.key data-weight=l.weight.to_string()
                 >
-                    <title>{format!("{} → {}: {:.4}", reading.labels.get(l.query).map_or("", String::as_str), reading.labels.get(l.key).map_or("", String::as_str), l.weight)}</title>
+                    <title>{format!("{} → {}: {:.4}", labels.get(l.query).map_or("", String::as_str), labels.get(l.key).map_or("", String::as_str), l.weight)}</title>
                 </line>
             }
         })
@@ -69,26 +69,38 @@ fn draw(ctx: Ctx, reading: &Reading, view: &LineView) -> impl IntoView + use<> {
             <text class="column-head" x=view.x1 y=-10 text-anchor="end">"queries"</text>
             <text class="column-head" x=view.x2 y=-10>"keys"</text>
             {links}
-            {nodes(ctx, reading, &view.queries, "query", view.x1 - 6.0, "end")}
-            {nodes(ctx, reading, &view.keys, "key", view.x2 + 6.0, "start")}
+            {nodes(ctx, &model.units, &view.queries, "query", view.x1 - 6.0, "end")}
+            {nodes(ctx, &model.units, &view.keys, "key", view.x2 + 6.0, "start")}
         </svg>
     }
 }
 
-pub fn line_view(ctx: Ctx, state: &ViewState, run: &RunData, n: usize) -> AnyView {
-    let Some(reading) = Reading::of(run, n, state) else { return view! { <p class="empty">"Reading the prompt…"</p> }.into_any() };
-    let layer = state.layer.min(reading.capture.n_layer() - 1);
-    let head = state.head.min(reading.capture.n_head() - 1);
-    let focus = reading.unit(ctx.focus());
-    let shown = window(reading.len, focus, state.pan.map(|p| p[0]));
-    let pattern = reading.pattern(layer, head);
-    let view = lines(&pattern, &reading.labels, shown, focus, state.direction);
-    let strongest = view.lines.iter().map(|l| l.weight).fold(0.0f32, f32::max);
-    view! {
-        <p class="hint">
-            {format!("Layer {layer}, head {head}. Line opacity and width follow the weight, relative to the strongest link drawn ({strongest:.4}); links under 0.01 are left out. Hover or click a token to see only its links.")}
-        </p>
-        <div class="maps mode-lines">{draw(ctx, &reading, &view)}</div>
+/// The line view: asks the views worker for the layout around the token in focus, and draws
+/// the reply.
+pub fn line_view(ctx: Ctx) -> impl IntoView {
+    let query = Memo::new(move |_| {
+        let n = ctx.visible();
+        let (look, direction) = ctx.view.with(|v| (Look::of(v, n), v.direction));
+        let run = ctx.run.with(|r| r.as_ref().map(|r| r.id))?;
+        (n > 0).then(|| Query::Lines { run, n, look, focus: ctx.focus(), direction })
+    });
+    Effect::new(move |_| {
+        if let Some(query) = query.get() {
+            ctx.views.ask(query, false);
+        }
+    });
+    move || match ctx.views.lines.get() {
+        Some((_, Ok(Reply::Lines(model)))) => {
+            let strongest = model.view.lines.iter().map(|l| l.weight).fold(0.0f32, f32::max);
+            view! {
+                <p class="hint">
+                    {format!("Layer {}, head {}. Line opacity and width follow the weight, relative to the strongest link drawn ({strongest:.4}); links under 0.01 are left out. Hover or click a token to see only its links.", model.layer, model.head)}
+                </p>
+                <div class="maps mode-lines">{draw(ctx, &model)}</div>
+            }
+            .into_any()
+        }
+        Some((_, Err(why))) => view! { <p class="empty">{why}</p> }.into_any(),
+        _ => view! { <p class="empty">"Drawing the lines…"</p> }.into_any(),
     }
-    .into_any()
 }

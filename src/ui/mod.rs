@@ -1,5 +1,6 @@
 //! The page: Leptos components over plain view models. Components read signals and draw; the
-//! model runs in the worker (`bridge`), the geometry comes from `crate::view`.
+//! model runs in the inference worker and the views worker answers what to draw (`bridge`,
+//! `views`); the page computes nothing that grows with the context.
 
 mod analysis;
 mod app;
@@ -11,12 +12,14 @@ mod export;
 mod heatmaps;
 mod lines;
 mod link;
+mod map;
 mod models;
 mod pan;
 mod positions;
 mod state;
 mod stream;
 mod timeline;
+mod views;
 mod welcome;
 
 use wasm_bindgen::JsCast;

@@ -5,15 +5,9 @@
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::ui::heatmaps::Reading;
-use crate::ui::state::{Ctx, RunData};
-use crate::view::colour::Normaliser;
-use crate::view::heatmap::{DETAIL_MAX, HeatmapView, Layout, MapRequest, heatmap, window_at};
-use crate::view::state::ViewState;
-
-/// Side of the minimap, in SVG units, and its most blocks per side.
-const MINIMAP: f32 = 160.0;
-const MINIMAP_BINS: usize = 48;
+use crate::ui::state::Ctx;
+use crate::view::heatmap::{DETAIL_MAX, HeatmapView, window_at};
+use crate::views::query::{MapModel, MapsQuery};
 
 /// A slider moving one window's first position.
 fn slider(ctx: Ctx, label: &'static str, id: &'static str, value: usize, last: usize, set: fn(&mut [usize; 2], usize), other: [usize; 2]) -> impl IntoView {
@@ -35,15 +29,12 @@ fn slider(ctx: Ctx, label: &'static str, id: &'static str, value: usize, last: u
     }
 }
 
-pub fn pan_controls(ctx: Ctx, run: &RunData, n: usize, view: &ViewState, detail: &HeatmapView) -> AnyView {
-    let Some(reading) = Reading::of(run, n, view) else { return ().into_any() };
-    let (len, last) = (reading.len, reading.len.saturating_sub(DETAIL_MAX));
-    let pattern = reading.pattern(detail.layer, detail.head);
-    let norm = Normaliser::fit(view.scale, pattern.weights());
-    let request = MapRequest { layer: detail.layer, head: detail.head, extent: len, labels: &[], row: None, column: None, pan: None, layout: Layout::Thumbnail { size: MINIMAP, bins: MINIMAP_BINS } };
-    let thumb = heatmap(&pattern, &request, &norm);
-    let cells = thumb.cells.iter().map(|c| view! { <rect x=c.x y=c.y width=c.width height=c.height fill=c.fill.clone() /> }).collect_view();
-    let unit = MINIMAP / len as f32;
+/// The minimap (the views worker's `minimap` of `query`) beside the detailed map `detail` of a
+/// pattern `len` units long, and the sliders.
+pub fn pan_controls(ctx: Ctx, query: &MapsQuery, detail: &HeatmapView, minimap: MapModel, len: usize) -> AnyView {
+    let last = len.saturating_sub(DETAIL_MAX);
+    let side = minimap.map.side;
+    let unit = side / len as f32;
     let (queries, keys) = (detail.window.clone(), detail.keys.clone());
     let place = move |ev: leptos::ev::MouseEvent| {
         let Some(svg) = ev.current_target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
@@ -58,14 +49,14 @@ pub fn pan_controls(ctx: Ctx, run: &RunData, n: usize, view: &ViewState, detail:
     let current = [queries.start, keys.start];
     view! {
         <div class="pan" role="group" aria-label="Move the detailed window">
-            <svg class="minimap" viewBox=format!("0 0 {MINIMAP} {MINIMAP}") role="img" aria-label="The whole pattern, pooled: click to move the detailed window there" on:click=place>
-                {cells}
+            <svg class="minimap" viewBox=format!("0 0 {side} {side}") role="img" aria-label="The whole pattern, pooled: click to move the detailed window there" on:click=place>
+                <g inner_html=minimap.cells></g>
                 <rect class="window-box" x={keys.start as f32 * unit} y={queries.start as f32 * unit} width={keys.len() as f32 * unit} height={queries.len() as f32 * unit} />
             </svg>
             <div class="pan-sliders">
                 {slider(ctx, "Queries ", "pan-queries", queries.start, last, |p, v| p[0] = v, current)}
                 {slider(ctx, "Keys ", "pan-keys", keys.start, last, |p, v| p[1] = v, current)}
-                <button id="pan-follow" prop:disabled=view.pan.is_none() on:click=move |_| ctx.view.update(|v| v.pan = None)>"Follow the selection"</button>
+                <button id="pan-follow" prop:disabled=query.look.pan.is_none() on:click=move |_| ctx.view.update(|v| v.pan = None)>"Follow the selection"</button>
             </div>
         </div>
     }

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::ui::heatmaps::legend;
+use crate::ui::map::legend;
 use crate::ui::state::Ctx;
 use crate::view::colour::Normaliser;
 use crate::view::positions::{SimilarityMap, cells};

@@ -3,15 +3,17 @@
 
 use leptos::prelude::*;
 
-use crate::capture::Capture;
 use crate::permalink::Generation;
 use crate::tokenizer::Token;
 use crate::ui::analysis::Analyses;
 use crate::ui::bridge::Bridge;
 use crate::ui::models::HubState;
+use crate::ui::views::Views;
 use crate::view::state::ViewState;
+use crate::views::query::{Query, Reply, Slot};
 use crate::model::generate::Decoding;
-use crate::worker::protocol::{Finish, FromWorker, ModelInfo, PositionMaps, Rows, RunRequest, ToWorker};
+use crate::worker::VIEWS;
+use crate::worker::protocol::{Finish, FromViews, FromWorker, ModelInfo, PositionMaps, RunRequest, ToViews, ToWorker};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModelStatus {
@@ -23,7 +25,8 @@ pub enum ModelStatus {
 /// Workers started in a row without the model getting ready before the page gives up.
 const MAX_RESTARTS: u32 = 3;
 
-/// One run as it streams in.
+/// One run as it streams in. Its attention is with the views worker; the page knows its tokens
+/// and how far the model has read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunData {
     pub id: u32,
@@ -31,19 +34,19 @@ pub struct RunData {
     pub generation: Generation,
     /// Tokens asked for (the link's ids when replaying one).
     pub wanted: usize,
+    /// The prompt's tokens (they come before the model reads them), then each generated one.
     pub tokens: Vec<Token>,
     pub prompt_len: usize,
-    /// `(n_layer, n_head, n_positions)` of the model it runs on; the context decides how its
-    /// capture is kept.
-    pub dims: (usize, usize, usize),
-    /// Positions of the prompt, once its first rows arrive.
-    pub prompt_total: usize,
-    /// Empty until the prompt's first rows arrive; it holds every position read so far.
-    pub capture: Option<Capture>,
+    /// Positions read so far: their rows are with the views worker.
+    pub read: usize,
     pub finish: Option<Finish>,
     pub error: Option<String>,
     pub prompt_millis: f64,
     pub step_millis: f64,
+    /// When Run was pressed (`performance.now()`), and how long from then until the last map of
+    /// the finished run was drawn: what the user waited.
+    pub started: f64,
+    pub waited: Option<f64>,
 }
 
 impl RunData {
@@ -65,20 +68,15 @@ impl RunData {
         self.finish.is_none() && self.error.is_none()
     }
 
-    /// Records one position's rows, making room at the first for the whole run: the prompt's
-    /// positions and the tokens asked for after it.
-    fn append(&mut self, rows: &Rows) {
-        let (n_layer, n_head, n_positions) = self.dims;
-        let capture = self.capture.get_or_insert_with(|| {
-            let mut capture = Capture::for_app(n_layer, n_head, n_positions);
-            capture.reserve_positions(n_positions.min(self.prompt_total.saturating_add(self.wanted)));
-            capture
-        });
-        // The worker sends positions in order; anything else is not this run's next position.
-        if rows.position == capture.len() {
-            capture.append_position(&rows.weights.to_vec(), &rows.value_norms);
-        }
+    /// Whether the whole prompt is read.
+    pub fn prompt_read(&self) -> bool {
+        self.read >= self.prompt_len && self.prompt_len > 0
     }
+}
+
+/// Milliseconds since the page opened.
+pub fn now() -> f64 {
+    window().performance().map_or(0.0, |p| p.now())
 }
 
 /// Every signal the components share, and the actions on them.
@@ -105,7 +103,11 @@ pub struct Ctx {
     pub hub: HubState,
     /// Answers of the analyses that need a forward pass of their own.
     pub analyses: Analyses,
+    /// Queries to the views worker, which keeps the captures, and its replies.
+    pub views: Views,
     bridge: StoredValue<Option<Bridge>, LocalStorage>,
+    /// Whether each worker (inference, views) says it is listening: they are connected once both do.
+    listening: StoredValue<(bool, bool)>,
     next_id: StoredValue<u32>,
     /// Workers started since the model was last ready: a worker that dies on start is not
     /// restarted for ever.
@@ -125,29 +127,90 @@ impl Ctx {
             view,
             shown: Memo::new(move |_| {
                 let step = view.with(|v| v.step);
-                run.with(|run| run.as_ref().map_or(0, |r| ViewState::visible_at(step, r.prompt_len, r.tokens.len())))
+                run.with(|run| run.as_ref().map_or(0, |r| ViewState::visible_at(step, r.prompt_len, r.tokens.len()).min(r.read)))
             }),
             hover: RwSignal::new(None),
             notice: RwSignal::new(None),
             playing: RwSignal::new(false),
             hub: HubState::new(),
             analyses: Analyses::new(),
+            views: Views::new(),
             bridge: StoredValue::new_local(None),
+            listening: StoredValue::new((false, false)),
             next_id: StoredValue::new(0),
             restarts: StoredValue::new(0),
         };
+        ctx.spawn_views();
         ctx.spawn_worker();
         ctx
     }
 
-    /// Starts the inference worker (dropping the previous one ends it).
+    /// Starts the views worker (dropping the previous one ends it, and the captures it held).
+    fn spawn_views(&self) {
+        let ctx = *self;
+        self.views.set_bridge(None);
+        self.views.clear();
+        self.listening.update_value(|l| l.1 = false);
+        match Bridge::spawn(VIEWS, move |message| ctx.receive_views(message), move |error| ctx.views_failed(error)) {
+            Ok(bridge) => self.views.set_bridge(Some(bridge)),
+            Err(error) => self.model.set(ModelStatus::Failed(error)),
+        }
+    }
+
+    /// Starts the inference worker (dropping the previous one ends it) and gives it a port to
+    /// the views worker.
     fn spawn_worker(&self) {
         let ctx = *self;
         self.bridge.set_value(None);
         self.worker_starting();
-        match Bridge::spawn(move |message| ctx.receive(message), move |error| ctx.worker_failed(error)) {
-            Ok(bridge) => self.bridge.set_value(Some(bridge)),
-            Err(error) => self.model.set(ModelStatus::Failed(error)),
+        self.listening.update_value(|l| l.0 = false);
+        if let Err(error) = Bridge::spawn("inference", move |message| ctx.receive(message), move |error| ctx.worker_failed(error)).map(|bridge| self.bridge.set_value(Some(bridge))) {
+            self.model.set(ModelStatus::Failed(error));
+        }
+    }
+
+    /// A new channel between the two workers, replacing any older one, once both listen (a
+    /// message sent to a worker before it listens is lost).
+    fn connect(&self) {
+        if self.listening.get_value() != (true, true) {
+            return;
+        }
+        let Ok(channel) = web_sys::MessageChannel::new() else { return };
+        let (to_views, from_inference) = (channel.port1(), channel.port2());
+        self.views.send(&ToViews::Connect { port: from_inference.clone() }, Some(&from_inference));
+        self.bridge.with_value(|bridge| {
+            if let Some(bridge) = bridge {
+                bridge.send_port(&ToWorker::Connect { port: to_views.clone() }, &to_views);
+            }
+        });
+    }
+
+    /// The views worker died (out of memory, most likely): a new one starts, and the run shown
+    /// has to be read again, since its capture died with the worker.
+    fn views_failed(&self, error: String) {
+        self.notice.set(Some(format!("The worker that draws the maps stopped ({error}); it may have run out of memory. A new one was started: press Run to read the prompt again.")));
+        let ctx = *self;
+        leptos::task::spawn_local(async move { ctx.spawn_views() });
+    }
+
+    /// Applies one reply of the views worker: an export is saved, anything else kept for its
+    /// consumer; replies to queries since replaced are dropped.
+    fn receive_views(&self, message: FromViews) {
+        let (query, reply) = match message {
+            FromViews::Started => {
+                self.listening.update_value(|l| l.1 = true);
+                return self.connect();
+            }
+            FromViews::Answer { query, reply } => (query, reply),
+        };
+        if !self.views.is_asked(&query) {
+            return;
+        }
+        match (&query, reply) {
+            (&Query::Export { png, .. }, Ok(Reply::Export { svg, name })) => crate::ui::export::save_maps(&name, &svg, png, self.notice),
+            (Query::Export { .. }, Ok(_)) => {}
+            (Query::Export { .. }, Err(error)) => self.notice.set(Some(format!("The maps could not be exported: {error}"))),
+            (_, reply) => self.views.accept(query, reply),
         }
     }
 
@@ -157,38 +220,36 @@ impl Ctx {
         let generation = self.generation.get_untracked();
         let wanted = if forced.is_empty() { generation.new_tokens } else { forced.len() };
         self.playing.set(false);
-        self.launch(self.run, self.prompt.get_untracked(), generation, wanted, forced);
+        self.launch(Slot::Main, self.prompt.get_untracked(), generation, wanted, forced);
     }
 
     /// Reads the compare view's second prompt (no generation). It supersedes a run still in
     /// progress, so the compare view asks only once the main run is done.
     pub fn start_compare(&self, prompt: String) {
         let generation = Generation { new_tokens: 0, sample: false, ..Generation::default() };
-        self.launch(self.compare, prompt, generation, 0, Vec::new());
+        self.launch(Slot::Compare, prompt, generation, 0, Vec::new());
     }
 
-    /// Starts a run whose messages fill `slot`.
-    fn launch(&self, slot: RwSignal<Option<RunData>>, prompt: String, generation: Generation, wanted: usize, forced: Vec<u32>) {
+    /// Starts a run in `slot` (the main run's, or the compared prompt's).
+    fn launch(&self, slot: Slot, prompt: String, generation: Generation, wanted: usize, forced: Vec<u32>) {
         let id = self.next_id.get_value() + 1;
         self.next_id.set_value(id);
-        let request = RunRequest { run: id, prompt: prompt.clone(), new_tokens: wanted, decoding: generation.decoding(), forced, bos: generation.bos };
-        slot.set(Some(RunData {
+        let request = RunRequest { run: id, slot, prompt: prompt.clone(), new_tokens: wanted, decoding: generation.decoding(), forced, bos: generation.bos };
+        let signal = if slot == Slot::Compare { self.compare } else { self.run };
+        signal.set(Some(RunData {
             id,
             prompt,
             generation,
             wanted,
             tokens: Vec::new(),
             prompt_len: 0,
-            dims: self.model.with_untracked(|m| match m {
-                ModelStatus::Ready(info) => (info.n_layer, info.n_head, info.n_positions),
-                _ => (0, 0, 0),
-            }),
-            prompt_total: 0,
-            capture: None,
+            read: 0,
             finish: None,
             error: None,
             prompt_millis: 0.0,
             step_millis: 0.0,
+            started: now(),
+            waited: None,
         }));
         self.send(&ToWorker::Run(request));
     }
@@ -201,7 +262,7 @@ impl Ctx {
     }
 
     pub fn cancel(&self) {
-        // `with`, not `get`: a copy of the run would copy its capture.
+        // `with`, not `get`: the run is not copied.
         if let Some(id) = self.run.with_untracked(|r| r.as_ref().filter(|r| r.running()).map(|r| r.id)) {
             self.send(&ToWorker::Cancel { run: id });
         }
@@ -253,8 +314,12 @@ impl Ctx {
                     self.start_run(Vec::new());
                 }
             }
-            message @ (FromWorker::Started
-            | FromWorker::Plan { .. }
+            FromWorker::Started => {
+                self.receive_hub(FromWorker::Started);
+                self.listening.update_value(|l| l.0 = true);
+                self.connect();
+            }
+            message @ (FromWorker::Plan { .. }
             | FromWorker::PlanFailed { .. }
             | FromWorker::Progress(_)
             | FromWorker::LoadFailed { .. }
@@ -262,18 +327,17 @@ impl Ctx {
             FromWorker::Positions(maps) => self.positions.set(Some(maps)),
             FromWorker::Exported { json: Ok(json) } => crate::ui::export::save("headlight-capture.json", "application/json", &json, self.notice),
             FromWorker::Exported { json: Err(error) } => self.notice.set(Some(format!("The capture could not be exported: {error}"))),
-            FromWorker::PromptRows { run, of, rows } => self.update_id(run, |r| {
-                r.prompt_total = of;
-                rows.iter().for_each(|rows| r.append(rows));
-            }),
-            FromWorker::Prompt { run, tokens, millis } => self.update_id(run, |r| {
+            FromWorker::Prompt { run, tokens } => self.update_id(run, |r| {
                 r.prompt_len = tokens.len();
                 r.tokens = tokens;
+            }),
+            FromWorker::Read { run, positions, millis } => self.update_id(run, |r| {
+                r.read = positions;
                 r.prompt_millis = millis;
             }),
-            FromWorker::Step { run, token, rows, millis } => self.update_id(run, |r| {
+            FromWorker::Step { run, token, millis } => self.update_id(run, |r| {
                 r.tokens.push(token);
-                r.append(&rows);
+                r.read += 1;
                 r.step_millis += millis;
             }),
             FromWorker::Done { run, finish } => self.update_id(run, |r| r.finish = Some(finish)),

@@ -4,8 +4,9 @@
 
 use leptos::prelude::*;
 
-use crate::analysis::roles::{Role, roles_of, showcase};
+use crate::analysis::roles::{Role, showcase};
 use crate::ui::state::Ctx;
+use crate::views::query::{Query, Reply};
 
 /// A first-token share from which the showcase hides the sink.
 const SINK_HIDDEN_FROM: f32 = 0.5;
@@ -44,8 +45,8 @@ impl Welcome {
 }
 
 /// Once the first run (the default prompt's) is done, opens its showcase head over every token
-/// it shows (as the roles table scores them), and says in `picked` which head and why; unless
-/// the user ran something else or picked a view by then.
+/// it shows (the roles table's scores: the views worker computes them once for both), and says
+/// in `picked` which head and why; unless the user ran something else or picked a view by then.
 fn open_showcase(ctx: Ctx, picked: RwSignal<Option<String>>) {
     let start_view = ctx.view.get_untracked();
     let first_run = StoredValue::new(None::<u32>);
@@ -53,18 +54,23 @@ fn open_showcase(ctx: Ctx, picked: RwSignal<Option<String>>) {
         if done == Some(true) {
             return true;
         }
-        let roles = ctx.run.with(|run| {
+        let asked = ctx.run.with(|run| {
             let run = run.as_ref()?;
             let first = first_run.get_value().unwrap_or(run.id);
             first_run.set_value(Some(first));
             if run.id != first {
                 return Some(None); // another run superseded the default one
             }
-            let capture = run.capture.as_ref().filter(|c| run.finish.is_some() && !run.tokens.is_empty() && c.len() >= run.tokens.len())?;
-            Some(Some(roles_of(capture, &run.ids(run.tokens.len()))))
+            (run.finish.is_some() && !run.tokens.is_empty() && run.read >= run.tokens.len()).then(|| Some(Query::Roles { run: run.id, n: run.tokens.len() }))
+        });
+        let Some(asked) = asked else { return false };
+        let Some(asked) = asked else { return true };
+        ctx.views.ask(asked.clone(), false);
+        let roles = ctx.views.roles.with(|reply| match reply {
+            Some((query, Ok(Reply::Roles(roles)))) if *query == asked => Some(roles.clone()),
+            _ => None,
         });
         let Some(roles) = roles else { return false };
-        let Some(roles) = roles else { return true };
         if ctx.view.with_untracked(|v| (v.layer, v.head, v.mode) != (start_view.layer, start_view.head, start_view.mode)) {
             return true; // the user chose a view first: leave it
         }

@@ -60,7 +60,7 @@ pub fn red_blue(t: f32) -> String {
 }
 
 /// The colours a map is drawn in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Palette {
     /// Viridis, for weights in `[0, 1]`.
     Sequential,
@@ -92,7 +92,7 @@ pub enum Scale {
 pub const LOG_FLOOR: f32 = 1e-4;
 
 /// A scale fitted to the weights on show.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Normaliser {
     pub scale: Scale,
     /// Weights at or below `lo` get the first colour, at or above `hi` the last.

@@ -40,24 +40,40 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// The cells of `map` as SVG elements: the one renderer behind the page's maps and the exported
+/// document. Each cell carries its head, its query and key (the first positions, and the ends of
+/// a pooled block) and its weight (`data-value`) or block mean (`data-mean`) as data attributes,
+/// which the page reads back under the pointer; with `labels` (the export's) each cell also
+/// gets a tooltip in words. `class` names the elements (`cell`; a minimap's are not cells one
+/// can pick).
+pub fn cells(out: &mut String, map: &HeatmapView, class: &str, labels: Option<&[String]>) {
+    for cell in &map.cells {
+        let _ = write!(
+            out,
+            r#"<rect class="{class}" x="{}" y="{}" width="{}" height="{}" fill="{}" data-layer="{}" data-head="{}" data-query="{}" data-key="{}""#,
+            cell.x, cell.y, cell.width, cell.height, cell.fill, map.layer, map.head, cell.query.start, cell.key.start
+        );
+        if cell.exact {
+            let _ = write!(out, r#" data-value="{}""#, cell.value);
+        } else {
+            let _ = write!(out, r#" data-mean="{}" data-query-end="{}" data-key-end="{}""#, cell.value, cell.query.end, cell.key.end);
+        }
+        match labels {
+            Some(labels) => {
+                let _ = write!(out, "><title>{}</title></rect>", escape(&cell.describe(labels)));
+            }
+            None => out.push_str("/>"),
+        }
+    }
+}
+
 fn tile(out: &mut String, tile: &Tile, x: f32, y: f32) {
     let (map, labels) = (tile.map, tile.labels);
     let (ox, oy) = map.origin;
     let _ = write!(out, r#"<g transform="translate({x} {y})"><text x="0" y="14" class="caption">{}</text>"#, escape(tile.caption));
     let _ = write!(out, r#"<g transform="translate(0 {CAPTION})">"#);
     let _ = write!(out, r##"<rect x="{ox}" y="{oy}" width="{0}" height="{0}" fill="none" stroke="#c8c9cc"/>"##, map.side);
-    for cell in &map.cells {
-        let _ = write!(
-            out,
-            r#"<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}</title></rect>"#,
-            cell.x,
-            cell.y,
-            cell.width,
-            cell.height,
-            cell.fill,
-            escape(&cell.describe(labels))
-        );
-    }
+    cells(out, map, "cell", Some(labels));
     if let Some(band) = map.row {
         let _ = write!(out, r##"<rect x="{ox}" y="{}" width="{}" height="{}" fill="none" stroke="#e4572e" stroke-width="2"/>"##, band.at, map.side, band.thickness);
     }

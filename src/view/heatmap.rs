@@ -9,6 +9,8 @@
 
 use std::ops::Range;
 
+use serde::{Deserialize, Serialize};
+
 use crate::analysis::pattern::Pattern;
 use crate::view::colour::{Normaliser, format_weight};
 
@@ -32,7 +34,7 @@ pub enum Layout {
 
 /// One rectangle: the weights of queries `query` over keys `key` (one weight when both ranges
 /// hold one position).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cell {
     pub query: Range<usize>,
     pub key: Range<usize>,
@@ -68,7 +70,7 @@ impl Cell {
 }
 
 /// A token label on an axis.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AxisLabel {
     pub index: usize,
     pub text: String,
@@ -77,13 +79,13 @@ pub struct AxisLabel {
 }
 
 /// A highlighted row or column: offset and thickness along its axis.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Band {
     pub at: f32,
     pub thickness: f32,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HeatmapView {
     pub layer: usize,
     pub head: usize,

@@ -7,6 +7,8 @@
 
 use std::ops::Range;
 
+use serde::{Deserialize, Serialize};
+
 use crate::analysis::pattern::Pattern;
 use crate::view::heatmap::{DETAIL_MAX, short_label};
 use crate::view::state::Direction;
@@ -21,7 +23,7 @@ pub const GAP: f32 = 200.0;
 pub const MIN_WEIGHT: f32 = 0.01;
 
 /// One token in a column.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Node {
     pub index: usize,
     pub label: String,
@@ -32,7 +34,7 @@ pub struct Node {
 }
 
 /// One link from a query (left) to a key (right).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Line {
     pub query: usize,
     pub key: usize,
@@ -44,7 +46,7 @@ pub struct Line {
     pub width: f32,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LineView {
     pub width: f32,
     pub height: f32,

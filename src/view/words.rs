@@ -83,7 +83,7 @@ pub fn word_labels(labels: &[String], spans: &[Range<usize>]) -> Vec<String> {
 }
 
 /// What the maps' rows and columns stand for: tokens, or words of tokens.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Units {
     Tokens,
     Words(Vec<Range<usize>>),

@@ -1,10 +1,19 @@
-//! The inference worker: loads a model (`load`, over `fetch`), then runs prompts one step at a time,
-//! streaming each step to the page and yielding between steps so a Cancel or a newer Run is
-//! seen. The page side of the conversation is in `ui::bridge`.
+//! The two workers, one wasm binary started twice. The inference worker loads a model (`load`,
+//! over `fetch`), then runs prompts one step at a time, sending each position's attention rows to
+//! the views worker and its progress to the page, and yielding between steps so a Cancel or a
+//! newer Run is seen. The views worker (`views`) keeps the captures and answers the page's
+//! queries. The page side of the conversation is in `ui::bridge`.
 
 mod fetch;
 mod load;
 pub mod protocol;
 mod runner;
+mod views;
 
-pub use runner::start;
+/// The name the page gives the views worker when it starts it.
+pub const VIEWS: &str = "views";
+
+/// The worker's entry point: the views worker or the inference worker, by the name it was given.
+pub fn start() {
+    if runner::scope().name() == VIEWS { views::start() } else { runner::start() }
+}

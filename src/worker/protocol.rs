@@ -1,19 +1,28 @@
-//! The messages between the page and the inference worker. Every message about a run carries
-//! its run id: the page starts a new run with a higher id and ignores messages of older ones.
+//! The messages between the page and the two workers: the inference worker runs the model, the
+//! views worker keeps the captures and answers the page's queries. Every message about a run
+//! carries its run id: the page starts a new run with a higher id and ignores messages of older
+//! ones. Attention rows go from the inference worker to the views worker over a `MessagePort`
+//! of their own; the page never holds them.
 
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::probe::{Answer, Question};
-use crate::capture::{pass_norms, pass_rows};
+use crate::capture::{Capture, pass_norms, pass_rows};
 use crate::hub::ModelSource;
 use crate::hub::progress::Progress;
 use crate::model::generate::Decoding;
 use crate::session::{Pass, Stop};
 use crate::tokenizer::Token;
 use crate::view::positions::SimilarityMap;
+use crate::views::query::{Query, Reply, Slot};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum ToWorker {
+    /// The port to the views worker, where the attention rows go.
+    Connect {
+        #[serde(with = "serde_wasm_bindgen::preserve")]
+        port: web_sys::MessagePort,
+    },
     /// Read a prompt and generate after it; supersedes any run in progress.
     Run(RunRequest),
     /// Stop the run `run` at its next generation step.
@@ -44,6 +53,8 @@ pub struct LoadRequest {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunRequest {
     pub run: u32,
+    /// Where the views worker keeps its capture.
+    pub slot: Slot,
     pub prompt: String,
     pub new_tokens: usize,
     pub decoding: Decoding,
@@ -66,7 +77,7 @@ pub struct ModelInfo {
 
 /// The attention rows of one query position, in the order [`Capture::append_position`] takes:
 /// layer after layer, head after head, the weights over keys `0..=position`. They travel as a
-/// `Float32Array`, copied once into the page's memory, rather than as an array of numbers.
+/// `Float32Array`, copied once into the views worker's memory, rather than as an array of numbers.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Rows {
     pub position: usize,
@@ -86,6 +97,16 @@ impl Rows {
             .map(|i| {
                 let rows: Vec<f32> = pass_rows(&weights, n_head, tq, i).flatten().copied().collect();
                 Rows { position: first + i, weights: js_sys::Float32Array::from(rows.as_slice()), value_norms: pass_norms(&norms, n_head, tq, i).collect() }
+            })
+            .collect()
+    }
+
+    /// The rows of every position of a capture.
+    pub fn of_capture(capture: &Capture) -> Vec<Rows> {
+        (0..capture.len())
+            .map(|q| {
+                let (rows, norms) = capture.position(q);
+                Rows { position: q, weights: js_sys::Float32Array::from(&*rows), value_norms: norms.to_vec() }
             })
             .collect()
     }
@@ -128,15 +149,39 @@ pub enum FromWorker {
     Positions(PositionMaps),
     /// The JSON an `Export` asked for, or why it could not be made.
     Exported { json: Result<String, String> },
-    /// The attention rows of the prompt positions one forward pass read, of `of` in all; they
-    /// come before the `Prompt` message.
-    PromptRows { run: u32, of: usize, rows: Vec<Rows> },
-    /// The whole prompt is read: its tokens, and how long reading took.
-    Prompt { run: u32, tokens: Vec<Token>, millis: f64 },
-    /// One generated token and the rows its position added.
-    Step { run: u32, token: Token, rows: Rows, millis: f64 },
+    /// The prompt's tokens, before the model reads them.
+    Prompt { run: u32, tokens: Vec<Token> },
+    /// The first `positions` of the prompt are read (their rows are with the views worker), in
+    /// `millis` so far.
+    Read { run: u32, positions: usize, millis: f64 },
+    /// One generated token (its rows are with the views worker).
+    Step { run: u32, token: Token, millis: f64 },
     Done { run: u32, finish: Finish },
     Failed { run: u32, error: String },
     /// The answer to `Analyse` number `id`, or why there is none.
     Answer { id: u32, answer: Result<Answer, String> },
+}
+
+/// What the views worker is told: by the page, its port to the inference worker and the page's
+/// queries; by the inference worker, the runs it reads.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum ToViews {
+    Connect {
+        #[serde(with = "serde_wasm_bindgen::preserve")]
+        port: web_sys::MessagePort,
+    },
+    Ask(Query),
+    /// Run `run` begins in `slot`, for a model of these dimensions, with its prompt's tokens;
+    /// `reserve` positions are expected in all.
+    Begin { slot: Slot, run: u32, n_layer: usize, n_head: usize, n_positions: usize, reserve: usize, tokens: Vec<Token> },
+    /// Positions read, in order, and the token generated at them (none for the prompt's).
+    Rows { slot: Slot, run: u32, rows: Vec<Rows>, token: Option<Token> },
+}
+
+/// The views worker's answers, each with its query.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum FromViews {
+    /// The views worker is listening: the page may connect it.
+    Started,
+    Answer { query: Query, reply: Result<Reply, String> },
 }

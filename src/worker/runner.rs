@@ -8,7 +8,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
-use crate::analysis::probe;
+use crate::analysis::probe::{self, Answer};
 use crate::checkpoint::Checkpoint;
 use crate::inspect;
 use crate::model::embedding::sinusoidal_encoding;
@@ -17,7 +17,9 @@ use crate::session::{Generation, Next, Session, Stop};
 use crate::view::positions::{SIDE, similarity};
 use crate::worker::fetch::{Abort, Partial};
 use crate::worker::load::{self, Control, LoadError};
-use crate::worker::protocol::{Finish, FromWorker, LoadRequest, ModelInfo, PositionMaps, Rows, RunRequest, ToWorker};
+use crate::tokenizer::Token;
+use crate::views::query::Slot;
+use crate::worker::protocol::{Finish, FromWorker, LoadRequest, ModelInfo, PositionMaps, Rows, RunRequest, ToViews, ToWorker};
 
 #[derive(Default)]
 struct State {
@@ -33,6 +35,8 @@ struct State {
     load: Option<Abort>,
     /// A download a failed load stopped part-way, which Retry resumes.
     partial: Option<Partial>,
+    /// The port to the views worker, where the attention rows go.
+    views: Option<web_sys::MessagePort>,
 }
 
 impl State {
@@ -62,6 +66,25 @@ pub(crate) fn post(message: &FromWorker) {
     }
 }
 
+/// Sends `message` to the views worker (nothing before the page connects it).
+fn to_views(state: &Rc<RefCell<State>>, message: &ToViews) {
+    let Some(port) = state.borrow().views.clone() else { return };
+    match serde_wasm_bindgen::to_value(message) {
+        Ok(value) => {
+            if let Err(e) = port.post_message(&value) {
+                web_sys::console::error_2(&"headlight worker: cannot reach the views worker".into(), &e);
+            }
+        }
+        Err(e) => web_sys::console::error_1(&format!("headlight worker: cannot serialise rows: {e}").into()),
+    }
+}
+
+/// Hands a run's rows to the views worker: it begins in `slot` with `tokens`, then `rows`.
+fn begin(state: &Rc<RefCell<State>>, checkpoint: &Checkpoint, slot: Slot, run: u32, reserve: usize, tokens: Vec<Token>) {
+    let c = checkpoint.config();
+    to_views(state, &ToViews::Begin { slot, run, n_layer: c.n_layer, n_head: c.n_head, n_positions: c.n_positions, reserve, tokens });
+}
+
 pub(crate) fn now() -> f64 {
     js_sys::Date::now()
 }
@@ -82,40 +105,57 @@ pub(crate) fn js_error(e: JsValue) -> String {
     e.as_string().or_else(|| e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message()))).unwrap_or_else(|| "unknown error".into())
 }
 
-/// Runs one request to its end, posting the prompt and every step.
+/// Runs one request to its end: the rows of every position go to the views worker, and the page
+/// hears how far the run has got.
 async fn run(state: &Rc<RefCell<State>>, checkpoint: &Checkpoint, request: &RunRequest) -> Result<Finish, String> {
     let (model, tokenizer) = (&checkpoint.model, &checkpoint.tokenizer);
-    let (run, n_head) = (request.run, model.config.n_head);
+    let (run, slot, n_head) = (request.run, request.slot, model.config.n_head);
     let mut generation = Generation::new(request.decoding, request.new_tokens, request.forced.clone()).map_err(|e| e.to_string())?;
     let mut ids = tokenizer.encode(&request.prompt).map_err(|e| e.to_string())?;
     if request.bos {
         ids.insert(0, model.config.eos_token_id); // `<|endoftext|>` as BOS
     }
     let started = now();
-    // The worker keeps no capture: the page records the rows it is sent.
+    // This worker keeps no capture: the views worker records the rows it is sent.
     let mut session = Session::open(model, &ids, false).map_err(|e| e.to_string())?;
+    let tokens = tokenizer.tokens(&ids);
+    let reserve = ids.len().saturating_add(request.new_tokens).min(model.config.n_positions);
+    begin(state, checkpoint, slot, run, reserve, tokens.clone());
+    post(&FromWorker::Prompt { run, tokens });
     while let Some(pass) = session.read_prompt(model) {
-        post(&FromWorker::PromptRows { run, of: ids.len(), rows: Rows::of_pass(pass, n_head) });
+        let positions = pass.first + pass.positions();
+        to_views(state, &ToViews::Rows { slot, run, rows: Rows::of_pass(pass, n_head), token: None });
+        post(&FromWorker::Read { run, positions, millis: now() - started });
         yield_now().await;
         if let Some(finish) = state.borrow().interruption(run) {
             return Ok(finish);
         }
     }
-    post(&FromWorker::Prompt { run, tokens: tokenizer.tokens(&ids), millis: now() - started });
     loop {
         yield_now().await;
         let interruption = state.borrow().interruption(run);
         let started = now();
         match generation.step(model, &mut session, interruption.is_some()).map_err(|e| e.to_string())? {
             Next::Token(id, pass) => {
-                let rows = Rows::of_pass(pass, n_head).remove(0);
                 let token = tokenizer.tokens(&[id]).remove(0);
-                post(&FromWorker::Step { run, token, rows, millis: now() - started });
+                to_views(state, &ToViews::Rows { slot, run, rows: Rows::of_pass(pass, n_head), token: Some(token.clone()) });
+                post(&FromWorker::Step { run, token, millis: now() - started });
             }
             Next::Stopped(Stop::Cancelled) => return Ok(interruption.expect("only an interruption cancels")), // or supersedes
             Next::Stopped(stop) => return Ok(Finish::Stopped(stop)),
         }
     }
+}
+
+/// The answer to an analysis: an ablated run's capture goes to the views worker (as run `id` of
+/// the ablation slot), the rest to the page.
+fn answer(state: &Rc<RefCell<State>>, checkpoint: &Checkpoint, id: u32, ids: &[u32], question: &probe::Question) -> Result<Answer, String> {
+    let answer = probe::answer(checkpoint, ids, question).map_err(|e| e.to_string())?;
+    if let Answer::Ablated { capture, .. } = &answer {
+        begin(state, checkpoint, Slot::Ablated, id, ids.len(), checkpoint.tokenizer.tokens(ids));
+        to_views(state, &ToViews::Rows { slot: Slot::Ablated, run: id, rows: Rows::of_capture(capture), token: None });
+    }
+    Ok(answer)
 }
 
 fn start_run(state: Rc<RefCell<State>>, request: RunRequest) {
@@ -153,6 +193,7 @@ fn on_message(state: &Rc<RefCell<State>>, event: MessageEvent) {
         Err(e) => return web_sys::console::error_1(&format!("headlight worker: unreadable message: {e}").into()),
     };
     match message {
+        ToWorker::Connect { port } => state.borrow_mut().views = Some(port),
         ToWorker::Run(request) => {
             let mut s = state.borrow_mut();
             s.latest = request.run;
@@ -184,9 +225,10 @@ fn on_message(state: &Rc<RefCell<State>>, event: MessageEvent) {
             let Some(checkpoint) = state.borrow().checkpoint.clone() else {
                 return post(&FromWorker::Answer { id, answer: Err("the model is not loaded yet".into()) });
             };
+            let state = state.clone();
             spawn_local(async move {
                 yield_now().await;
-                post(&FromWorker::Answer { id, answer: probe::answer(&checkpoint, &ids, &question).map_err(|e| e.to_string()) });
+                post(&FromWorker::Answer { id, answer: answer(&state, &checkpoint, id, &ids, &question) });
             });
         }
         ToWorker::Plan(request) => spawn_local(async move { post(&load::plan(&request).await) }),

@@ -2,30 +2,17 @@
 //! how the next-token prediction and the attention of later layers change, beside the intact
 //! model.
 
+use std::rc::Rc;
+
 use leptos::prelude::*;
 
-use crate::analysis::aggregate::shown;
-use crate::analysis::pattern::Pattern;
 use crate::analysis::probe::{Answer, Question};
-use crate::capture::Capture;
 use crate::ui::analysis::predictions::candidates;
 use crate::ui::analysis::{predictions_of, shown_ids, waiting};
-use crate::ui::heatmaps::{Click, Shown, draw};
-use crate::ui::state::Ctx;
-use crate::view::colour::Normaliser;
-use crate::view::heatmap::{Layout, MapRequest, heatmap};
-use crate::view::words::Units;
-
-/// Side of the two maps drawn side by side.
-const MAP_SIZE: f32 = 260.0;
-const MAP_BINS: usize = 48;
-
-/// The largest change in any attention weight of one layer between two captures.
-fn largest_change(a: &Capture, b: &Capture, layer: usize, n: usize) -> f32 {
-    (0..a.n_head())
-        .flat_map(|h| Pattern::of_head(a, layer, h, n).weights().zip(Pattern::of_head(b, layer, h, n).weights()).map(|(x, y)| (x - y).abs()).collect::<Vec<_>>())
-        .fold(0.0, f32::max)
-}
+use crate::ui::map::{Click, draw};
+use crate::ui::state::{Ctx, ModelStatus};
+use crate::view::state::ViewState;
+use crate::views::query::{AblationModel, Look, Query, Reply};
 
 /// The checkboxes, one per head.
 fn switches(ctx: Ctx, n_layer: usize, n_head: usize) -> impl IntoView {
@@ -53,6 +40,24 @@ fn switches(ctx: Ctx, n_layer: usize, n_head: usize) -> impl IntoView {
     view! { <div class="switches" id="ablation-switches">{rows}</div> }
 }
 
+/// The look's head intact and with heads off, and the largest change per layer.
+fn comparison_view(ctx: Ctx, model: AblationModel) -> AnyView {
+    let AblationModel { maps, changes } = model;
+    let labels = Rc::new(maps.labels.into_iter().next().unwrap_or_default());
+    let units = maps.units;
+    let drawn = maps.maps.into_iter().map(|map| draw(map, labels.clone(), &units, ctx, Click::Select)).collect_view();
+    let changes = changes.iter().enumerate().map(|(l, change)| view! { <tr><th scope="row">{format!("layer {l}")}</th><td data-layer=l>{format!("{change:.4}")}</td></tr> }).collect_view();
+    view! {
+        <h3>"Attention of the selected head"</h3>
+        <div class="side-by-side maps">{drawn}</div>
+        <table class="changes" id="ablation-changes">
+            <caption>"Largest change in any attention weight, per layer"</caption>
+            <tbody>{changes}</tbody>
+        </table>
+    }
+    .into_any()
+}
+
 pub fn ablation_panel(ctx: Ctx) -> impl IntoView {
     let question = move || Question::Ablate { heads: ctx.view.with(|v| v.ablated.clone()) };
     Effect::new(move |_| {
@@ -61,59 +66,52 @@ pub fn ablation_panel(ctx: Ctx) -> impl IntoView {
             ctx.analyses.ask(ctx, ids, q);
         }
     });
-    let dims = move || ctx.run.with(|r| r.as_ref().and_then(|r| r.capture.as_ref()).map(|c| (c.n_layer(), c.n_head())));
+    let dims = move || ctx.model.with(|m| if let ModelStatus::Ready(info) = m { Some((info.n_layer, info.n_head)) } else { None });
+    // Once the worker has run the ids with the heads off, the views worker compares the two.
+    let comparison = Memo::new(move |_| {
+        let ids = shown_ids(ctx)?;
+        let ablated = ctx.analyses.answered(&ids, &question())?;
+        let run = ctx.run.with(|r| r.as_ref().map(|r| r.id))?;
+        let look = ctx.view.with(|v| Look::of(&ViewState { layer: v.layer, head: v.head, source: v.source, hide_sink: v.hide_sink, scale: v.scale, ..ViewState::default() }, 0));
+        Some(Query::Ablation { run, ablated, n: ids.len(), look })
+    });
+    Effect::new(move |_| {
+        if let Some(query) = comparison.get().filter(|_| !ctx.view.with(|v| v.ablated.is_empty())) {
+            ctx.views.ask(query, false);
+        }
+    });
     let body = move || {
         let Some(ids) = shown_ids(ctx) else { return view! { <p class="empty">"Run a prompt (and let it finish) to switch heads off."</p> }.into_any() };
         if ctx.view.with(|v| v.ablated.is_empty()) {
             return view! { <p class="empty">"Tick heads above to switch them off."</p> }.into_any();
         }
         let n = ids.len();
-        let (capture, predictions) = match ctx.analyses.answer(&ids, &question()) {
-            Some(Ok(Answer::Ablated { capture, predictions })) => (capture, predictions),
+        let predictions = match ctx.analyses.answer(&ids, &question()) {
+            Some(Ok(Answer::Ablated { predictions, .. })) => predictions,
             other => return waiting(&other),
         };
-        let view = ctx.view.get();
-        let position = view.selected.filter(|&s| s < n).unwrap_or(n - 1);
+        let position = ctx.view.with(|v| v.selected).filter(|&s| s < n).unwrap_or(n - 1);
         let intact = predictions_of(ctx, n);
         let next = predictions[position].next.as_ref().map(|c| c.id);
         let intact_list = match &intact {
             Some(p) => view! { <ol class="candidates" id="intact-predictions">{candidates(&p[position].top, next)}</ol> }.into_any(),
             None => view! { <p class="empty">"Computing…"</p> }.into_any(),
         };
-        ctx.run.with(|run| {
-            let Some((run, original)) = run.as_ref().and_then(|r| Some((r, r.capture.as_ref()?))) else { return ().into_any() };
-            let labels: Vec<String> = run.tokens[..n].iter().map(|t| t.label.clone()).collect();
-            let (layer, head) = (view.layer.min(capture.n_layer() - 1), view.head.min(capture.n_head() - 1));
-            let units = Units::new(&labels, false);
-            let pattern = |c: &Capture| shown(c, view.source, view.hide_sink, layer, head, n);
-            let (Some(a), Some(b)) = (pattern(original), pattern(&capture)) else { return ().into_any() };
-            let norm = Normaliser::fit(view.scale, a.weights().chain(b.weights()));
-            let request = MapRequest { layer, head, extent: n, labels: &labels, row: None, column: None, pan: None, layout: Layout::Thumbnail { size: MAP_SIZE, bins: MAP_BINS } };
-            let maps = [("intact", &a, "Intact"), ("ablated", &b, "Heads off")]
-                .map(|(role, p, title)| {
-                    let tile = Shown { map: heatmap(p, &request, &norm), caption: format!("{title} · {}", view.source.caption(layer, head)), labels: labels.clone(), role };
-                    draw(tile, &units, ctx, Click::Select)
-                })
-                .into_iter()
-                .collect_view();
-            let changes = (0..capture.n_layer())
-                .map(|l| view! { <tr><th scope="row">{format!("layer {l}")}</th><td data-layer=l>{format!("{:.4}", largest_change(original, &capture, l, n))}</td></tr> })
-                .collect_view();
-            view! {
-                <h3>{format!("Next token after #{position} “{}”", labels[position])}</h3>
-                <div class="side-by-side">
-                    <div><h4>"Intact"</h4>{intact_list}</div>
-                    <div><h4>"Heads off"</h4><ol class="candidates" id="ablated-predictions">{candidates(&predictions[position].top, next)}</ol></div>
-                </div>
-                <h3>"Attention of the selected head"</h3>
-                <div class="side-by-side maps">{maps}</div>
-                <table class="changes" id="ablation-changes">
-                    <caption>"Largest change in any attention weight, per layer"</caption>
-                    <tbody>{changes}</tbody>
-                </table>
-            }
-            .into_any()
-        })
+        let label = ctx.run.with(|r| r.as_ref().and_then(|r| r.tokens.get(position)).map_or(String::new(), |t| t.label.clone()));
+        let compared = match ctx.views.ablation.get() {
+            Some((query, Ok(Reply::Ablation(model)))) if Some(&query) == comparison.get().as_ref() => comparison_view(ctx, model),
+            Some((_, Err(error))) => view! { <p class="empty" role="alert">{error}</p> }.into_any(),
+            _ => view! { <p class="empty">"Comparing…"</p> }.into_any(),
+        };
+        view! {
+            <h3>{format!("Next token after #{position} “{label}”")}</h3>
+            <div class="side-by-side">
+                <div><h4>"Intact"</h4>{intact_list}</div>
+                <div><h4>"Heads off"</h4><ol class="candidates" id="ablated-predictions">{candidates(&predictions[position].top, next)}</ol></div>
+            </div>
+            {compared}
+        }
+        .into_any()
     };
     view! {
         <div class="ablation-panel">

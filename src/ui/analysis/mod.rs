@@ -66,6 +66,12 @@ impl Analyses {
         self.asked.with(|asked| asked.iter().rev().find(|a| a.ids == ids && &a.question == question).and_then(|a| a.answer.clone()))
     }
 
+    /// The id of the answered question about `ids` (the views worker keeps an ablated run's
+    /// capture under it).
+    pub fn answered(&self, ids: &[u32], question: &Question) -> Option<u32> {
+        self.asked.with(|asked| asked.iter().rev().find(|a| a.ids == ids && &a.question == question && matches!(a.answer, Some(Ok(_)))).map(|a| a.id))
+    }
+
     pub fn receive(&self, id: u32, answer: Result<Answer, String>) {
         self.asked.update(|asked| {
             if let Some(a) = asked.iter_mut().find(|a| a.id == id) {

@@ -6,10 +6,11 @@ use leptos::prelude::*;
 use crate::analysis::aggregate::Source;
 use crate::analysis::probe::{Answer, Question};
 use crate::analysis::repeat::Pool;
-use crate::analysis::roles::{HeadRoles, Role, SortBy, roles_of, sort};
+use crate::analysis::roles::{HeadRoles, Role, SortBy, sort};
 use crate::ui::analysis::waiting;
-use crate::ui::state::Ctx;
+use crate::ui::state::{Ctx, ModelStatus};
 use crate::view::state::Mode;
+use crate::views::query::{Query, Reply};
 
 /// Random tokens in each half of the repeat test.
 const REPEAT_HALF: usize = 50;
@@ -154,21 +155,29 @@ pub fn roles_panel(ctx: Ctx) -> impl IntoView {
         }
     });
     let sort = Memo::new(move |_| ctx.view.with(|v| v.sort));
-    let current = move || {
+    // The views worker scores the heads over the positions shown, once per run and step.
+    let query = Memo::new(move |_| {
         let n = ctx.visible();
+        let run = ctx.run.with(|r| r.as_ref().map(|r| r.id))?;
+        (n > 0).then_some(Query::Roles { run, n })
+    });
+    Effect::new(move |_| {
+        if let Some(query) = query.get() {
+            ctx.views.ask(query, false);
+        }
+    });
+    let n_head = move || ctx.model.with(|m| if let ModelStatus::Ready(info) = m { info.n_head } else { 1 });
+    let current = move || {
         let by = sort.get();
-        let roles = ctx.run.with(|run| {
-            let run = run.as_ref()?;
-            let capture = run.capture.as_ref().filter(|c| n > 0 && n <= c.len())?;
-            Some((roles_of(capture, &run.ids(n)), capture.n_head()))
-        });
-        match roles {
-            None => view! { <p class="empty">"Run a prompt to score its heads."</p> }.into_any(),
-            Some((roles, n_head)) => view! {
-                {role_map(ctx, &roles, n_head, "role-map")}
+        match ctx.views.roles.get() {
+            Some((_, Ok(Reply::Roles(roles)))) if query.get().is_some() => view! {
+                {role_map(ctx, &roles, n_head(), "role-map")}
                 {role_table(ctx, roles, by)}
             }
             .into_any(),
+            Some((_, Err(error))) => view! { <p class="empty">{error}</p> }.into_any(),
+            _ if query.get().is_some() => view! { <p class="empty">"Scoring the heads…"</p> }.into_any(),
+            _ => view! { <p class="empty">"Run a prompt to score its heads."</p> }.into_any(),
         }
     };
     let repeated = move || {
@@ -177,7 +186,6 @@ pub fn roles_panel(ctx: Ctx) -> impl IntoView {
         }
         let (ids, question) = repeat_question(ctx, pool.get());
         let answer = ctx.analyses.answer(&ids, &question);
-        let n_head = ctx.run.with(|r| r.as_ref().and_then(|r| r.capture.as_ref()).map_or(1, |c| c.n_head()));
         let drawn = match pool.get() {
             Pool::Vocabulary => "random tokens of the whole vocabulary",
             Pool::Prompt => "of the prompt's tokens in a random order",
@@ -185,7 +193,7 @@ pub fn roles_panel(ctx: Ctx) -> impl IntoView {
         Some(match answer {
             Some(Ok(Answer::Repeat { tokens, roles })) => view! {
                 <p class="hint" id="repeat-summary">{format!("{} {drawn}, then the same {} again. ", tokens.len() / 2, tokens.len() / 2)}{repeat_summary(&roles)}</p>
-                {role_map(ctx, &roles, n_head, "repeat-map")}
+                {role_map(ctx, &roles, n_head(), "repeat-map")}
             }
             .into_any(),
             other => waiting(&other),

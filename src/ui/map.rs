@@ -1,0 +1,230 @@
+//! One heatmap on the page, and a colour legend. The views worker sends each map's geometry and
+//! its cells as SVG markup (the renderer the export uses too); the page sets the markup in one
+//! go and draws over it only what follows the selection: the highlighted row and column and the
+//! bold labels.
+
+use std::ops::Range;
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::ui::state::Ctx;
+use crate::view::colour::{Normaliser, format_weight};
+use crate::view::heatmap::{Cell, band_of};
+use crate::view::state::Mode;
+use crate::view::words::Units;
+use crate::views::query::MapModel;
+
+/// Largest scale a map is drawn at: a short prompt's map stays a sensible size.
+const MAX_ZOOM: f32 = 1.6;
+/// Smallest scale a detailed map is drawn at, and the width beyond which it may shrink further.
+const MIN_ZOOM: f32 = 0.75;
+const MIN_DETAIL_WIDTH: f32 = 640.0;
+
+/// What a map does when clicked.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Click {
+    /// Cells pin their query/key pair; the map is shown alone.
+    Select,
+    /// Cells pin their pair; the caption opens the head on its own.
+    SelectOrOpen,
+    /// The whole thumbnail opens the head on its own.
+    Open,
+}
+
+/// A cell element read back: the queries and keys it covers, its weight or block mean.
+fn cell_of(element: &web_sys::Element) -> Option<Cell> {
+    let number = |name: &str| element.get_attribute(name)?.parse::<usize>().ok();
+    let (query, key) = (number("data-query")?, number("data-key")?);
+    let (value, exact) = match element.get_attribute("data-value") {
+        Some(value) => (value.parse().ok()?, true),
+        None => (element.get_attribute("data-mean")?.parse().ok()?, false),
+    };
+    let span = |start: usize, end: Option<usize>| -> Range<usize> { start..end.unwrap_or(start + 1) };
+    let (query, key) = (span(query, number("data-query-end")), span(key, number("data-key-end")));
+    Some(Cell { query, key, x: 0.0, y: 0.0, width: 0.0, height: 0.0, value, fill: String::new(), exact })
+}
+
+/// The cell under a pointer or click event.
+fn event_cell(event: &web_sys::Event) -> Option<Cell> {
+    cell_of(&event.target()?.dyn_into::<web_sys::Element>().ok()?.closest("rect.cell").ok()??)
+}
+
+/// The cell of map `svg` that holds query `q` and key `k`.
+fn cell_holding(svg: &web_sys::Element, q: usize, k: usize) -> Option<Cell> {
+    let cells = svg.query_selector_all("rect.cell").ok()?;
+    (0..cells.length()).filter_map(|i| cells.item(i)?.dyn_into::<web_sys::Element>().ok()).filter_map(|e| cell_of(&e)).find(|c| c.query.contains(&q) && c.key.contains(&k))
+}
+
+/// One heatmap. Its cells carry no handlers or tooltips of their own: one click handler and one
+/// readout per map serve them all. `labels` are the units' labels of the run it shows.
+pub fn draw(model: MapModel, labels: std::rc::Rc<Vec<String>>, units: &Units, ctx: Ctx, click: Click) -> impl IntoView + use<> {
+    let MapModel { map, cells, caption, role, .. } = model;
+    let (layer, head) = (map.layer, map.head);
+    // What the cell under the pointer holds, said below the map (and to screen readers).
+    let readout = RwSignal::new(None::<String>);
+    let described = labels.clone();
+    let on_over = move |event: web_sys::MouseEvent| readout.set(event_cell(&event).map(|c| c.describe(&described)));
+    // The keyboard on a focused detailed map: up and down move the query, left and right the
+    // key, within the cells drawn; the readout says the cell reached.
+    let units_keyed = units.clone();
+    let on_key = move |event: web_sys::KeyboardEvent| {
+        let step = match event.key().as_str() {
+            "ArrowUp" => (-1, 0),
+            "ArrowDown" => (1, 0),
+            "ArrowLeft" => (0, -1),
+            "ArrowRight" => (0, 1),
+            _ => return,
+        };
+        // the arrows are the map's while it has focus: at its edge they do nothing
+        event.prevent_default();
+        event.stop_propagation();
+        let Some(svg) = event.current_target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
+        let unit = |token: Option<usize>| token.and_then(|t| units_keyed.unit_of(t));
+        let at = ctx.view.with_untracked(|v| unit(v.selected).zip(unit(v.key.or(v.selected))));
+        let target = match at {
+            Some((q, k)) => q.checked_add_signed(step.0).zip(k.checked_add_signed(step.1)),
+            None => svg.query_selector("rect.cell").ok().flatten().and_then(|e| cell_of(&e)).map(|c| (c.query.start, c.key.start)),
+        };
+        let Some(cell) = target.and_then(|(q, k)| cell_holding(&svg, q, k)) else { return };
+        readout.set(Some(cell.describe(&labels)));
+        let pair = (units_keyed.first_token(cell.query.start), units_keyed.first_token(cell.key.start));
+        ctx.view.update(|v| v.select_pair(pair.0, pair.1));
+    };
+    let units_clicked = units.clone();
+    let on_click = move |event: web_sys::MouseEvent| {
+        if click != Click::Open
+            && let Some(cell) = event_cell(&event)
+        {
+            let pair = (units_clicked.first_token(cell.query.start), units_clicked.first_token(cell.key.start));
+            ctx.view.update(|v| v.select_pair(pair.0, pair.1));
+        }
+    };
+    // The highlight follows the selection by itself: a click redraws the bands and the bold
+    // labels, not the map. Units: the selected token's row, and the pinned key's column (or its).
+    let units_shown = units.clone();
+    let highlight = Memo::new(move |_| {
+        ctx.view.with(|v| {
+            let unit = |token: Option<usize>| token.and_then(|t| units_shown.unit_of(t));
+            (unit(v.selected), unit(v.key.or(v.selected)))
+        })
+    });
+    let (ox, oy) = map.origin;
+    let label = move |index: usize| if highlight.get().0 == Some(index) { "axis-label selected" } else { "axis-label" };
+    let query_labels = map
+        .query_labels
+        .iter()
+        .map(|l| {
+            let index = l.index;
+            view! { <text class=move || label(index) x={ox - 4.0} y=l.at text-anchor="end" dominant-baseline="central" data-token-index=index>{l.text.clone()}</text> }
+        })
+        .collect_view();
+    let key_labels = map
+        .key_labels
+        .iter()
+        .map(|l| {
+            let (index, transform) = (l.index, format!("translate({} {}) rotate(-60)", l.at, oy - 4.0));
+            view! { <text class=move || label(index) transform=transform data-token-index=index>{l.text.clone()}</text> }
+        })
+        .collect_view();
+    let ([rows, columns], side) = (map.bands.clone(), map.side);
+    let row = move || highlight.get().0.and_then(|q| band_of(&rows, q)).map(|b| view! { <rect class="band" x=ox y=b.at width=side height=b.thickness /> });
+    let column = move || highlight.get().1.and_then(|k| band_of(&columns, k)).map(|b| view! { <rect class="band" x=b.at y=oy width=b.thickness height=side /> });
+    // A detailed map keeps its labels legible on a phone: below `MIN_ZOOM` it scrolls instead.
+    let size = match click {
+        Click::Select => format!("max-width: {}px; min-width: {}px", map.width * MAX_ZOOM, (map.width * MIN_ZOOM).min(MIN_DETAIL_WIDTH)),
+        Click::SelectOrOpen | Click::Open => format!("max-width: {}px", map.width * MAX_ZOOM),
+    };
+    let words = matches!(units, Units::Words(_)).then_some("words");
+    // The marks that follow the selection (bands, bold labels) lie in an SVG of their own over
+    // the cells: changing anything inside an SVG makes the browser paint all of it again, and
+    // the cells are most of the work.
+    let view_box = format!("0 0 {} {}", map.width, map.height);
+    let svg = view! {
+        <div class="heatmap-stack" style=size>
+            <svg
+                class="heatmap"
+                tabindex=(click == Click::Select).then_some("0")
+                viewBox=view_box.clone()
+                role="img"
+                aria-label=map.aria_label.clone()
+                data-layer=layer
+                data-head=head
+                data-map=role.clone()
+                data-units=words
+                data-window=format!("{}-{}", map.window.start, map.window.end)
+                data-keys=format!("{}-{}", map.keys.start, map.keys.end)
+                on:mouseover=on_over
+                on:mouseleave=move |_| readout.set(None)
+                on:click=on_click
+                on:keydown=move |event| if click == Click::Select { on_key(event) }
+            >
+                <rect class="frame" x=ox y=oy width=map.side height=map.side />
+                <g class="cells" inner_html=cells></g>
+            </svg>
+            <svg class="heatmap-marks" viewBox=view_box aria-hidden="true" data-map=role>
+                {row}
+                {column}
+                {query_labels}
+                {key_labels}
+            </svg>
+        </div>
+    };
+    let open = move |_| {
+        ctx.view.update(|v| {
+            v.mode = Mode::Head;
+            v.layer = layer;
+            v.head = head;
+        })
+    };
+    // The visible caption begins the accessible name, so speech input finds the button by it.
+    let open_label = format!("{caption}: open layer {layer}, head {head}");
+    let readout = view! { <p class="readout" aria-live="polite">{move || readout.get().unwrap_or_else(|| "\u{a0}".into())}</p> };
+    match click {
+        Click::Select => view! { <figure class="map"><figcaption>{caption}</figcaption>{svg}{readout}</figure> }.into_any(),
+        Click::SelectOrOpen => view! {
+            <figure class="map">
+                <figcaption><button class="open-caption" aria-label=open_label on:click=open>{caption}" ↗"</button></figcaption>
+                {svg}
+                {readout}
+            </figure>
+        }
+        .into_any(),
+        Click::Open => view! {
+            <figure class="map">
+                <button class="open-map" aria-label=open_label on:click=open>
+                    <span class="caption">{caption}</span>
+                    {svg}
+                </button>
+            </figure>
+        }
+        .into_any(),
+    }
+}
+
+/// The colour legend: the gradient, its ends' weights, and the scale in words.
+pub fn legend(norm: Normaliser, id: &'static str) -> impl IntoView {
+    let stops = (0..=10)
+        .map(|i| {
+            let t = i as f32 / 10.0;
+            view! { <stop offset=format!("{}%", i * 10) stop-color=norm.palette.colour(t) /> }
+        })
+        .collect_view();
+    let ticks = [0.0f32, 0.5, 1.0]
+        .into_iter()
+        .map(|t| {
+            let anchor = if t == 0.0 { "start" } else if t == 1.0 { "end" } else { "middle" };
+            view! { <text x={t * 200.0} y=30 text-anchor=anchor class="tick">{format_weight(norm.weight_at(t))}</text> }
+        })
+        .collect_view();
+    view! {
+        <div class="legend">
+            <svg viewBox="0 0 200 34" role="img" aria-label=format!("Colour scale: {}", norm.describe())>
+                <defs><linearGradient id=id>{stops}</linearGradient></defs>
+                <rect x=0 y=0 width=200 height=16 fill=format!("url(#{id})") />
+                {ticks}
+            </svg>
+            <span>{norm.describe()}</span>
+        </div>
+    }
+}
