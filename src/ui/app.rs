@@ -45,6 +45,7 @@ fn keyboard(ctx: Ctx) {
 }
 
 async fn copy_link(ctx: Ctx) {
+    link::flush(true);
     let href = window().location().href().unwrap_or_default();
     let copied = JsFuture::from(window().navigator().clipboard().write_text(&href)).await;
     ctx.notice.set(Some(match copied {

@@ -133,6 +133,15 @@ pub fn Heatmaps(ctx: Ctx) -> impl IntoView {
             },
         ),
     };
+    // Said to assistive technology (and to the tests) while the maps wait for the views worker.
+    let busy = move || {
+        let waiting = match mode.get() {
+            Mode::Positions => false,
+            Mode::Lines => !ctx.views.lines.current(),
+            _ => !ctx.views.maps.current(),
+        };
+        if waiting && has_positions.get() { "true" } else { "false" }
+    };
     let scale_value = move || match ctx.view.with(|v| v.scale) {
         Scale::Linear => "lin".to_string(),
         Scale::Log => "log".to_string(),
@@ -200,7 +209,7 @@ pub fn Heatmaps(ctx: Ctx) -> impl IntoView {
                 </span>
             </div>
             <CompareBar ctx />
-            <div class="maps-area">{maps}</div>
+            <div class="maps-area" aria-busy=busy>{maps}</div>
         </section>
     }
 }

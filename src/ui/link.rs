@@ -1,5 +1,7 @@
-//! The permalink in the address bar: written as the view changes (each change a history entry,
-//! so back and forward walk through them), read when the page opens and on back/forward.
+//! The permalink in the address bar: written as the view changes, read when the page opens and
+//! on back/forward. A deliberate change of view (another mode, head or matrix) is a history
+//! entry, so back and forward walk through them; the rest (a pinned token, a moved window, the
+//! timeline, a scale) rewrites the current entry, at most once per [`REWRITE_MS`].
 
 use leptos::ev;
 use leptos::prelude::*;
@@ -10,6 +12,26 @@ use crate::permalink::{self, Permalink};
 use crate::ui::state::{Ctx, ModelStatus, RunData};
 use crate::ui::welcome::Welcome;
 use crate::view::state::ViewState;
+
+/// The quiet time after which a rewrite of the address bar is made: a burst of clicks, arrow
+/// presses or timeline steps writes it once.
+const REWRITE_MS: u64 = 250;
+
+thread_local! {
+    /// The rewrite of the address bar waiting for the view to be quiet, and the link it writes:
+    /// the address bar is one per page.
+    static REWRITE: std::cell::RefCell<Option<(TimeoutHandle, String)>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Writes the waiting rewrite now (the link is about to be copied), or forgets it (`write` false).
+pub fn flush(write: bool) {
+    if let Some((handle, link)) = REWRITE.with_borrow_mut(Option::take) {
+        handle.clear();
+        if write {
+            write_fragment(&link, false);
+        }
+    }
+}
 
 fn fragment() -> String {
     window().location().hash().unwrap_or_default()
@@ -22,6 +44,13 @@ fn write_fragment(fragment: &str, new_entry: bool) {
     if let Err(e) = written {
         web_sys::console::warn_2(&"headlight: cannot update the address bar".into(), &e);
     }
+}
+
+/// Whether going from `before` to `after` is a deliberate change of view, which back and forward
+/// walk: another mode, layer, head, matrix, unit or compared prompt.
+fn deliberate(before: &ViewState, after: &ViewState) -> bool {
+    let key = |v: &ViewState| (v.mode, v.layer, v.head, v.source, v.words, v.compare.clone());
+    key(before) != key(after)
 }
 
 fn link_of(model: ModelSource, run: &RunData, view: &ViewState) -> Permalink {
@@ -83,17 +112,22 @@ pub fn install(ctx: Ctx, welcome: Welcome) {
             ctx.notice.update(|notice| *notice = Some(notice.iter().cloned().chain(problems).collect::<Vec<_>>().join(" ")));
         }
     });
-    // Each view change is a history entry, except moves along the timeline (playing or
-    // scrubbing), which replace the entry they started from.
+    // A deliberate view change is a history entry at once; any other change rewrites the entry
+    // once the view has been quiet for a moment.
     Effect::new(move |written: Option<Option<(u32, ViewState)>>| {
         let view = ctx.view.get();
         let previous = written.flatten();
         let Some(model) = ctx.hub.loaded.with(|m| m.as_ref().map(|m| m.source.clone())) else { return previous };
         let shown = ctx.run.with(|r| r.as_ref().filter(|r| r.finish.is_some() && r.error.is_none()).map(|r| (r.id, permalink::encode(&link_of(model, r, &view)))));
         let Some((run, link)) = shown else { return previous };
+        flush(false);
         if format!("#{link}") != fragment() {
-            let only_step = previous.as_ref().is_some_and(|(id, p)| *id == run && ViewState { step: view.step, ..p.clone() } == view);
-            write_fragment(&link, !only_step);
+            let entry = previous.as_ref().is_none_or(|(id, p)| *id != run || deliberate(p, &view));
+            if entry {
+                write_fragment(&link, true);
+            } else if let Ok(handle) = set_timeout_with_handle(|| flush(true), std::time::Duration::from_millis(REWRITE_MS)) {
+                REWRITE.with_borrow_mut(|pending| *pending = Some((handle, link)));
+            }
         }
         Some((run, view))
     });

@@ -11,13 +11,13 @@ use crate::worker::protocol::ToViews;
 /// One consumer's query and the reply last accepted for it.
 #[derive(Clone, Copy)]
 pub struct Asked {
-    query: StoredValue<Option<Query>>,
+    query: RwSignal<Option<Query>>,
     reply: RwSignal<Option<(Query, Result<Reply, String>)>>,
 }
 
 impl Asked {
     fn new() -> Asked {
-        Asked { query: StoredValue::new(None), reply: RwSignal::new(None) }
+        Asked { query: RwSignal::new(None), reply: RwSignal::new(None) }
     }
 
     /// The reply last accepted, and the query it answers.
@@ -30,10 +30,9 @@ impl Asked {
         self.reply.with(|r| f(r.as_ref()))
     }
 
-    /// Whether the reply shown answers the query asked now.
+    /// Whether the reply shown answers the query asked now (the page is not waiting).
     pub fn current(&self) -> bool {
-        let asked = self.query.get_value();
-        self.reply.with(|r| r.as_ref().map(|(q, _)| q) == asked.as_ref())
+        self.query.with(|asked| self.reply.with(|r| r.as_ref().map(|(q, _)| q) == asked.as_ref()))
     }
 }
 
@@ -81,16 +80,16 @@ impl Views {
     /// is a new file each time).
     pub fn ask(&self, query: Query, again: bool) {
         let asked = self.asked(&query);
-        if !again && asked.query.with_value(|q| q.as_ref() == Some(&query)) {
+        if !again && asked.query.with_untracked(|q| q.as_ref() == Some(&query)) {
             return;
         }
-        asked.query.set_value(Some(query.clone()));
+        asked.query.set(Some(query.clone()));
         self.send(&ToViews::Ask(query), None);
     }
 
     /// Whether `query` is what its consumer asks now (else its reply is dropped).
     pub fn is_asked(&self, query: &Query) -> bool {
-        self.asked(query).query.with_value(|q| q.as_ref() == Some(query))
+        self.asked(query).query.with_untracked(|q| q.as_ref() == Some(query))
     }
 
     /// Keeps the reply to `query`, the query its consumer asks now.
@@ -101,7 +100,7 @@ impl Views {
     /// Forgets every query and reply (a new views worker knows none of them).
     pub fn clear(&self) {
         for asked in [self.maps, self.export, self.shade, self.lines, self.roles, self.ablation] {
-            asked.query.set_value(None);
+            asked.query.set(None);
             asked.reply.set(None);
         }
     }

@@ -2,7 +2,7 @@
 // and sets HEADLIGHT_URL; screenshots go to OUTPUT_DIR.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RUN_TIMEOUT, useBrowser, open, ready, idle, run, setSetting, pick, chipIds, shot, readFixture } from './common.mjs';
+import { RUN_TIMEOUT, useBrowser, open, ready, idle, run, setSetting, pick, chipIds, shot, readFixture, drawn, address } from './common.mjs';
 
 const fixture = readFixture('mini');
 
@@ -52,6 +52,7 @@ test('clicking a chip pins it, shades the stream by its row and highlights it in
   await page.click('.chip[data-token-index="6"]');
   assert.equal(await page.getAttribute('.chip[data-token-index="6"]', 'aria-pressed'), 'true');
   await page.mouse.move(0, 0);
+  await drawn(page);
   const weights = await page.$$eval('.chip', (cs) => cs.map((c) => (c.dataset.weight === undefined ? null : Number(c.dataset.weight))));
   const row = reference.attentions[1][2][6];
   weights.forEach((w, k) => {
@@ -62,6 +63,7 @@ test('clicking a chip pins it, shades the stream by its row and highlights it in
   assert.equal(await page.textContent('svg.heatmap-marks .axis-label.selected'), (await chipLabels(page))[6].slice(0, 9));
   // attended-by reads the column
   await page.click('.toggle');
+  await drawn(page);
   const column = await page.$$eval('.chip', (cs) => cs.map((c) => (c.dataset.weight === undefined ? null : Number(c.dataset.weight))));
   column.forEach((w, q) => {
     if (q >= 6) assert.ok(Math.abs(w - reference.attentions[1][2][q][6]) < 1e-4);
@@ -115,7 +117,7 @@ test('generation streams its steps, matches the greedy reference, and the timeli
   await page.click('button[aria-label="Next step"]');
   assert.equal(await page.locator('.chip').count(), reference.ids.length + 1);
   assert.match(await page.textContent('.step-label'), /^step 1 of /);
-  assert.match(page.url(), /&st=1/);
+  await address(page, /&st=1/);
   assert.equal(await page.evaluate(() => history.length), entries, 'moving along the timeline replaces the history entry');
   await page.click('button[aria-label="Play"]');
   await page.waitForFunction((n) => document.querySelectorAll('.chip').length === n, ids.length, { timeout: 20_000 });

@@ -98,6 +98,7 @@ export async function run(page, prompt, { newTokens = 0, decoding = 'greedy', se
   await page.click('#run');
   await page.waitForFunction((b) => document.querySelector('#status-text').textContent !== b, before);
   await idle(page, chips);
+  await drawn(page);
 }
 
 /** Picks option `index` of the maps panel's `what` (Layer, Head, …) select. */
@@ -105,6 +106,29 @@ export async function pick(page, what, index) {
   // The label starts with its name (others, like "Show", mention layers in their options).
   const select = page.locator('.maps-panel label', { hasText: new RegExp(`^\\s*${what}`) }).locator('select');
   await select.selectOption(String(index));
+  await drawn(page);
+}
+
+/** The page's worker named `name`: `inference` runs the model, `views` keeps the captures and
+ * answers what the page draws. */
+export async function worker(page, name = 'inference') {
+  for (let i = 0; i < 100; i++) {
+    for (const w of page.workers()) {
+      if ((await w.evaluate(() => self.name).catch(() => null)) === name) return w;
+    }
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`the page has no ${name} worker`);
+}
+
+/** Waits until nothing on the page waits for the views worker (no `aria-busy="true"` left). */
+export const drawn = (page) => page.waitForFunction(() => !document.querySelector('[aria-busy="true"]'));
+
+/** The page's address once its link matches `re` (a pinned token or a moved window rewrites the
+ * link when the view has been quiet for a moment). */
+export async function address(page, re) {
+  await page.waitForFunction((source) => new RegExp(source).test(location.href), re.source);
+  return page.url();
 }
 
 export const chipIds = (page) => page.$$eval('.chip', (cs) => cs.map((c) => Number(c.dataset.tokenId)));

@@ -4,7 +4,7 @@
 // sets HEADLIGHT_URL; screenshots go to OUTPUT_DIR.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, RUN_TIMEOUT, useBrowser, open as openPage, ready, setSetting, chipIds, shot as shotAs, readFixture } from './common.mjs';
+import { BASE, RUN_TIMEOUT, useBrowser, open as openPage, ready, setSetting, chipIds, shot as shotAs, readFixture, worker } from './common.mjs';
 
 const fixture = readFixture('mini');
 
@@ -125,7 +125,7 @@ for (const [what, hash, expected] of hostileLinks) {
     await page.waitForFunction((re) => new RegExp(re).test(document.querySelector('#notice-text').textContent), expected.source);
     // nothing was fetched from anywhere but the page's own origin, by the page or the worker
     const fetched = (scope) => scope.evaluate(() => performance.getEntriesByType('resource').map((r) => new URL(r.name).origin));
-    const origins = new Set([...await fetched(page), ...await fetched(page.workers()[0])]);
+    const origins = new Set([...await fetched(page), ...await fetched(await worker(page))]);
     assert.deepEqual([...origins], [new URL(BASE).origin]);
     if (what === 'out-of-range numbers') {
       await page.waitForSelector('.chip');
@@ -162,8 +162,8 @@ test('a crashed worker is reported and restarted, the prompt and view kept', asy
   await page.fill('#prompt', long);
   await page.click('#run');
   await page.waitForSelector('.chip.generated');
-  const [worker] = page.workers();
-  await worker.evaluate(() => setTimeout(() => { throw new Error('simulated crash (test)'); }));
+  const inference = await worker(page);
+  await inference.evaluate(() => setTimeout(() => { throw new Error('simulated crash (test)'); }));
   await page.waitForSelector('.notice:not(.hidden)');
   assert.match(await notice(page), /^The inference worker stopped \(.*simulated crash \(test\)\); .* A new worker was started: your prompt and view are kept, press Run to try again\.$/);
   assert.match(await status(page), /^Loading the model|^This run failed: The inference worker stopped/);
@@ -172,13 +172,32 @@ test('a crashed worker is reported and restarted, the prompt and view kept', asy
   assert.equal(await page.inputValue('#prompt'), long);
   assert.equal(await page.getAttribute('.tab[aria-selected="true"]', 'data-mode'), 'overview');
   await shot(page, 'worker-crashed');
-  // the old worker is gone, the new one runs
-  for (let i = 0; i < 50 && (page.workers().length !== 1 || page.workers()[0] === worker); i++) await page.waitForTimeout(100);
-  assert.equal(page.workers().length, 1);
-  assert.notEqual(page.workers()[0], worker);
+  // the old worker is gone, a new one runs beside the views worker, which kept the maps
+  for (let i = 0; i < 50 && (page.workers().length !== 2 || page.workers().includes(inference)); i++) await page.waitForTimeout(100);
+  assert.equal(page.workers().length, 2);
+  assert.notEqual(await worker(page), inference);
+  assert.ok((await page.locator('svg.heatmap').count()) > 0, 'the maps read so far stay');
   await page.locator('.tab[data-mode="head"]').click();
   await run(page, reference.prompt);
   assert.deepEqual(await chipIds(page), reference.ids);
+  await page.waitForSelector('svg.heatmap rect.cell');
+  assert.deepEqual(page.errors.filter((e) => !e.includes('simulated crash')), []);
+});
+
+test('a crashed views worker is reported and restarted, and the next run draws again', async () => {
+  const page = await open();
+  const reference = fixture.cases[1];
+  await run(page, reference.prompt);
+  await page.waitForSelector('svg.heatmap rect.cell');
+  const views = await worker(page, 'views');
+  await views.evaluate(() => setTimeout(() => { throw new Error('simulated crash (test)'); }));
+  await page.waitForSelector('.notice:not(.hidden)');
+  assert.match(await notice(page), /^The worker that draws the maps stopped \(.*simulated crash \(test\)\); .* press Run to read the prompt again\.$/);
+  assert.equal(await page.inputValue('#prompt'), reference.prompt);
+  for (let i = 0; i < 50 && (await worker(page, 'views')) === views; i++) await page.waitForTimeout(100);
+  await run(page, reference.prompt);
+  await page.waitForSelector('svg.heatmap rect.cell');
+  assert.equal(Number(await page.getAttribute('rect.cell[data-query="3"][data-key="1"]', 'data-value')).toFixed(4), reference.attentions[0][0][3][1].toFixed(4));
   assert.deepEqual(page.errors.filter((e) => !e.includes('simulated crash')), []);
 });
 

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { LOAD_TIMEOUT, GUIDE_DISMISSED, browser, useBrowser, openIn, setSetting, chipIds, shot, readFixture as fixture } from './common.mjs';
+import { LOAD_TIMEOUT, GUIDE_DISMISSED, browser, useBrowser, openIn, setSetting, chipIds, shot, readFixture as fixture, worker } from './common.mjs';
 
 const here = new URL('.', import.meta.url).pathname;
 const root = join(here, '..', '..');
@@ -189,8 +189,8 @@ test('progress with speed and time left, Cancel, resuming dropped downloads, and
 
   // A worker that dies now comes back with the model it had, not the cancelled download.
   await resetLog();
-  const [worker] = page.workers();
-  await worker.evaluate(() => setTimeout(() => { throw new Error('simulated crash (test)'); }));
+  const inference = await worker(page);
+  await inference.evaluate(() => setTimeout(() => { throw new Error('simulated crash (test)'); }));
   await page.waitForSelector('.notice:not(.hidden)');
   await loaded(page, 'mini');
   assert.deepEqual((await hubLog()).filter((r) => r.path.includes('tiny-slow')), [], 'the restarted worker downloads nothing');

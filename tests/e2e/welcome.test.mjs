@@ -4,7 +4,7 @@
 // stream and the maps, and axe-core on the main states.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useBrowser, open, ready, idle, run, pick, shot, readFixture, accessibilityViolations } from './common.mjs';
+import { useBrowser, open, ready, idle, run, pick, shot, readFixture, accessibilityViolations, address } from './common.mjs';
 
 useBrowser();
 const fixture = readFixture('mini');
@@ -101,7 +101,7 @@ test('the stream and the detailed map work from the keyboard alone', async () =>
   assert.equal(await page.getAttribute('.chip[data-token-index="3"]', 'data-pair'), 'key');
   const weight = fixture.cases[1].attentions[2][1][5][3].toFixed(4);
   assert.match(await page.textContent('.readout'), new RegExp(`query 5 .* → key 3 .*: ${weight}`));
-  assert.match(page.url(), /&q=5&ky=3(&|$)/);
+  await address(page, /&q=5&ky=3(&|$)/);
   // the key cannot pass the query: the causal mask leaves nothing there
   for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowRight');
   assert.equal(await page.getAttribute('.chip[data-token-index="5"]', 'data-pair'), 'query');
@@ -163,7 +163,7 @@ test('the repeat test draws from the vocabulary or from the prompt, and says whi
   const fromPrompt = await page.textContent('#repeat-summary');
   const distinct = new Set(fixture.cases[6].ids).size;
   assert.match(fromPrompt, new RegExp(`^${Math.min(50, distinct)} of the prompt's tokens in a random order, then the same ${Math.min(50, distinct)} again\\.`));
-  assert.match(page.url(), /&rp=prompt(&|$)/);
+  await address(page, /&rp=prompt(&|$)/);
   console.log(`repeat test, vocabulary: ${vocabulary}`);
   console.log(`repeat test, prompt: ${fromPrompt}`);
   // each score says what it is

@@ -113,8 +113,9 @@ pub fn ablation_panel(ctx: Ctx) -> impl IntoView {
         }
         .into_any()
     };
+    let busy = move || if comparison.get().is_some() && !ctx.view.with(|v| v.ablated.is_empty()) && !ctx.views.ablation.current() { "true" } else { "false" };
     view! {
-        <div class="ablation-panel">
+        <div class="ablation-panel" aria-busy=busy>
             <p class="hint">"Switched-off heads have their output set to zero before the output projection (zero ablation), in every position. Layers up to theirs attend as before; later ones see a changed residual stream."</p>
             {move || dims().map(|(l, h)| switches(ctx, l, h))}
             <button id="ablation-clear" on:click=move |_| ctx.view.update(|v| v.ablated.clear())>"Switch all back on"</button>

@@ -199,8 +199,9 @@ pub fn roles_panel(ctx: Ctx) -> impl IntoView {
             other => waiting(&other),
         })
     };
+    let busy = move || if query.get().is_some() && !ctx.views.roles.current() { "true" } else { "false" };
     view! {
-        <div class="roles-panel">
+        <div class="roles-panel" aria-busy=busy>
             <p class="hint">
                 "Each score is the share of a head's attention on the keys its role marks (TransformerLens's head detectors; induction as in Olsson et al. 2022), over the queries where the role can apply. Click a head to open its map."
             </p>
