@@ -3,6 +3,7 @@
 //! `views`); the page computes nothing that grows with the context.
 
 mod analysis;
+mod answers;
 mod app;
 mod bridge;
 mod cache;

@@ -5,7 +5,8 @@ use leptos::prelude::*;
 
 use crate::permalink::Generation;
 use crate::tokenizer::Token;
-use crate::ui::analysis::Analyses;
+use crate::analysis::probe::Question;
+use crate::ui::answers::Analyses;
 use crate::ui::bridge::Bridge;
 use crate::ui::models::HubState;
 use crate::ui::views::Views;
@@ -265,6 +266,13 @@ impl Ctx {
         // `with`, not `get`: the run is not copied.
         if let Some(id) = self.run.with_untracked(|r| r.as_ref().filter(|r| r.running()).map(|r| r.id)) {
             self.send(&ToWorker::Cancel { run: id });
+        }
+    }
+
+    /// Asks the inference worker about `ids`, unless that question is answered or on its way.
+    pub fn ask(&self, ids: Vec<u32>, question: Question) {
+        if let Some(message) = self.analyses.ask(ids, question) {
+            self.send(&message);
         }
     }
 

@@ -4,7 +4,7 @@
 use crate::analysis::aggregate::Source;
 use crate::analysis::pattern::Pattern;
 use crate::views::query::{AblationModel, LinesModel, Look, MapModel, MapsModel, MapsQuery, Slot};
-use crate::views::store::{Patterns, Recorded};
+use crate::views::recorded::{Patterns, Recorded};
 use crate::view::colour::Normaliser;
 use crate::view::export::{Tile, cells, document};
 use crate::view::heatmap::{DETAIL_MAX, HeatmapView, Layout, MapRequest, heatmap, window};

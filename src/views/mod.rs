@@ -9,4 +9,5 @@
 
 mod maps;
 pub mod query;
+mod recorded;
 pub mod store;

@@ -167,11 +167,13 @@ test('a long prompt shows an exact window in detail and pooled thumbnails', asyn
   await run(page, reference.prompt);
   assert.equal(await page.locator('.chip').count(), reference.ids.length);
   await page.click(`.chip[data-token-index="40"]`);
+  await drawn(page);
   const window = await page.getAttribute('svg.heatmap', 'data-window');
   assert.equal(window, '16-64');
   assert.ok(Math.abs((await cellValue(page, 0, 0, 40, 20)) - reference.attentions[0][0][40][20]) < 1e-4);
   assert.ok((await page.locator('rect.cell').count()) <= 48 * 49 / 2);
   await page.click('.tab[data-mode="block"]');
+  await drawn(page);
   // 76 positions in at most 48 bins: blocks of two positions carry a mean, single ones their value
   assert.ok((await page.locator('rect.cell[data-head="0"][data-mean]').count()) > 0, 'some cells are pooled');
   assert.ok((await page.locator('rect.cell[data-head="0"]').count()) <= 48 * 49 / 2);

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { RUN_TIMEOUT, useBrowser, open as openPage, ready, idle, run as runWith, pick, shot, readFixture, address } from './common.mjs';
+import { RUN_TIMEOUT, useBrowser, open as openPage, ready, idle, run as runWith, pick, shot, readFixture, address, drawn } from './common.mjs';
 
 const fixture = readFixture('mini');
 const close = (a, b, tolerance = 1e-4) => Math.abs(a - b) < tolerance;
@@ -19,7 +19,10 @@ const open = (hash = '', options = {}) => openPage(hash, { ...options, acceptDow
 /** Runs `prompt` with no generated tokens (the decoding left as it is). */
 const run = (page, prompt) => runWith(page, prompt, { decoding: null });
 
-const mode = (page, name) => page.click(`.tab[data-mode="${name}"]`);
+const mode = async (page, name) => {
+  await page.click(`.tab[data-mode="${name}"]`);
+  await drawn(page);
+};
 const number = (page, selector, attribute) => page.getAttribute(selector, attribute).then(Number);
 
 /** The file a click on `selector` downloads. */
@@ -35,6 +38,7 @@ test('a clicked cell pins its query and key in the token stream and the link', a
   await pick(page, 'Layer', 2);
   await pick(page, 'Head', 1);
   await page.click('rect.cell[data-query="9"][data-key="3"]');
+  await drawn(page);
   assert.equal(await page.getAttribute('.chip[data-token-index="9"]', 'data-pair'), 'query');
   assert.equal(await page.getAttribute('.chip[data-token-index="3"]', 'data-pair'), 'key');
   assert.equal(await page.locator('.chip[data-pair]').count(), 2);
@@ -48,6 +52,7 @@ test('a clicked cell pins its query and key in the token stream and the link', a
   await shot(page, 'views-pair');
   // a chip click pins one token again
   await page.click('.chip[data-token-index="5"]');
+  await drawn(page);
   assert.equal(await page.locator('.chip[data-pair]').count(), 0);
   await page.waitForFunction(() => !location.hash.includes('ky='));
   assert.deepEqual(page.errors, []);
@@ -58,11 +63,13 @@ test('the detailed window moves apart from the selection, by minimap and by keyb
   const reference = fixture.cases[6];
   await run(page, reference.prompt);
   await page.click('.chip[data-token-index="70"]');
+  await drawn(page);
   assert.equal(await page.getAttribute('svg.heatmap', 'data-window'), '28-76');
   assert.equal(await page.getAttribute('svg.heatmap', 'data-keys'), '28-76');
   assert.equal(await page.locator('rect.cell[data-key="0"]').count(), 0, 'the sink is outside the window');
   // keys back to the first token: query 70 against key 0, the attention sink
   await page.locator('#pan-keys').fill('0');
+  await drawn(page);
   assert.equal(await page.getAttribute('svg.heatmap', 'data-keys'), '0-48');
   assert.equal(await page.getAttribute('svg.heatmap', 'data-window'), '28-76');
   assert.ok(close(await number(page, 'rect.cell[data-query="70"][data-key="0"]', 'data-value'), reference.attentions[0][0][70][0]));
@@ -74,14 +81,17 @@ test('the detailed window moves apart from the selection, by minimap and by keyb
   // the keyboard moves the query window
   await page.focus('#pan-queries');
   await page.keyboard.press('ArrowLeft');
+  await drawn(page);
   assert.equal(await page.getAttribute('svg.heatmap', 'data-window'), '27-75');
   // a click on the minimap's top-left corner moves both windows to the start
   const box = await page.locator('svg.minimap').boundingBox();
   await page.mouse.click(box.x + 2, box.y + 2);
+  await drawn(page);
   assert.equal(await page.getAttribute('svg.heatmap', 'data-window'), '0-48');
   assert.equal(await page.getAttribute('svg.heatmap', 'data-keys'), '0-48');
   // and the window follows the selection again on request
   await page.click('#pan-follow');
+  await drawn(page);
   assert.equal(await page.getAttribute('svg.heatmap', 'data-window'), '28-76');
   assert.deepEqual(page.errors, []);
 });
@@ -103,6 +113,7 @@ test('the line view joins queries to keys weighted by attention, and a focus kee
   await shot(page, 'views-lines-all');
   // clicking a query pins it: only its links remain, the strongest fully opaque
   await page.click('svg.lines .node[data-side="query"][data-token-index="12"]');
+  await drawn(page);
   await page.mouse.move(0, 0);
   const focused = await page.$$eval('svg.lines .link', (ls) => ls.map((l) => [Number(l.dataset.query), Number(l.dataset.key), Number(l.getAttribute('stroke-opacity'))]));
   assert.ok(focused.length > 0 && focused.every(([q]) => q === 12));
@@ -124,6 +135,7 @@ test('the word view merges pieces: sum over key pieces, mean over query pieces',
   await pick(page, 'Layer', 2);
   await pick(page, 'Head', 0);
   await page.check('#word-view');
+  await drawn(page);
   assert.equal(await page.getAttribute('svg.heatmap', 'data-units'), 'words');
   const labels = await page.$$eval('svg.heatmap-marks text.axis-label[x]', (ts) => ts.map((t) => t.textContent));
   assert.equal(labels.length, words.length);
@@ -137,6 +149,7 @@ test('the word view merges pieces: sum over key pieces, mean over query pieces',
   assert.match(page.url(), /&wv=1/);
   // a word cell pins the words' first pieces
   await page.click('rect.cell[data-query="9"][data-key="4"]');
+  await drawn(page);
   assert.equal(await page.getAttribute('.chip[data-token-index="11"]', 'data-pair'), 'query');
   assert.equal(await page.getAttribute('.chip[data-token-index="4"]', 'data-pair'), 'key');
   await page.mouse.move(0, 0);
@@ -184,6 +197,7 @@ test('compare: two prompts at the same head, and their difference where tokens l
   await mode(page, 'compare');
   await page.fill('#compare-prompt', 'The dog sat on the rug.');
   await page.click('#compare-run');
+  await drawn(page);
   await page.waitForSelector('svg.heatmap[data-map="difference"]', { timeout: RUN_TIMEOUT });
   await pick(page, 'Layer', 3);
   await pick(page, 'Head', 2);
@@ -239,8 +253,11 @@ test('the views survive a permalink round trip', async () => {
   const reference = fixture.cases[6];
   await run(page, reference.prompt);
   await page.click('.chip[data-token-index="60"]');
+  await drawn(page);
   await page.locator('#pan-keys').fill('0');
+  await drawn(page);
   await page.check('#word-view');
+  await drawn(page);
   await mode(page, 'lines');
   await pick(page, 'Head', 2);
   const url = page.url();
@@ -271,7 +288,9 @@ test('screenshots of the views: desktop and phone, light and dark', async () => 
       const page = await open('', { ...size, colorScheme });
       await run(page, reference.prompt);
       await page.click('.chip[data-token-index="70"]');
+      await drawn(page);
       await page.locator('#pan-keys').fill('0');
+      await drawn(page);
       await page.mouse.move(0, 0);
       await shot(page, `views-${name}-${colorScheme}-window`);
       await mode(page, 'lines');
@@ -283,6 +302,7 @@ test('screenshots of the views: desktop and phone, light and dark', async () => 
       await mode(page, 'compare');
       await page.fill('#compare-prompt', 'The Rust programming language helps you write slower, less reliable software. Hi');
       await page.click('#compare-run');
+      await drawn(page);
       await page.waitForSelector('svg.heatmap[data-map="compare"]', { timeout: RUN_TIMEOUT });
       await page.mouse.move(0, 0);
       await shot(page, `views-${name}-${colorScheme}-compare`);

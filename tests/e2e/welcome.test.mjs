@@ -4,7 +4,7 @@
 // stream and the maps, and axe-core on the main states.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useBrowser, open, ready, idle, run, pick, shot, readFixture, accessibilityViolations, address } from './common.mjs';
+import { useBrowser, open, ready, idle, run, pick, shot, readFixture, accessibilityViolations, address, drawn } from './common.mjs';
 
 useBrowser();
 const fixture = readFixture('mini');
@@ -44,7 +44,9 @@ test('first open: the default prompt is run, a head picked from its roles is ope
   // the head picked leads its role in the roles table, and its score there is the one the
   // cells of its map give
   await page.click('.analysis-panel .tab[data-panel="roles"]');
+  await drawn(page);
   await page.click(`button.sort[data-sort="${role === 'induction' ? 'induction' : 'previous'}"]`);
+  await drawn(page);
   const first = page.locator('#role-table tbody tr').first();
   assert.deepEqual([await first.getAttribute('data-layer'), await first.getAttribute('data-head')], [layer, head]);
   const prompt = await page.inputValue('#prompt');
@@ -65,6 +67,7 @@ test('first open: the default prompt is run, a head picked from its roles is ope
   // keyboard alone: the guide's button dismisses it, for good
   await page.focus('#guide-dismiss');
   await page.keyboard.press('Enter');
+  await drawn(page);
   await page.waitForSelector('#guide', { state: 'detached' });
   await page.reload();
   await ready(page);
@@ -90,13 +93,17 @@ test('the stream and the detailed map work from the keyboard alone', async () =>
   // a chip takes focus and Enter pins it; the arrows move the pinned token
   await page.focus('.chip[data-token-index="3"]');
   await page.keyboard.press('Enter');
+  await drawn(page);
   assert.equal(await page.getAttribute('.chip[data-token-index="3"]', 'aria-pressed'), 'true');
   await page.keyboard.press('ArrowRight');
+  await drawn(page);
   assert.equal(await page.getAttribute('.chip[data-token-index="4"]', 'aria-pressed'), 'true');
   // the detailed map: up/down move the query, left/right the key; the readout says the cell
   await page.focus('svg.heatmap');
   await page.keyboard.press('ArrowDown');
+  await drawn(page);
   await page.keyboard.press('ArrowLeft');
+  await drawn(page);
   assert.equal(await page.getAttribute('.chip[data-token-index="5"]', 'data-pair'), 'query');
   assert.equal(await page.getAttribute('.chip[data-token-index="3"]', 'data-pair'), 'key');
   const weight = fixture.cases[1].attentions[2][1][5][3].toFixed(4);
@@ -108,8 +115,10 @@ test('the stream and the detailed map work from the keyboard alone', async () =>
   assert.equal(await page.getAttribute('.chip[data-token-index="5"]', 'aria-pressed'), 'true');
   // the overview's maps open by keyboard
   await page.click('.tab[data-mode="overview"]');
+  await drawn(page);
   await page.focus('button.open-map[aria-label$="open layer 2, head 4"]');
   await page.keyboard.press('Enter');
+  await drawn(page);
   assert.equal(await page.getAttribute('svg.heatmap', 'data-head'), '4');
   assert.deepEqual(page.errors, []);
 });
@@ -129,21 +138,28 @@ test('axe-core finds no serious or critical violation in the main states', async
     await check('first open');
     for (const mode of ['head', 'block', 'layer', 'overview', 'lines', 'positions', 'compare']) {
       await page.click(`.tab[data-mode="${mode}"]`);
+      await drawn(page);
       if (mode === 'positions') await page.waitForSelector('svg.similarity');
       await check(`${mode} view`);
     }
     await page.click('.tab[data-mode="head"]');
+    await drawn(page);
     await page.click('.chip[data-token-index="2"]');
+    await drawn(page);
     await check('a token selected');
     for (const panel of ['roles', 'predictions', 'inside', 'ablation']) {
       await page.click(`.analysis-panel .tab[data-panel="${panel}"]`);
+      await drawn(page);
       await check(`${panel} panel`);
     }
     await page.click('.analysis-panel .tab[data-panel="roles"]');
+    await drawn(page);
     await page.click('#repeat-test');
+    await drawn(page);
     await page.waitForSelector('#repeat-summary', { timeout: 120_000 });
     await check('repeat test');
     await page.selectOption('#model-choice', 'typed');
+    await drawn(page);
     await check('model panel, Hub choice');
     await page.close();
   }
@@ -154,11 +170,14 @@ test('the repeat test draws from the vocabulary or from the prompt, and says whi
   const page = await open();
   await run(page, fixture.cases[6].prompt);
   await page.click('.analysis-panel .tab[data-panel="roles"]');
+  await drawn(page);
   await page.click('#repeat-test');
+  await drawn(page);
   await page.waitForSelector('#repeat-summary', { timeout: 120_000 });
   assert.match(await page.textContent('#repeat-summary'), /^50 random tokens of the whole vocabulary, then the same 50 again\. Highest induction scores: L\d H\d \(0\.\d\d\)/);
   const vocabulary = await page.textContent('#repeat-summary');
   await page.selectOption('#repeat-pool', 'prompt');
+  await drawn(page);
   await page.waitForSelector('#repeat-summary:has-text("the prompt\'s tokens")', { timeout: 120_000 });
   const fromPrompt = await page.textContent('#repeat-summary');
   const distinct = new Set(fixture.cases[6].ids).size;
@@ -169,6 +188,7 @@ test('the repeat test draws from the vocabulary or from the prompt, and says whi
   // each score says what it is
   assert.match(await page.getAttribute('button.sort[data-sort="induction"]', 'title'), /Olsson et al\. 2022/);
   await page.click('.role-definitions summary');
+  await drawn(page);
   assert.match(await page.textContent('.role-definitions'), /previous_token_head/);
   await shot(page, 'welcome-repeat-prompt');
   assert.deepEqual(page.errors, []);

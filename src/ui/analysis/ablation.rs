@@ -63,7 +63,7 @@ pub fn ablation_panel(ctx: Ctx) -> impl IntoView {
     Effect::new(move |_| {
         let (Some(ids), q) = (shown_ids(ctx), question()) else { return };
         if !ctx.view.with(|v| v.ablated.is_empty()) {
-            ctx.analyses.ask(ctx, ids, q);
+            ctx.ask(ids, q);
         }
     });
     let dims = move || ctx.model.with(|m| if let ModelStatus::Ready(info) = m { Some((info.n_layer, info.n_head)) } else { None });

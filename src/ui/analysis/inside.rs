@@ -64,7 +64,7 @@ pub fn inside_panel(ctx: Ctx) -> impl IntoView {
     Effect::new(move |_| {
         if let Some(ids) = shown_ids(ctx) {
             let q = question(ctx, ids.len());
-            ctx.analyses.ask(ctx, ids, q);
+            ctx.ask(ids, q);
         }
     });
     let body = move || {

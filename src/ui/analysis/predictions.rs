@@ -33,7 +33,7 @@ pub fn predictions_panel(ctx: Ctx) -> impl IntoView {
     Effect::new(move |_| {
         if let Some(ids) = shown_ids(ctx) {
             let position = position(ctx, ids.len());
-            ctx.analyses.ask(ctx, ids, Question::Lens { position });
+            ctx.ask(ids, Question::Lens { position });
         }
     });
     let body = move || {

@@ -151,7 +151,7 @@ pub fn roles_panel(ctx: Ctx) -> impl IntoView {
     Effect::new(move |_| {
         if repeat.get() {
             let (ids, question) = repeat_question(ctx, pool.get());
-            ctx.analyses.ask(ctx, ids, question);
+            ctx.ask(ids, question);
         }
     });
     let sort = Memo::new(move |_| ctx.view.with(|v| v.sort));
