@@ -298,7 +298,9 @@ fn out_of_range_numbers_fall_back_with_a_reason() {
 #[test]
 fn no_source_writes_html_from_strings() {
     // Leptos builds the page node by node and sets text as text; a raw-HTML setter would let a
-    // prompt, a token or a link become markup. None may appear in the app's code or its page.
+    // prompt, a token or a link become markup. None may appear in the app's code or its page but
+    // one: `ui::map::cells` sets the views worker's cell markup, whose type (`Markup`) only the
+    // renderer makes and which holds rectangles and numbers only (tested in `view::export`).
     fn sources(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
@@ -314,7 +316,12 @@ fn no_source_writes_html_from_strings() {
     sources(&root.join("src"), &mut files);
     assert!(files.len() > 20, "{files:?}");
     for file in files {
-        let text = std::fs::read_to_string(&file).unwrap();
+        let mut text = std::fs::read_to_string(&file).unwrap();
+        if file.ends_with("src/ui/map.rs") {
+            let allowed = "inner_html=markup.as_str().to_string()";
+            assert_eq!(text.matches("inner_html").count(), 1, "one setter in ui/map.rs, and only for Markup");
+            text = text.replace(allowed, "");
+        }
         for setter in ["inner_html", "innerHTML", "outer_html", "outerHTML", "insertAdjacentHTML", "insert_adjacent_html", "document.write", "DOMParser"] {
             assert!(!text.contains(setter), "{} uses {setter}", file.display());
         }

@@ -80,7 +80,7 @@ fn maps_answered_from_streamed_rows_match_transformers() {
         store.add(Slot::Main, 1, position, weights, norms, None);
     }
     let Some(Ok(Reply::Maps(set))) = store.answer(&query) else { panic!("the maps are answered once every position is in") };
-    let cells = exact_cells(&set.maps[0].cells);
+    let cells = exact_cells(set.maps[0].cells.as_str());
     assert_eq!(cells.len(), 48 * 49 / 2, "the last 48 positions, lower triangle");
     for (q, k, value) in cells {
         let want = case.attentions[layer][head][q][k];
@@ -141,7 +141,7 @@ fn shading_roles_and_export_agree_with_the_capture() {
     assert_eq!(name, "headlight-block-L5-H0");
     let document = roxmltree::Document::parse(&svg).unwrap();
     let drawn = document.descendants().filter(|n| n.attribute("class") == Some("cell")).count();
-    assert_eq!(drawn, set.maps.iter().map(|m| exact_cells(&m.cells).len()).sum::<usize>(), "the export draws the cells the screen draws");
+    assert_eq!(drawn, set.maps.iter().map(|m| exact_cells(m.cells.as_str()).len()).sum::<usize>(), "the export draws the cells the screen draws");
 }
 
 #[test]

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
-import { files, report, workload } from './workload.mjs';
+import { files as checkpoint, report, workload } from './workload.mjs';
 
 const [url, dist, out] = process.argv.slice(2);
 const browser = await chromium.launch({
@@ -83,7 +83,7 @@ results.timeline_step_ms = median(steps);
 // The workloads, on this build and (BEFORE_URL) on an earlier one in the same browser, taking
 // turns: mini at its whole context (506 + 6), GPT-2 small (SMALL_DIR) at its whole context (992 + 32).
 const builds = [['after', url], ...(process.env.BEFORE_URL ? [['before', process.env.BEFORE_URL]] : [])];
-const loads = [['mini', { promptTokens: 506, newTokens: 6 }], ...(process.env.SMALL_DIR ? [['gpt2-small', { files: files(process.env.SMALL_DIR), promptTokens: 992, newTokens: 32 }]] : [])];
+const loads = [['mini', { promptTokens: 506, newTokens: 6 }], ...(process.env.SMALL_DIR ? [['gpt2-small', { files: checkpoint(process.env.SMALL_DIR), promptTokens: 992, newTokens: 32 }]] : [])];
 results.workloads = {};
 for (const [model, load] of loads) {
   for (const [build, at] of [...builds].reverse()) {

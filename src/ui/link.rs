@@ -18,17 +18,17 @@ use crate::view::state::ViewState;
 const REWRITE_MS: u64 = 250;
 
 thread_local! {
-    /// The rewrite of the address bar waiting for the view to be quiet, and the link it writes:
-    /// the address bar is one per page.
-    static REWRITE: std::cell::RefCell<Option<(TimeoutHandle, String)>> = const { std::cell::RefCell::new(None) };
+    /// The rewrite of the address bar waiting for the view to be quiet, and what writes it
+    /// (the link is made then, not at every click): the address bar is one per page.
+    static REWRITE: std::cell::RefCell<Option<(TimeoutHandle, Box<dyn FnOnce()>)>> = const { std::cell::RefCell::new(None) };
 }
 
 /// Writes the waiting rewrite now (the link is about to be copied), or forgets it (`write` false).
 pub fn flush(write: bool) {
-    if let Some((handle, link)) = REWRITE.with_borrow_mut(Option::take) {
+    if let Some((handle, rewrite)) = REWRITE.with_borrow_mut(Option::take) {
         handle.clear();
         if write {
-            write_fragment(&link, false);
+            rewrite();
         }
     }
 }
@@ -118,16 +118,20 @@ pub fn install(ctx: Ctx, welcome: Welcome) {
         let view = ctx.view.get();
         let previous = written.flatten();
         let Some(model) = ctx.hub.loaded.with(|m| m.as_ref().map(|m| m.source.clone())) else { return previous };
-        let shown = ctx.run.with(|r| r.as_ref().filter(|r| r.finish.is_some() && r.error.is_none()).map(|r| (r.id, permalink::encode(&link_of(model, r, &view)))));
-        let Some((run, link)) = shown else { return previous };
+        let Some(run) = ctx.run.with(|r| r.as_ref().filter(|r| r.finish.is_some() && r.error.is_none()).map(|r| r.id)) else { return previous };
         flush(false);
-        if format!("#{link}") != fragment() {
-            let entry = previous.as_ref().is_none_or(|(id, p)| *id != run || deliberate(p, &view));
-            if entry {
-                write_fragment(&link, true);
-            } else if let Ok(handle) = set_timeout_with_handle(|| flush(true), std::time::Duration::from_millis(REWRITE_MS)) {
-                REWRITE.with_borrow_mut(|pending| *pending = Some((handle, link)));
+        let entry = previous.as_ref().is_none_or(|(id, p)| *id != run || deliberate(p, &view));
+        let shown = view.clone();
+        let write = move || {
+            let link = ctx.run.with_untracked(|r| r.as_ref().filter(|r| r.id == run).map(|r| permalink::encode(&link_of(model, r, &shown))));
+            if let Some(link) = link.filter(|link| format!("#{link}") != fragment()) {
+                write_fragment(&link, entry);
             }
+        };
+        if entry {
+            write();
+        } else if let Ok(handle) = set_timeout_with_handle(|| flush(true), std::time::Duration::from_millis(REWRITE_MS)) {
+            REWRITE.with_borrow_mut(|pending| *pending = Some((handle, Box::new(write))));
         }
         Some((run, view))
     });

@@ -10,6 +10,7 @@ use wasm_bindgen::JsCast;
 
 use crate::ui::state::Ctx;
 use crate::view::colour::{Normaliser, format_weight};
+use crate::view::export::Markup;
 use crate::view::heatmap::{Cell, band_of};
 use crate::view::state::Mode;
 use crate::view::words::Units;
@@ -56,10 +57,16 @@ fn cell_holding(svg: &web_sys::Element, q: usize, k: usize) -> Option<Cell> {
     (0..cells.length()).filter_map(|i| cells.item(i)?.dyn_into::<web_sys::Element>().ok()).filter_map(|e| cell_of(&e)).find(|c| c.query.contains(&q) && c.key.contains(&k))
 }
 
+/// Cells as the views worker wrote them (`Markup` holds rectangles and numbers, never text),
+/// set in one go: the one place the page sets markup.
+pub fn cells(markup: Markup) -> impl IntoView {
+    view! { <g class="cells" inner_html=markup.as_str().to_string()></g> }
+}
+
 /// One heatmap. Its cells carry no handlers or tooltips of their own: one click handler and one
 /// readout per map serve them all. `labels` are the units' labels of the run it shows.
 pub fn draw(model: MapModel, labels: std::rc::Rc<Vec<String>>, units: &Units, ctx: Ctx, click: Click) -> impl IntoView + use<> {
-    let MapModel { map, cells, caption, role, .. } = model;
+    let MapModel { map, cells: markup, caption, role, .. } = model;
     let (layer, head) = (map.layer, map.head);
     // What the cell under the pointer holds, said below the map (and to screen readers).
     let readout = RwSignal::new(None::<String>);
@@ -160,7 +167,7 @@ pub fn draw(model: MapModel, labels: std::rc::Rc<Vec<String>>, units: &Units, ct
                 on:keydown=move |event| if click == Click::Select { on_key(event) }
             >
                 <rect class="frame" x=ox y=oy width=map.side height=map.side />
-                <g class="cells" inner_html=cells></g>
+                {cells(markup)}
             </svg>
             <svg class="heatmap-marks" viewBox=view_box aria-hidden="true" data-map=role>
                 {row}

@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
+use crate::ui::map::cells;
 use crate::ui::state::Ctx;
 use crate::view::heatmap::{DETAIL_MAX, HeatmapView, window_at};
 use crate::views::query::{MapModel, MapsQuery};
@@ -50,7 +51,7 @@ pub fn pan_controls(ctx: Ctx, query: &MapsQuery, detail: &HeatmapView, minimap: 
     view! {
         <div class="pan" role="group" aria-label="Move the detailed window">
             <svg class="minimap" viewBox=format!("0 0 {side} {side}") role="img" aria-label="The whole pattern, pooled: click to move the detailed window there" on:click=place>
-                <g inner_html=minimap.cells></g>
+                {cells(minimap.cells)}
                 <rect class="window-box" x={keys.start as f32 * unit} y={queries.start as f32 * unit} width={keys.len() as f32 * unit} height={queries.len() as f32 * unit} />
             </svg>
             <div class="pan-sliders">

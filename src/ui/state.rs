@@ -202,7 +202,7 @@ impl Ctx {
                 self.listening.update_value(|l| l.1 = true);
                 return self.connect();
             }
-            FromViews::Answer { query, reply } => (query, reply),
+            FromViews::Answer { query, reply } => (query, *reply),
         };
         if !self.views.is_asked(&query) {
             return;

@@ -157,12 +157,11 @@ pub fn TokenStream(ctx: Ctx) -> impl IntoView {
         let (selected, key) = marks.get();
         let now = (selected, key, ctx.focus());
         let Some(stream) = stream.get() else { return };
-        let chips = chips(&stream);
         let before = marked.get_value();
         let touched = [before.0, before.1, before.2, now.0, now.1, now.2];
         for i in touched.into_iter().flatten() {
-            if let Some(chip) = chips.get(i) {
-                mark(chip, i, now);
+            if let Some(chip) = stream.query_selector(&format!(".chip[data-token-index=\"{i}\"]")).ok().flatten().and_then(|c| c.dyn_into().ok()) {
+                mark(&chip, i, now);
             }
         }
         marked.set_value(now);

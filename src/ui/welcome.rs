@@ -61,7 +61,7 @@ fn open_showcase(ctx: Ctx, picked: RwSignal<Option<String>>) {
             if run.id != first {
                 return Some(None); // another run superseded the default one
             }
-            (run.finish.is_some() && !run.tokens.is_empty() && run.read >= run.tokens.len()).then(|| Some(Query::Roles { run: run.id, n: run.tokens.len() }))
+            (run.finish.is_some() && !run.tokens.is_empty() && run.read >= run.tokens.len()).then_some(Some(Query::Roles { run: run.id, n: run.tokens.len() }))
         });
         let Some(asked) = asked else { return false };
         let Some(asked) = asked else { return true };

@@ -40,13 +40,32 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// SVG markup of a map's cells, as [`Markup::cells`] writes it: rectangles with numeric
+/// attributes and generated colours, never any text, so the page may set it as markup.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Markup(String);
+
+impl Markup {
+    /// The cells of `map` (see [`cells`]), with no tooltips: no label of the map gets in.
+    pub fn cells(map: &HeatmapView, class: &str) -> Markup {
+        let mut out = String::new();
+        cells(&mut out, map, class, None);
+        Markup(out)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// The cells of `map` as SVG elements: the one renderer behind the page's maps and the exported
 /// document. Each cell carries its head, its query and key (the first positions, and the ends of
 /// a pooled block) and its weight (`data-value`) or block mean (`data-mean`) as data attributes,
 /// which the page reads back under the pointer; with `labels` (the export's) each cell also
 /// gets a tooltip in words. `class` names the elements (`cell`; a minimap's are not cells one
 /// can pick).
-pub fn cells(out: &mut String, map: &HeatmapView, class: &str, labels: Option<&[String]>) {
+fn cells(out: &mut String, map: &HeatmapView, class: &str, labels: Option<&[String]>) {
     for cell in &map.cells {
         let _ = write!(
             out,
@@ -131,6 +150,25 @@ mod tests {
     use crate::analysis::pattern::Pattern;
     use crate::view::colour::Scale;
     use crate::view::heatmap::{Layout, MapRequest, heatmap};
+
+    #[test]
+    fn the_screens_markup_holds_rectangles_and_numbers_only() {
+        let pattern = Pattern::from_rows(vec![vec![1.0], vec![0.25, 0.75]]);
+        let labels = vec!["<script>alert(1)</script>".to_string(), "\"><img onerror=x>".to_string()];
+        let request = MapRequest { layer: 0, head: 1, extent: 2, labels: &labels, row: None, column: None, pan: None, layout: Layout::Detailed };
+        let markup = Markup::cells(&heatmap(&pattern, &request, &Normaliser::fit(Scale::Linear, [])), "cell");
+        let text = format!(r#"<svg xmlns="http://www.w3.org/2000/svg">{}</svg>"#, markup.as_str());
+        let document = roxmltree::Document::parse(&text).unwrap();
+        let allowed = ["class", "x", "y", "width", "height", "fill", "data-layer", "data-head", "data-query", "data-key", "data-value", "data-mean", "data-query-end", "data-key-end"];
+        for node in document.root_element().children() {
+            assert!(node.is_element() && node.has_tag_name("rect"), "only rectangles: {node:?}");
+            for attribute in node.attributes() {
+                assert!(allowed.contains(&attribute.name()), "{}", attribute.name());
+                assert!(!attribute.value().contains('<') && !attribute.value().contains('"'));
+            }
+        }
+        assert_eq!(document.root_element().children().count(), 3);
+    }
 
     #[test]
     fn token_text_is_escaped() {

@@ -6,7 +6,7 @@ use crate::analysis::pattern::Pattern;
 use crate::views::query::{AblationModel, LinesModel, Look, MapModel, MapsModel, MapsQuery, Slot};
 use crate::views::recorded::{Patterns, Recorded};
 use crate::view::colour::Normaliser;
-use crate::view::export::{Tile, cells, document};
+use crate::view::export::{Markup, Tile, document};
 use crate::view::heatmap::{DETAIL_MAX, HeatmapView, Layout, MapRequest, heatmap, window};
 use crate::view::lines::lines as line_view;
 use crate::view::state::{Direction, Mode};
@@ -100,8 +100,7 @@ pub struct MapSet {
 }
 
 fn model(drawn: Drawn) -> MapModel {
-    let mut markup = String::new();
-    cells(&mut markup, &drawn.map, if drawn.role == "minimap" { "block" } else { "cell" }, None);
+    let markup = Markup::cells(&drawn.map, if drawn.role == "minimap" { "block" } else { "cell" });
     MapModel { map: HeatmapView { cells: Vec::new(), ..drawn.map }, cells: markup, caption: drawn.caption, role: drawn.role.into(), labels: drawn.labels }
 }
 

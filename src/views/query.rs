@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::aggregate::Source;
 use crate::analysis::roles::HeadRoles;
 use crate::view::colour::{Normaliser, Scale};
+use crate::view::export::Markup;
 use crate::view::heatmap::{DETAIL_MAX, HeatmapView};
 use crate::view::lines::LineView;
 use crate::view::state::{Direction, Mode, ViewState};
@@ -114,7 +115,7 @@ impl Query {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MapModel {
     pub map: HeatmapView,
-    pub cells: String,
+    pub cells: Markup,
     pub caption: String,
     pub role: String,
     /// Index of its labels in [`MapsModel::labels`].
@@ -165,4 +166,33 @@ pub enum Reply {
     Lines(LinesModel),
     Roles(Vec<HeadRoles>),
     Ablation(AblationModel),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_look_keeps_the_selection_only_where_it_moves_a_window() {
+        let view = ViewState { selected: Some(60), key: Some(2), ..ViewState::default() };
+        // a detailed map of 80 positions follows the selection; of 40 it shows them all
+        assert_eq!(Look::of(&view, 80).selected, Some(60));
+        assert_eq!(Look::of(&view, 40).selected, None);
+        // thumbnails never move; the line view lights the focus's links
+        assert_eq!(Look::of(&ViewState { mode: Mode::Block, ..view.clone() }, 80).key, None);
+        assert_eq!(Look::of(&ViewState { mode: Mode::Lines, ..view.clone() }, 40).selected, Some(60));
+        // a moved window stays where the reader put it
+        assert_eq!(Look::of(&ViewState { pan: Some([10, 0]), ..view }, 80).selected, None);
+    }
+
+    #[test]
+    fn a_newer_query_replaces_an_older_of_its_kind_but_never_an_export() {
+        let maps = MapsQuery { run: 1, n: 5, extent: 5, look: Look::of(&ViewState::default(), 5), compare: None };
+        let roles = |n| Query::Roles { run: 1, n };
+        assert!(roles(6).replaces(&roles(5)));
+        assert!(!roles(6).replaces(&Query::Maps(maps.clone())));
+        assert!(Query::Maps(maps.clone()).replaces(&Query::Maps(MapsQuery { n: 4, ..maps.clone() })));
+        assert!(!Query::Export { maps: maps.clone(), png: false }.replaces(&Query::Export { maps, png: true }));
+        assert_eq!(Query::Ablation { run: 1, ablated: 7, n: 3, look: Look::of(&ViewState::default(), 3) }.reads(), [(Slot::Main, 1, 3), (Slot::Ablated, 7, 3)]);
+    }
 }

@@ -21,6 +21,9 @@ enum Lookup {
     Gone,
 }
 
+/// Role scores of a run's first positions: `((run, n), scores)`.
+type Scored = ((u32, usize), Rc<Vec<HeadRoles>>);
+
 #[derive(Default)]
 pub struct Store {
     main: Option<Recorded>,
@@ -29,7 +32,7 @@ pub struct Store {
     patterns: Patterns,
     /// The role scores last computed, by run and positions: the roles panel and the first
     /// visit's showcase read the same.
-    roles: Option<((u32, usize), Rc<Vec<HeadRoles>>)>,
+    roles: Option<Scored>,
 }
 
 impl Store {

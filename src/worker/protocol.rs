@@ -183,5 +183,5 @@ pub enum ToViews {
 pub enum FromViews {
     /// The views worker is listening: the page may connect it.
     Started,
-    Answer { query: Query, reply: Result<Reply, String> },
+    Answer { query: Query, reply: Box<Result<Reply, String>> },
 }

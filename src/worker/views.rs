@@ -15,6 +15,9 @@ use crate::views::store::Store;
 use crate::worker::protocol::{FromViews, ToViews};
 use crate::worker::runner::{scope, yield_now};
 
+/// A port and the listener it calls.
+type Port = (MessagePort, Closure<dyn Fn(MessageEvent)>);
+
 #[derive(Default)]
 struct State {
     store: Store,
@@ -23,7 +26,7 @@ struct State {
     /// Whether answering is under way (it runs between messages).
     draining: bool,
     /// The port from the inference worker, and its listener.
-    port: Option<(MessagePort, Closure<dyn Fn(MessageEvent)>)>,
+    port: Option<Port>,
 }
 
 fn post(message: &FromViews) {
@@ -41,7 +44,7 @@ fn post(message: &FromViews) {
 fn next_answer(state: &Rc<RefCell<State>>) -> Option<FromViews> {
     let mut s = state.borrow_mut();
     let State { store, pending, .. } = &mut *s;
-    pending.iter().enumerate().find_map(|(i, query)| store.answer(query).map(|reply| (i, reply))).map(|(i, reply)| FromViews::Answer { query: pending.remove(i), reply })
+    pending.iter().enumerate().find_map(|(i, query)| store.answer(query).map(|reply| (i, reply))).map(|(i, reply)| FromViews::Answer { query: pending.remove(i), reply: Box::new(reply) })
 }
 
 /// Answers what can be answered, one query at a time, letting messages in between.
