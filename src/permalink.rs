@@ -11,7 +11,7 @@
 
 use crate::analysis::repeat::Pool;
 use crate::hub::ModelSource;
-use crate::model::generate::{Decoding, SamplingSettings};
+use crate::model::generate::{GenerationSettings, MAX_NEW_TOKENS};
 use crate::view::colour::Scale;
 use crate::analysis::roles::SortBy;
 use crate::view::state::{Direction, Mode, Panel, Source, ViewState};
@@ -21,31 +21,6 @@ pub const VERSION: u32 = 1;
 pub const MAX_LEN: usize = 64 * 1024;
 /// Most heads a link may switch off.
 pub const MAX_ABLATED: usize = 256;
-/// Most tokens a link may ask to generate.
-pub const MAX_NEW_TOKENS: usize = 1024;
-
-/// How to continue the prompt. The sampling settings are kept while greedy so a switch back
-/// restores them.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Generation {
-    pub new_tokens: usize,
-    pub sample: bool,
-    pub sampling: SamplingSettings,
-    /// Put `<|endoftext|>` before the prompt as a BOS token (transformers adds none for GPT-2).
-    pub bos: bool,
-}
-
-impl Default for Generation {
-    fn default() -> Self {
-        Generation { new_tokens: 16, sample: true, sampling: SamplingSettings { temperature: 0.8, top_k: 40, top_p: 0.95, seed: 42 }, bos: false }
-    }
-}
-
-impl Generation {
-    pub fn decoding(&self) -> Decoding {
-        if self.sample { Decoding::Sample(self.sampling) } else { Decoding::Greedy }
-    }
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Permalink {
@@ -53,7 +28,7 @@ pub struct Permalink {
     /// files named by their SHA-256 ([`ModelSource::link_code`]).
     pub model: ModelSource,
     pub prompt: String,
-    pub generation: Generation,
+    pub generation: GenerationSettings,
     /// Ids generated after the prompt, replayed when the link opens.
     pub generated: Vec<u32>,
     pub view: ViewState,
@@ -61,7 +36,7 @@ pub struct Permalink {
 
 impl Default for Permalink {
     fn default() -> Self {
-        Permalink { model: ModelSource::Bundled, prompt: String::new(), generation: Generation::default(), generated: Vec::new(), view: ViewState::default() }
+        Permalink { model: ModelSource::Bundled, prompt: String::new(), generation: GenerationSettings::default(), generated: Vec::new(), view: ViewState::default() }
     }
 }
 
@@ -384,12 +359,13 @@ pub fn fit_view(view: &mut ViewState, n_layer: usize, n_head: usize) -> Vec<Stri
 mod tests {
     use super::*;
     use crate::analysis::roles::Role;
+    use crate::model::generate::SamplingSettings;
 
     fn sample_link() -> Permalink {
         Permalink {
             model: ModelSource::Bundled,
             prompt: "Line one\n\tcafé & <b>50%</b> = 🙂 #tag".into(),
-            generation: Generation { new_tokens: 7, sample: false, sampling: SamplingSettings { temperature: 0.7, top_k: 0, top_p: 0.9, seed: 1234567890123 }, bos: true },
+            generation: GenerationSettings { new_tokens: 7, sample: false, sampling: SamplingSettings { temperature: 0.7, top_k: 0, top_p: 0.9, seed: 1234567890123 }, bos: true },
             generated: vec![198, 50256, 0, 464],
             view: ViewState {
                 mode: Mode::Layer,
@@ -462,7 +438,7 @@ mod tests {
         let decoded = decode("v=1&p=hello%20world&t=hot&g=1.x.3&vm=sideways&zz=1&l=2").unwrap();
         assert_eq!(decoded.link.prompt, "hello world");
         assert_eq!(decoded.link.view.layer, 2);
-        assert_eq!(decoded.link.generation.sampling.temperature, Generation::default().sampling.temperature);
+        assert_eq!(decoded.link.generation.sampling.temperature, GenerationSettings::default().sampling.temperature);
         assert!(decoded.link.generated.is_empty());
         assert_eq!(decoded.problems.len(), 4, "{:?}", decoded.problems);
         assert!(decoded.problems[0].contains("temperature"));

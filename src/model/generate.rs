@@ -36,6 +36,32 @@ pub enum Decoding {
     Sample(SamplingSettings),
 }
 
+/// Most tokens one run may ask to generate (the settings' field, and a link's).
+pub const MAX_NEW_TOKENS: usize = 1024;
+
+/// How to continue the prompt. The sampling settings are kept while greedy so a switch back
+/// restores them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GenerationSettings {
+    pub new_tokens: usize,
+    pub sample: bool,
+    pub sampling: SamplingSettings,
+    /// Put `<|endoftext|>` before the prompt as a BOS token (transformers adds none for GPT-2).
+    pub bos: bool,
+}
+
+impl Default for GenerationSettings {
+    fn default() -> Self {
+        GenerationSettings { new_tokens: 16, sample: true, sampling: SamplingSettings { temperature: 0.8, top_k: 40, top_p: 0.95, seed: 42 }, bos: false }
+    }
+}
+
+impl GenerationSettings {
+    pub fn decoding(&self) -> Decoding {
+        if self.sample { Decoding::Sample(self.sampling) } else { Decoding::Greedy }
+    }
+}
+
 /// Picks tokens one after another, carrying its random stream between picks.
 #[derive(Debug, Clone)]
 pub struct Sampler {

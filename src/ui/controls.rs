@@ -3,13 +3,13 @@
 use leptos::ev::KeyboardEvent;
 use leptos::prelude::*;
 
-use crate::permalink::{Generation, MAX_NEW_TOKENS};
+use crate::model::generate::{GenerationSettings, MAX_NEW_TOKENS};
 use crate::session::Stop;
 use crate::ui::state::{Ctx, ModelStatus, RunData};
 use crate::worker::protocol::Finish;
 
 /// A number field bound to one generation setting; text that does not parse leaves it as it was.
-fn setting<T>(ctx: Ctx, label: &'static str, [min, max, step]: [&str; 3], get: fn(&Generation) -> T, set: fn(&mut Generation, T)) -> impl IntoView + use<T>
+fn setting<T>(ctx: Ctx, label: &'static str, [min, max, step]: [&str; 3], get: fn(&GenerationSettings) -> T, set: fn(&mut GenerationSettings, T)) -> impl IntoView + use<T>
 where
     T: std::str::FromStr + ToString + 'static,
 {

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::permalink::Generation;
+use crate::model::generate::GenerationSettings;
 use crate::tokenizer::Token;
 use crate::analysis::probe::Question;
 use crate::ui::answers::Analyses;
@@ -32,7 +32,7 @@ const MAX_RESTARTS: u32 = 3;
 pub struct RunData {
     pub id: u32,
     pub prompt: String,
-    pub generation: Generation,
+    pub generation: GenerationSettings,
     /// Tokens asked for (the link's ids when replaying one).
     pub wanted: usize,
     /// The prompt's tokens (they come before the model reads them), then each generated one.
@@ -85,7 +85,7 @@ pub fn now() -> f64 {
 pub struct Ctx {
     pub model: RwSignal<ModelStatus>,
     pub prompt: RwSignal<String>,
-    pub generation: RwSignal<Generation>,
+    pub generation: RwSignal<GenerationSettings>,
     pub run: RwSignal<Option<RunData>>,
     /// The second prompt of the compare view, read alone (no generation).
     pub compare: RwSignal<Option<RunData>>,
@@ -121,7 +121,7 @@ impl Ctx {
         let ctx = Ctx {
             model: RwSignal::new(ModelStatus::Loading("starting the worker".into())),
             prompt: RwSignal::new(String::new()),
-            generation: RwSignal::new(Generation::default()),
+            generation: RwSignal::new(GenerationSettings::default()),
             run,
             compare: RwSignal::new(None),
             positions: RwSignal::new(None),
@@ -227,12 +227,12 @@ impl Ctx {
     /// Reads the compare view's second prompt (no generation). It supersedes a run still in
     /// progress, so the compare view asks only once the main run is done.
     pub fn start_compare(&self, prompt: String) {
-        let generation = Generation { new_tokens: 0, sample: false, ..Generation::default() };
+        let generation = GenerationSettings { new_tokens: 0, sample: false, ..GenerationSettings::default() };
         self.launch(Slot::Compare, prompt, generation, 0, Vec::new());
     }
 
     /// Starts a run in `slot` (the main run's, or the compared prompt's).
-    fn launch(&self, slot: Slot, prompt: String, generation: Generation, wanted: usize, forced: Vec<u32>) {
+    fn launch(&self, slot: Slot, prompt: String, generation: GenerationSettings, wanted: usize, forced: Vec<u32>) {
         let id = self.next_id.get_value() + 1;
         self.next_id.set_value(id);
         let request = RunRequest { run: id, slot, prompt: prompt.clone(), new_tokens: wanted, decoding: generation.decoding(), forced, bos: generation.bos };
