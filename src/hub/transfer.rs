@@ -46,13 +46,16 @@ pub struct Head<'a> {
     pub etag: Option<&'a str>,
 }
 
-/// `bytes <first>-<last>/<total>` (total may be `*`).
+/// `bytes <first>-<last>/<total>` (total may be `*`), a range that lies inside its file: `first
+/// <= last < total` (and `last` below `u64::MAX` when the total is not said, so that `last + 1`
+/// counts).
 pub fn parse_content_range(value: &str) -> Option<(u64, u64, Option<u64>)> {
     let rest = value.trim().strip_prefix("bytes ")?;
     let (range, total) = rest.split_once('/')?;
     let (first, last) = range.split_once('-')?;
     let total = if total == "*" { None } else { Some(total.parse().ok()?) };
-    Some((first.parse().ok()?, last.parse().ok()?, total))
+    let (first, last): (u64, u64) = (first.parse().ok()?, last.parse().ok()?);
+    (first <= last && last < total.unwrap_or(u64::MAX)).then_some((first, last, total))
 }
 
 impl Transfer {
@@ -96,6 +99,7 @@ impl Transfer {
                 if first != self.received {
                     return Err(format!("the server resumed at byte {first}, not at byte {} where the download stopped", self.received));
                 }
+                self.within_limit(total.unwrap_or(last + 1))?;
                 if total.is_some() && self.total.is_some() && total != self.total {
                     return Err(format!("the file changed on the server while downloading ({} bytes, then {})", self.total.unwrap_or(0), total.unwrap_or(0)));
                 }
@@ -162,6 +166,11 @@ mod tests {
         assert_eq!(parse_content_range("bytes 0-9/*"), Some((0, 9, None)));
         assert_eq!(parse_content_range("bytes */1000"), None);
         assert_eq!(parse_content_range("items 0-9/10"), None);
+        // found by the fuzzer (fuzz/regressions/transfer): ranges backwards, past their file, or
+        // whose length does not count
+        assert_eq!(parse_content_range("bytes 07370955161-11615/*"), None);
+        assert_eq!(parse_content_range("bytes 0-1000/1000"), None);
+        assert_eq!(parse_content_range("bytes 0-18446744073709551615/*"), None);
     }
 
     #[test]
@@ -224,6 +233,10 @@ mod tests {
         assert_eq!(t.answer(&Head { status: 200, ..Head::default() }), Ok(Answer::Restart));
         t.add(1024).unwrap();
         assert!(t.add(1).unwrap_err().contains("over 1.0 kB"));
+        // found by the fuzzer (fuzz/regressions/transfer): a partial answer announcing a file
+        // past the limit, which the download would have reserved memory for
+        let mut t = Transfer::new(None, Some(1024));
+        assert!(t.answer(&partial("bytes 0-99/1099511627776", None)).unwrap_err().contains("over 1.0 kB"));
     }
 
     #[test]
