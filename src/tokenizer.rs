@@ -137,6 +137,9 @@ impl Tokenizer {
             })
             .collect::<Result<Vec<_>>>()?;
         shape::at_most("merges.txt", merges.len()).map_err(Error::Tokenizer)?;
+        if let Some(i) = shape::unmade_piece(merges.iter().map(|(left, right)| Some((left.as_str(), right.as_str()))), |piece| vocab.contains_key(piece)) {
+            return Err(Error::Tokenizer(format!("merges.txt's merge number {} makes a piece that is not in vocab.json", i + 1)));
+        }
         let has_eos = vocab.contains_key(EOS);
         let bpe = BPE::builder()
             .vocab_and_merges(vocab.into_iter().collect::<Vocab>(), merges)
