@@ -22,6 +22,8 @@ pub struct Tokenizer {
     inner: tokenizers::Tokenizer,
     /// Byte-level alphabet: printable char -> the byte it stands for.
     byte_of: HashMap<char, u8>,
+    /// One past the highest id, added tokens included.
+    id_span: usize,
 }
 
 /// One token of a prompt or of generated text.
@@ -110,7 +112,7 @@ impl Tokenizer {
         let json: serde_json::Value = serde_json::from_slice(json).map_err(|e| Error::Tokenizer(format!("cannot be read: {e}")))?;
         shape::check(&json).map_err(Error::Tokenizer)?;
         let inner = serde_json::from_value(json).map_err(|e| Error::Tokenizer(format!("cannot be read: {e}")))?;
-        Ok(Tokenizer { inner, byte_of: byte_alphabet() })
+        Ok(Tokenizer::wrap(inner))
     }
 
     /// GPT-2's tokenizer from the two files older repositories hold instead of `tokenizer.json`:
@@ -135,6 +137,9 @@ impl Tokenizer {
             })
             .collect::<Result<Vec<_>>>()?;
         shape::at_most("merges.txt", merges.len()).map_err(Error::Tokenizer)?;
+        if let Some(i) = shape::unmade_piece(merges.iter().map(|(left, right)| Some((left.as_str(), right.as_str()))), |piece| vocab.contains_key(piece)) {
+            return Err(Error::Tokenizer(format!("merges.txt's merge number {} makes a piece that is not in vocab.json", i + 1)));
+        }
         let has_eos = vocab.contains_key(EOS);
         let bpe = BPE::builder()
             .vocab_and_merges(vocab.into_iter().collect::<Vocab>(), merges)
@@ -150,12 +155,20 @@ impl Tokenizer {
                 .add_special_tokens([tokenizers::AddedToken::from(EOS, true)])
                 .map_err(|e| Error::Tokenizer(format!("cannot add {EOS} to the vocabulary: {e}")))?;
         }
-        Ok(Tokenizer { inner, byte_of: byte_alphabet() })
+        Ok(Tokenizer::wrap(inner))
     }
 
-    /// Vocabulary size including added tokens such as `<|endoftext|>`.
+    fn wrap(inner: tokenizers::Tokenizer) -> Tokenizer {
+        let id_span = inner.get_vocab(true).into_values().max().map_or(0, |id| id as usize + 1);
+        Tokenizer { inner, byte_of: byte_alphabet(), id_span }
+    }
+
+    /// The vocabulary's size as the model sees it: one past the highest id, added tokens such
+    /// as `<|endoftext|>` included. A vocabulary whose ids skip some numbers has fewer entries
+    /// than that, and its highest id must still be a row of the model's embedding (the
+    /// tokenizer fuzz target found a tokenizer that counted 11 entries and gave id 11).
     pub fn vocab_size(&self) -> usize {
-        self.inner.get_vocab_size(true)
+        self.id_span
     }
 
     /// The ids of `text`, no BOS added; `<|endoftext|>` written in the text becomes its special id.

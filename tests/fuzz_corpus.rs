@@ -46,3 +46,28 @@ fn safetensors_corpus_replays() {
 fn model_source_corpus_replays() {
     assert!(replay("model_source", checks::model_source) >= 12);
 }
+
+#[test]
+fn tokenizer_corpus_replays() {
+    assert!(replay("tokenizer", checks::tokenizer) >= 3);
+}
+
+#[test]
+fn checkpoint_corpus_replays() {
+    assert!(replay("checkpoint", checks::checkpoint) >= 2);
+}
+
+#[test]
+fn budget_corpus_replays() {
+    assert!(replay("budget", checks::budget) >= 2);
+}
+
+#[test]
+fn transfer_corpus_replays() {
+    assert!(replay("transfer", checks::transfer) >= 3);
+}
+
+#[test]
+fn export_corpus_replays() {
+    assert!(replay("export", checks::export) >= 2);
+}

@@ -135,6 +135,11 @@ fn shipped_tokenizers_and_the_shapes_gpt2_checkpoints_use_load() {
         let tokenizer = Tokenizer::from_bytes(&std::fs::read(file).unwrap()).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         assert_eq!(tokenizer.vocab_size(), 50257, "{}", file.display());
     }
+    // Ids that skip numbers: the vocabulary is as large as its highest id, not its entry count,
+    // so a model with fewer rows refuses it (found by the tokenizer fuzz target).
+    let mut gapped: Value = serde_json::from_slice(common::hardening::GPT2_TOKENIZER).unwrap();
+    gapped["model"]["vocab"]["Ġthe"] = 60_000.into();
+    assert_eq!(Tokenizer::from_bytes(&serde_json::to_vec(&gapped).unwrap()).unwrap().vocab_size(), 60_001);
 
     let gpt2: Value = serde_json::from_slice(common::hardening::GPT2_TOKENIZER).unwrap();
     let prompt = "Hello world,  <|endoftext|>\n\tcafé";

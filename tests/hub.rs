@@ -130,8 +130,11 @@ fn broken_vocab_or_merges_are_named() {
     assert!(e.to_string().contains("vocab.json is not a JSON map"), "{e}");
     let e = Tokenizer::from_vocab_and_merges(br#"{"a": 0, "b": 1}"#, b"#version: 0.2\na b c\n").err().unwrap();
     assert!(e.to_string().contains("merges.txt line 2"), "{e}");
-    let e = Tokenizer::from_vocab_and_merges(br#"{"a": 0, "b": 1}"#, b"a x\n").err().unwrap();
+    let e = Tokenizer::from_vocab_and_merges(br#"{"a": 0, "b": 1, "ax": 2}"#, b"a x\n").err().unwrap();
     assert!(e.to_string().contains("do not make a BPE model"), "{e}");
+    // a merge making a piece longer than every entry: the tokenizers crate panicked on it
+    let e = Tokenizer::from_vocab_and_merges(br#"{"a": 0, "b": 1}"#, b"a b\n").err().unwrap();
+    assert!(e.to_string().contains("merges.txt's merge number 1 makes a piece that is not in vocab.json"), "{e}");
 }
 
 #[test]

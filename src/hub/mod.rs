@@ -160,6 +160,16 @@ impl Role {
         }
     }
 
+    /// The most bytes headlight reads of this file; the weights are held instead to the length
+    /// their header check found, and to the memory they need.
+    pub fn limit(self) -> Option<u64> {
+        match self {
+            Role::Config => Some(1 << 20),
+            Role::Tokenizer | Role::Vocab | Role::Merges => Some(64 << 20),
+            Role::Weights => None,
+        }
+    }
+
     /// Which file a picked file is, by its name: `*.safetensors` are weights, the rest by the
     /// Hub's names. `None` for anything else (a `.bin` pickle included).
     pub fn of_file_name(name: &str) -> Option<Role> {
@@ -314,14 +324,45 @@ pub fn stored_label(base: &str, url: &str) -> (String, String) {
 }
 
 /// The Hub base URL the app uses: the Hub, unless `override_base` (read by the page from
-/// `localStorage["headlight.hub"]`, never from a link) is an http(s) URL.
+/// `localStorage["headlight.hub"]`, never from a link; it exists for the tests' stand-in Hub)
+/// is an https URL, or an http URL on this computer (`localhost`, `127.0.0.1`).
 pub fn hub_base(override_base: Option<&str>) -> String {
-    match override_base.map(str::trim) {
-        Some(base) if (base.starts_with("http://") || base.starts_with("https://")) && !base.contains(['?', '#', ' ']) => {
-            base.trim_end_matches('/').to_string()
-        }
-        _ => DEFAULT_HUB.to_string(),
+    let Some(base) = override_base.map(str::trim) else { return DEFAULT_HUB.to_string() };
+    let (scheme, rest) = base.split_once("://").unwrap_or_default();
+    let host = rest.split('/').next().unwrap_or_default();
+    let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
+    let allowed = match scheme {
+        "https" => true,
+        "http" => matches!(name, "localhost" | "127.0.0.1"),
+        _ => false,
+    };
+    if allowed && !name.is_empty() && !host.contains('@') && !base.contains(['?', '#', ' ', '\\']) { base.trim_end_matches('/').to_string() } else { DEFAULT_HUB.to_string() }
+}
+
+/// Where a Hub base URL's models come from, for the download question: "the Hugging Face Hub",
+/// or the host of any other base named as such.
+pub fn host_name(base: &str) -> String {
+    if base == DEFAULT_HUB {
+        return "the Hugging Face Hub".into();
     }
+    let host = base.split_once("://").map_or(base, |(_, rest)| rest).split('/').next().unwrap_or_default();
+    format!("{host} (not the Hugging Face Hub)")
+}
+
+/// Whether the worker may fetch from `origin` (`scheme://host[:port]`): this site's own
+/// (`own`), the Hub base's (`hub`), and when that is the Hub itself the hosts its downloads are
+/// sent on to (`https://*.huggingface.co`, `https://*.hf.co`, as the page's
+/// Content-Security-Policy allows). The page's policy does not cover the worker, so the worker
+/// holds every request, and every redirect, to this.
+pub fn may_fetch(origin: &str, hub: &str, own: &str) -> bool {
+    let cdn = || origin.strip_prefix("https://").is_some_and(|host| !host.contains([':', '/', '@']) && (host.ends_with(".huggingface.co") || host.ends_with(".hf.co")));
+    origin == own || origin == hub || (hub == DEFAULT_HUB && cdn())
+}
+
+/// Whether the stored files (`stored(role)`) make a whole checkpoint: config, weights, and
+/// `tokenizer.json` or `vocab.json` with `merges.txt`.
+pub fn complete(stored: impl Fn(Role) -> bool) -> bool {
+    stored(Role::Config) && stored(Role::Weights) && (stored(Role::Tokenizer) || (stored(Role::Vocab) && stored(Role::Merges)))
 }
 
 /// A model the picker offers by name.
@@ -410,12 +451,57 @@ mod tests {
     }
 
     #[test]
-    fn the_hub_base_override_must_be_an_http_url() {
+    fn the_hub_base_override_is_https_or_http_on_this_computer() {
         assert_eq!(hub_base(None), DEFAULT_HUB);
         assert_eq!(hub_base(Some("http://127.0.0.1:8123/hub/")), "http://127.0.0.1:8123/hub");
-        for bad in ["javascript:alert(1)", "ftp://x", "", "https://x/#y", "//evil"] {
+        assert_eq!(hub_base(Some("http://localhost/hub")), "http://localhost/hub");
+        assert_eq!(hub_base(Some("https://mirror.example/hf")), "https://mirror.example/hf");
+        for bad in [
+            "javascript:alert(1)",
+            "ftp://x",
+            "",
+            "https://x/#y",
+            "//evil",
+            "http://evil.example/hub",
+            "http://127.0.0.1.evil.example/hub",
+            "http://localhost@evil.example/",
+            "https://user@evil.example/",
+            "https:///path",
+        ] {
             assert_eq!(hub_base(Some(bad)), DEFAULT_HUB, "{bad}");
         }
+    }
+
+    #[test]
+    fn the_question_names_any_host_but_the_hub() {
+        assert_eq!(host_name(DEFAULT_HUB), "the Hugging Face Hub");
+        assert_eq!(host_name("https://mirror.example/hf"), "mirror.example (not the Hugging Face Hub)");
+        assert_eq!(host_name("http://127.0.0.1:8123/hub"), "127.0.0.1:8123 (not the Hugging Face Hub)");
+    }
+
+    #[test]
+    fn the_worker_fetches_from_the_hub_its_cdn_and_this_site_alone() {
+        let own = "http://127.0.0.1:8080";
+        for allowed in [own, DEFAULT_HUB, "https://cdn-lfs.huggingface.co", "https://cas-bridge.xethub.hf.co"] {
+            assert!(may_fetch(allowed, DEFAULT_HUB, own), "{allowed}");
+        }
+        for refused in ["https://evil.example", "http://huggingface.co", "https://huggingface.co.evil.example", "https://evilhf.co", "http://localhost:8080", "https://x.hf.co:8443"] {
+            assert!(!may_fetch(refused, DEFAULT_HUB, own), "{refused}");
+        }
+        // a stand-in Hub: its own origin and this site, not the real Hub's CDN
+        let stand_in = "http://127.0.0.1:9000";
+        assert!(may_fetch(stand_in, stand_in, own));
+        assert!(!may_fetch("https://cdn-lfs.huggingface.co", stand_in, own));
+        assert!(!may_fetch("http://localhost:9000", stand_in, own));
+    }
+
+    #[test]
+    fn a_stored_copy_is_whole_with_either_tokenizer() {
+        let with = |roles: &[Role]| complete(|r| roles.contains(&r));
+        assert!(with(&[Role::Config, Role::Weights, Role::Tokenizer]));
+        assert!(with(&[Role::Config, Role::Weights, Role::Vocab, Role::Merges]));
+        assert!(!with(&[Role::Config, Role::Weights, Role::Vocab]));
+        assert!(!with(&[Role::Weights, Role::Tokenizer]));
     }
 
     #[test]

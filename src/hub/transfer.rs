@@ -4,7 +4,11 @@
 //! A resumed request asks for `bytes=<received>-`. A `206` whose `Content-Range` starts there
 //! (and names the same total) continues; a `200` is the whole file again, so what was received
 //! is dropped; anything else is an error. A file is complete only when exactly its announced
-//! length arrived.
+//! length arrived. A length known before the download (the weights' header check) stands in
+//! for a missing `Content-Length` and must match an announced one; a file may be held to a
+//! limit, announced or counted.
+
+use crate::hub::progress::format_bytes;
 
 /// How many times a dropped download is resumed before the user is asked.
 pub const MAX_RETRIES: u32 = 3;
@@ -18,6 +22,10 @@ pub struct Transfer {
     pub etag: Option<String>,
     /// Resumptions so far.
     pub retries: u32,
+    /// The length the file had when it was checked before the download.
+    pub expected: Option<u64>,
+    /// The most bytes the file may have.
+    pub limit: Option<u64>,
 }
 
 /// What to do with the bytes of an answer.
@@ -38,16 +46,31 @@ pub struct Head<'a> {
     pub etag: Option<&'a str>,
 }
 
-/// `bytes <first>-<last>/<total>` (total may be `*`).
+/// `bytes <first>-<last>/<total>` (total may be `*`), a range that lies inside its file: `first
+/// <= last < total` (and `last` below `u64::MAX` when the total is not said, so that `last + 1`
+/// counts).
 pub fn parse_content_range(value: &str) -> Option<(u64, u64, Option<u64>)> {
     let rest = value.trim().strip_prefix("bytes ")?;
     let (range, total) = rest.split_once('/')?;
     let (first, last) = range.split_once('-')?;
     let total = if total == "*" { None } else { Some(total.parse().ok()?) };
-    Some((first.parse().ok()?, last.parse().ok()?, total))
+    let (first, last): (u64, u64) = (first.parse().ok()?, last.parse().ok()?);
+    (first <= last && last < total.unwrap_or(u64::MAX)).then_some((first, last, total))
 }
 
 impl Transfer {
+    /// A download of a file `expected` bytes long (when that is known), of at most `limit`.
+    pub fn new(expected: Option<u64>, limit: Option<u64>) -> Transfer {
+        Transfer { total: expected, expected, limit, ..Transfer::default() }
+    }
+
+    fn within_limit(&self, bytes: u64) -> Result<(), String> {
+        match self.limit {
+            Some(limit) if bytes > limit => Err(format!("it is over {}, more than headlight reads for this file; nothing is kept", format_bytes(limit))),
+            _ => Ok(()),
+        }
+    }
+
     /// The `Range` header of the next request: none for a fresh start.
     pub fn range(&self) -> Option<String> {
         (self.received > 0).then(|| format!("bytes={}-", self.received))
@@ -57,8 +80,14 @@ impl Transfer {
     pub fn answer(&mut self, head: &Head) -> Result<Answer, String> {
         match head.status {
             200 => {
+                if let (Some(expected), Some(announced)) = (self.expected, head.content_length)
+                    && expected != announced
+                {
+                    return Err(format!("the file changed on the server: it is {announced} bytes now, {expected} when it was checked; nothing is kept"));
+                }
+                self.within_limit(head.content_length.unwrap_or(0))?;
                 self.received = 0;
-                self.total = head.content_length;
+                self.total = head.content_length.or(self.expected);
                 self.etag = head.etag.map(str::to_string);
                 Ok(Answer::Restart)
             }
@@ -70,6 +99,7 @@ impl Transfer {
                 if first != self.received {
                     return Err(format!("the server resumed at byte {first}, not at byte {} where the download stopped", self.received));
                 }
+                self.within_limit(total.unwrap_or(last + 1))?;
                 if total.is_some() && self.total.is_some() && total != self.total {
                     return Err(format!("the file changed on the server while downloading ({} bytes, then {})", self.total.unwrap_or(0), total.unwrap_or(0)));
                 }
@@ -89,11 +119,14 @@ impl Transfer {
         }
     }
 
-    /// Counts bytes as they arrive; more than the announced length is an error.
+    /// Counts bytes as they arrive; more than the announced length, or the limit, is an error.
     pub fn add(&mut self, bytes: u64) -> Result<(), String> {
         self.received += bytes;
+        self.within_limit(self.received)?;
         match self.total {
-            Some(total) if self.received > total => Err(format!("received {} bytes but the server announced {total}", self.received)),
+            Some(total) if self.received > total => Err(format!(
+                "received more than the {total} bytes announced (a compressed answer, or the file changed on the server); nothing is kept"
+            )),
             _ => Ok(()),
         }
     }
@@ -133,6 +166,11 @@ mod tests {
         assert_eq!(parse_content_range("bytes 0-9/*"), Some((0, 9, None)));
         assert_eq!(parse_content_range("bytes */1000"), None);
         assert_eq!(parse_content_range("items 0-9/10"), None);
+        // found by the fuzzer (fuzz/regressions/transfer): ranges backwards, past their file, or
+        // whose length does not count
+        assert_eq!(parse_content_range("bytes 07370955161-11615/*"), None);
+        assert_eq!(parse_content_range("bytes 0-1000/1000"), None);
+        assert_eq!(parse_content_range("bytes 0-18446744073709551615/*"), None);
     }
 
     #[test]
@@ -171,7 +209,34 @@ mod tests {
         assert!(t.answer(&partial("garbage", None)).unwrap_err().contains("Content-Range"));
         assert_eq!(t.answer(&Head { status: 404, ..Head::default() }), Err("not found (404)".into()));
         assert!(t.answer(&Head { status: 401, ..Head::default() }).unwrap_err().contains("gated"));
-        assert!(t.add(700).unwrap_err().contains("received 1100 bytes but the server announced 1000"));
+        assert!(t.add(700).unwrap_err().contains("received more than the 1000 bytes announced (a compressed answer"));
+    }
+
+    #[test]
+    fn a_length_checked_before_stands_in_for_a_missing_one_and_must_match() {
+        let mut t = Transfer::new(Some(1000), None);
+        assert_eq!(t.answer(&Head { status: 200, ..Head::default() }), Ok(Answer::Restart));
+        assert_eq!(t.total, Some(1000), "no Content-Length: the length from the header check");
+        t.add(600).unwrap();
+        assert!(!t.complete(), "a body that ends early is cut short, not complete");
+        assert!(Transfer::new(Some(1000), None).answer(&ok(999, None)).unwrap_err().contains("changed on the server: it is 999 bytes now, 1000 when it was checked"));
+        let mut resumed = Transfer::new(Some(1000), None);
+        resumed.add(400).unwrap();
+        assert!(resumed.answer(&partial("bytes 400-1999/2000", None)).unwrap_err().contains("changed on the server"));
+    }
+
+    #[test]
+    fn a_limit_holds_for_announced_and_counted_bytes() {
+        let mut t = Transfer::new(None, Some(1024));
+        assert!(t.answer(&ok(2048, None)).unwrap_err().contains("over 1.0 kB, more than headlight reads for this file"));
+        let mut t = Transfer::new(None, Some(1024));
+        assert_eq!(t.answer(&Head { status: 200, ..Head::default() }), Ok(Answer::Restart));
+        t.add(1024).unwrap();
+        assert!(t.add(1).unwrap_err().contains("over 1.0 kB"));
+        // found by the fuzzer (fuzz/regressions/transfer): a partial answer announcing a file
+        // past the limit, which the download would have reserved memory for
+        let mut t = Transfer::new(None, Some(1024));
+        assert!(t.answer(&partial("bytes 0-99/1099511627776", None)).unwrap_err().contains("over 1.0 kB"));
     }
 
     #[test]

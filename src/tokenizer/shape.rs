@@ -161,7 +161,33 @@ fn model(value: &Value) -> Result<(), String> {
             return Err(format!("`model` has no `{needed}`; a GPT-2 tokenizer is a BPE model: {ADVICE}"));
         }
     }
-    Ok(())
+    merges_make_pieces(&object["vocab"], &object["merges"])
+}
+
+/// The index of the first merge whose product is not a piece of the vocabulary (`is_piece`),
+/// if any; a merge that is not a pair of pieces (`None`) is left to the tokenizers crate to
+/// refuse. GPT-2's merges all make pieces, and the tokenizers crate (0.23.2) panics on a merge
+/// whose product is longer than every vocabulary entry instead of refusing it (the tokenizer
+/// fuzz target found it).
+pub fn unmade_piece<'a>(merges: impl IntoIterator<Item = Option<(&'a str, &'a str)>>, is_piece: impl Fn(&str) -> bool) -> Option<usize> {
+    merges.into_iter().position(|pair| pair.is_some_and(|(left, right)| !is_piece(&format!("{left}{right}"))))
+}
+
+/// Every merge of `tokenizer.json` makes a piece of its vocabulary ([`unmade_piece`]).
+fn merges_make_pieces(vocab: &Value, merges: &Value) -> Result<(), String> {
+    let (Some(vocab), Some(merges)) = (vocab.as_object(), merges.as_array()) else { return Ok(()) };
+    let pairs = merges.iter().map(|merge| match merge {
+        Value::String(merge) => merge.split_once(' '),
+        Value::Array(pair) => match pair.as_slice() {
+            [Value::String(left), Value::String(right)] => Some((left.as_str(), right.as_str())),
+            _ => None,
+        },
+        _ => None,
+    });
+    match unmade_piece(pairs, |piece| vocab.contains_key(piece)) {
+        Some(i) => Err(format!("`model.merges[{i}]` makes a piece that is not in `model.vocab`; {ADVICE}")),
+        None => Ok(()),
+    }
 }
 
 /// Few enough, each with text to match.

@@ -8,7 +8,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Cache, Request, Response};
 
-use crate::hub::{self, CACHE_NAME, SIZE_HEADER};
+use crate::hub::{self, CACHE_NAME, RepoId, Revision, Role, SIZE_HEADER};
 
 /// One stored model: its label, its files' URLs and sizes.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,6 +48,20 @@ pub async fn list(base: &str) -> Result<Vec<Stored>, String> {
         entry.urls.push(url);
     }
     Ok(models.into_values().collect())
+}
+
+/// Whether this browser holds every file of a Hub model from `base` (stored under their full
+/// URLs, so a model from another host never stands in for it), asking no server.
+pub async fn holds(base: &str, repo: &RepoId, revision: &Revision) -> bool {
+    let Ok(cache) = open().await else { return false };
+    let mut stored = Vec::new();
+    for role in Role::ALL {
+        let url = hub::resolve_url(base, repo, revision, role.file_name());
+        if JsFuture::from(cache.match_with_str(&url)).await.is_ok_and(|found| found.is_instance_of::<Response>()) {
+            stored.push(role);
+        }
+    }
+    hub::complete(|role| stored.contains(&role))
 }
 
 /// Deletes every file of one stored model.

@@ -17,33 +17,49 @@ use crate::worker::protocol::{FromWorker, LoadRequest, ModelInfo, ToWorker};
 /// a link can never choose the server a model comes from.
 const HUB_OVERRIDE_KEY: &str = "headlight.hub";
 
-/// A Hub model waiting for the user's yes, and what it will download.
+/// A Hub model waiting for the user's yes, and what it will download: each file and its size
+/// once the Hub was asked (the user pressed Load), `None` for a link's model, about which
+/// nothing leaves the browser before the yes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
     pub source: ModelSource,
-    pub files: Vec<(String, Option<u64>)>,
+    pub files: Option<Vec<(String, Option<u64>)>>,
+}
+
+/// What Retry asks for again: a Hub model's sizes, or a load.
+#[derive(Debug, Clone)]
+enum Ask {
+    Plan(ModelSource),
+    Load(LoadRequest),
 }
 
 /// The model panel's signals, part of [`Ctx`].
 #[derive(Clone, Copy)]
 pub struct HubState {
     pub plan: RwSignal<Option<Plan>>,
-    /// A source whose plan is being asked for.
+    /// A source whose sizes the Hub is being asked for.
     pub checking: RwSignal<Option<ModelSource>>,
+    /// A load was sent to the worker and has not ended yet (Cancel stops it).
+    pub loading: RwSignal<bool>,
     pub progress: RwSignal<Option<Progress>>,
     /// Why the last plan or load failed.
     pub error: RwSignal<Option<String>>,
     /// A link made with local files: the files to pick again.
     pub local_wanted: RwSignal<Option<Vec<LocalFile>>>,
-    /// The model loaded last; it stays when a later load fails or is cancelled.
+    /// The model the worker holds; it stays when a later load fails or is cancelled, and goes
+    /// with a worker that stopped.
     pub loaded: RwSignal<Option<ModelInfo>>,
     /// Bumped when the stored models change, so the cache panel reads them again.
     pub stored: RwSignal<u32>,
-    /// The load asked for last: Retry asks for it again.
-    last: StoredValue<Option<LoadRequest>, LocalStorage>,
-    /// The load that gave the model now loaded: a restarted worker loads it again (not a
+    /// What the user asked for last: Retry asks for it again.
+    last: StoredValue<Option<Ask>, LocalStorage>,
+    /// The load sent to the worker last: the one a `Ready` answers.
+    sent: StoredValue<Option<LoadRequest>, LocalStorage>,
+    /// The load that gave the model now loaded: a restarted worker loads it again (never a
     /// later load that failed or was cancelled, which would download without asking).
     current: StoredValue<Option<LoadRequest>, LocalStorage>,
+    /// Workers started so far: every one after the first is a restart.
+    workers: StoredValue<u32>,
     started: StoredValue<bool>,
     queued: StoredValue<Vec<ToWorker>, LocalStorage>,
 }
@@ -53,13 +69,16 @@ impl HubState {
         HubState {
             plan: RwSignal::new(None),
             checking: RwSignal::new(None),
+            loading: RwSignal::new(false),
             progress: RwSignal::new(None),
             error: RwSignal::new(None),
             local_wanted: RwSignal::new(None),
             loaded: RwSignal::new(None),
             stored: RwSignal::new(0),
             last: StoredValue::new_local(None),
+            sent: StoredValue::new_local(None),
             current: StoredValue::new_local(None),
+            workers: StoredValue::new(0),
             started: StoredValue::new(false),
             queued: StoredValue::new_local(Vec::new()),
         }
@@ -90,13 +109,14 @@ impl Ctx {
         }
     }
 
-    /// Asks for a model: a Hub model first says what it will download (unless it is stored),
-    /// anything else loads at once.
+    /// Asks for a model the user picked and pressed Load for: a Hub model first says what it
+    /// will download (unless it is stored), anything else loads at once.
     pub fn choose(&self, source: ModelSource) {
         self.hub.error.set(None);
         self.hub.plan.set(None);
         self.hub.local_wanted.set(None);
         if matches!(source, ModelSource::Hub { .. }) {
+            self.hub.last.set_value(Some(Ask::Plan(source.clone())));
             self.hub.checking.set(Some(source.clone()));
             self.send_when_started(ToWorker::Plan(request(source, js_sys::Array::new())));
         } else {
@@ -109,53 +129,116 @@ impl Ctx {
         self.hub.plan.set(None);
         self.hub.checking.set(None);
         self.hub.error.set(None);
-        self.hub.progress.set(None);
+        self.hub.last.set_value(Some(Ask::Load(request.clone())));
         self.model.set(ModelStatus::Loading(format!("asking for {}", request.source.label())));
-        self.hub.last.set_value(Some(request.clone()));
-        self.send_when_started(ToWorker::Load(request));
+        self.send_load(request, false);
+    }
+
+    /// Sends a load to the worker (`now`: it is listening, whatever the queue holds).
+    fn send_load(&self, request: LoadRequest, now: bool) {
+        self.hub.progress.set(None);
+        self.hub.loading.set(true);
+        self.hub.sent.set_value(Some(request.clone()));
+        if now {
+            self.send(&ToWorker::Load(request));
+        } else {
+            self.send_when_started(ToWorker::Load(request));
+        }
     }
 
     pub fn cancel_load(&self) {
         self.send(&ToWorker::CancelLoad);
     }
 
-    /// Asks again for the load that failed; a download it had started resumes.
-    pub fn retry_load(&self) {
-        if let Some(request) = self.hub.last.get_value() {
-            self.load(request);
+    /// Stops waiting for the Hub's sizes; its answer, if it still comes, is dropped.
+    pub fn cancel_check(&self) {
+        if let Some(source) = self.hub.checking.get_untracked() {
+            self.settle(format!("Checking {} was cancelled.", source.label()));
         }
     }
 
-    /// A link names a model: ask for it (a Hub model waits for the user's yes; local files
-    /// wait to be picked again).
+    /// Asks again for what failed: a Hub model's sizes, or its load (a download it had
+    /// started resumes).
+    pub fn retry_load(&self) {
+        match self.hub.last.get_value() {
+            Some(Ask::Plan(source)) => self.choose(source),
+            Some(Ask::Load(request)) => self.load(request),
+            None => {}
+        }
+    }
+
+    /// A plan or a load ended without a new model: the reason shows with Retry, the Load
+    /// button is free again, and the status names the model the worker holds, or says there
+    /// is none and what to do.
+    fn settle(&self, error: String) {
+        self.hub.checking.set(None);
+        self.hub.loading.set(false);
+        self.hub.progress.set(None);
+        self.model.set(match self.hub.loaded.get_untracked() {
+            Some(model) => ModelStatus::Ready(model),
+            None => ModelStatus::Failed(format!("No model is loaded: {error} Press Retry, or pick a model under Model.")),
+        });
+        self.hub.error.set(Some(error));
+    }
+
+    /// A link names a model. A Hub model is asked about without a word to the Hub: loaded when
+    /// this browser has it whole, else the question waits for the user's yes. Local files wait
+    /// to be picked again.
     pub fn open_source(&self, source: ModelSource) {
+        self.hub.error.set(None);
+        self.hub.plan.set(None);
+        self.hub.checking.set(None);
         match source {
             ModelSource::Local(files) => {
                 self.model.set(ModelStatus::Loading("waiting for the link's files to be picked (see Model)".into()));
                 self.hub.local_wanted.set(Some(files));
             }
+            ModelSource::Hub { repo, revision } => {
+                self.hub.local_wanted.set(None);
+                let ctx = *self;
+                leptos::task::spawn_local(async move {
+                    let base = hub_base();
+                    let source = ModelSource::Hub { repo: repo.clone(), revision: revision.clone() };
+                    if cache::holds(&base, &repo, &revision).await {
+                        ctx.load(request(source, js_sys::Array::new()));
+                    } else {
+                        ctx.ask_yes(Plan { source, files: None });
+                    }
+                });
+            }
             source => self.choose(source),
         }
     }
 
+    /// Shows the download question.
+    fn ask_yes(&self, plan: Plan) {
+        if !matches!(self.model.get_untracked(), ModelStatus::Ready(_)) {
+            self.model.set(ModelStatus::Loading("waiting for your yes to download (see Model)".into()));
+        }
+        self.hub.plan.set(Some(plan));
+    }
+
     /// The worker says it is listening: send what waited for it, or (a restarted worker) the
-    /// model it had again, or else the load it was asked for.
+    /// model it had before, else the bundled one; never a load that did not end in a model.
     pub(crate) fn worker_started(&self) {
         self.hub.started.set_value(true);
         let queued = self.hub.queued.try_update_value(std::mem::take).unwrap_or_default();
-        if queued.is_empty()
-            && let Some(request) = self.hub.current.get_value().or_else(|| self.hub.last.get_value())
-        {
-            self.send(&ToWorker::Load(request));
+        if queued.is_empty() && self.hub.workers.get_value() > 1 {
+            let request = self.hub.current.get_value().unwrap_or_else(|| request(ModelSource::Bundled, js_sys::Array::new()));
+            self.hub.last.set_value(Some(Ask::Load(request.clone())));
+            self.send_load(request, true);
         }
         for message in queued {
             self.send(&message);
         }
     }
 
-    /// A new worker is starting: hold messages until it says it is listening.
+    /// A new worker is starting, without a model: hold messages until it says it is listening.
     pub(crate) fn worker_starting(&self) {
         self.hub.started.set_value(false);
+        self.hub.workers.update_value(|n| *n += 1);
+        self.hub.loading.set(false);
+        self.hub.loaded.set(None);
     }
 
     /// Worker messages about loading models.
@@ -170,33 +253,13 @@ impl Ctx {
                 if cached {
                     self.load(request(source, js_sys::Array::new()));
                 } else {
-                    if !matches!(self.model.get_untracked(), ModelStatus::Ready(_)) {
-                        self.model.set(ModelStatus::Loading("waiting for your yes to download (see Model)".into()));
-                    }
-                    self.hub.plan.set(Some(Plan { source, files }));
+                    self.ask_yes(Plan { source, files: Some(files) });
                 }
             }
-            FromWorker::PlanFailed { source, error } if self.hub.checking.get_untracked().as_ref() == Some(&source) => {
-                self.hub.checking.set(None);
-                self.hub.error.set(Some(error));
-            }
+            FromWorker::PlanFailed { source, error } if self.hub.checking.get_untracked().as_ref() == Some(&source) => self.settle(error),
             FromWorker::Progress(progress) => self.hub.progress.set(Some(progress)),
-            FromWorker::LoadCancelled { model } => {
-                self.hub.progress.set(None);
-                self.hub.error.set(Some("Loading was cancelled.".into()));
-                self.model.set(match model {
-                    Some(model) => ModelStatus::Ready(model),
-                    None => ModelStatus::Failed("No model is loaded: pick one under Model.".into()),
-                });
-            }
-            FromWorker::LoadFailed { error } => {
-                self.hub.progress.set(None);
-                self.hub.error.set(Some(error.clone()));
-                self.model.set(match self.hub.loaded.get_untracked() {
-                    Some(model) => ModelStatus::Ready(model),
-                    None => ModelStatus::Failed(format!("The model could not be loaded: {error}")),
-                });
-            }
+            FromWorker::LoadCancelled { .. } => self.settle("Loading was cancelled.".into()),
+            FromWorker::LoadFailed { error } => self.settle(error),
             _ => {}
         }
     }
@@ -204,10 +267,11 @@ impl Ctx {
     /// A model is ready: `true` when it replaced another one (so the prompt should run again).
     pub(crate) fn model_ready(&self, model: &ModelInfo) -> bool {
         self.hub.progress.set(None);
+        self.hub.loading.set(false);
         self.hub.local_wanted.set(None);
         self.hub.stored.update(|n| *n += 1);
         // Only the newest load can end ready: older ones are superseded.
-        self.hub.current.set_value(self.hub.last.get_value());
+        self.hub.current.set_value(self.hub.sent.get_value());
         let previous = self.hub.loaded.get_untracked();
         self.hub.loaded.set(Some(model.clone()));
         previous.is_some_and(|p| p.source != model.source)
@@ -272,7 +336,7 @@ fn Picker(ctx: Ctx) -> impl IntoView {
             },
         }
     };
-    let busy = move || ctx.model.with(|m| matches!(m, ModelStatus::Loading(_))) && ctx.hub.plan.with(Option::is_none);
+    let busy = move || ctx.hub.loading.get() || ctx.hub.checking.with(Option::is_some);
     let options = KNOWN
         .iter()
         .map(|k| {
@@ -316,14 +380,20 @@ fn Picker(ctx: Ctx) -> impl IntoView {
 }
 
 fn plan_text(plan: &Plan) -> String {
-    let total: u64 = plan.files.iter().filter_map(|(_, size)| *size).sum();
-    let files: Vec<String> = plan.files.iter().map(|(name, size)| format!("{name} ({})", size.map_or("size unknown".into(), format_bytes))).collect();
     let (repo, revision) = match &plan.source {
         ModelSource::Hub { repo, revision } => (repo.to_string(), revision.as_str().to_string()),
         other => (other.label(), String::new()),
     };
+    let host = hub::host_name(&hub_base());
+    let Some(files) = &plan.files else {
+        return format!(
+            "This link names {repo} at revision {revision} on {host}. Nothing has been asked of {host} yet: Download fetches the model's files (their sizes are unknown until you agree; config.json and the weights' header are checked before the weights come) and keeps them in this browser."
+        );
+    };
+    let total: u64 = files.iter().filter_map(|(_, size)| *size).sum();
+    let files: Vec<String> = files.iter().map(|(name, size)| format!("{name} ({})", size.map_or("size unknown".into(), format_bytes))).collect();
     format!(
-        "{repo} at revision {revision} will download {} from the Hugging Face Hub: {}. It is kept in this browser, so next time it loads without the network.",
+        "{repo} at revision {revision} will download {} from {host}: {}. It is kept in this browser, so next time it loads without the network.",
         format_bytes(total),
         files.join(", ")
     )
@@ -356,15 +426,18 @@ fn Confirm(ctx: Ctx) -> impl IntoView {
     }
 }
 
+/// A check of the Hub's sizes, or a load, in progress, each with its Cancel.
 #[component]
 fn Download(ctx: Ctx) -> impl IntoView {
-    let loading = move || ctx.model.with(|m| matches!(m, ModelStatus::Loading(_)));
-    let shown = move || ctx.hub.progress.with(Option::is_some) && loading();
-    let checking = move || ctx.hub.checking.with(|c| c.as_ref().map(|s| format!("Checking {} on the Hub…", s.label())));
+    let checking = move || ctx.hub.checking.with(|c| c.as_ref().map(|s| format!("Checking {} on {}…", s.label(), hub::host_name(&hub_base()))));
     view! {
-        <p id="model-checking" class="checking" class:hidden=move || checking().is_none()>{checking}</p>
-        <div id="download" class="download" class:hidden=move || !shown()>
+        <div id="model-checking" class="checking" class:hidden=move || checking().is_none()>
+            <span>{checking}</span>
+            <button id="cancel-check" on:click=move |_| ctx.cancel_check()>"Cancel"</button>
+        </div>
+        <div id="download" class="download" class:hidden=move || !ctx.hub.loading.get()>
             <progress
+                class:hidden=move || ctx.hub.progress.with(Option::is_none)
                 max="1"
                 value=move || ctx.hub.progress.with(|p| p.as_ref().and_then(Progress::fraction).unwrap_or(0.0))
             ></progress>
@@ -376,7 +449,7 @@ fn Download(ctx: Ctx) -> impl IntoView {
 
 #[component]
 fn Problem(ctx: Ctx) -> impl IntoView {
-    let retryable = move || ctx.hub.error.with(Option::is_some) && !ctx.model.with(|m| matches!(m, ModelStatus::Loading(_)));
+    let retryable = move || ctx.hub.error.with(Option::is_some) && !ctx.hub.loading.get() && ctx.hub.checking.with(Option::is_none);
     view! {
         <div id="model-error" class="model-error" role="alert" class:hidden=move || ctx.hub.error.with(Option::is_none)>
             <p id="model-error-text">{move || ctx.hub.error.get()}</p>

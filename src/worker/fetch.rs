@@ -3,18 +3,52 @@
 //! complete, validated files are kept. Every request of a load carries its [`Abort`], so a
 //! Cancel stops the transfer in flight at once.
 
+use std::cell::RefCell;
+
 use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, Cache, Headers, ReadableStreamDefaultReader, Request, RequestCache, RequestInit, Response, ResponseInit};
+use web_sys::{AbortController, AbortSignal, Cache, Headers, ReadableStreamDefaultReader, Request, RequestCache, RequestInit, Response, ResponseInit};
 
 use crate::hub::progress::{Meter, Progress};
-use crate::hub::{CACHE_NAME, SIZE_HEADER};
+use crate::hub::{CACHE_NAME, DEFAULT_HUB, SIZE_HEADER};
 use crate::hub::transfer::{Answer, Head, Transfer};
 use crate::worker::runner::{js_error, now, scope, sleep};
 
 /// Progress is posted at most this often.
 const PROGRESS_EVERY_MS: f64 = 100.0;
+/// A server that has not begun to answer a request after this long is given up on.
+const ANSWER_WITHIN_S: u32 = 30;
+
+thread_local! {
+    /// The Hub base URL of the newest load or plan: with the worker's own origin, where it may
+    /// fetch from ([`crate::hub::may_fetch`]).
+    static HUB: RefCell<String> = RefCell::new(DEFAULT_HUB.into());
+}
+
+/// Holds the worker's requests to `hub` (and its CDN, when it is the Hub) and its own origin.
+pub fn allow(hub: &str) {
+    HUB.with(|h| *h.borrow_mut() = hub.to_string());
+}
+
+fn location(part: &str) -> String {
+    let location = Reflect::get(&scope(), &"location".into()).unwrap_or_default();
+    Reflect::get(&location, &part.into()).ok().and_then(|v| v.as_string()).unwrap_or_default()
+}
+
+/// `Err` unless the worker may fetch `url` (relative to the worker's own script).
+fn allowed(url: &str) -> Result<(), Failure> {
+    let origin_of = |url: &str| web_sys::Url::new_with_base(url, &location("href")).map(|u| u.origin()).map_err(|e| Failure::Failed(js_error(e)));
+    let hub = HUB.with(|h| h.borrow().clone());
+    let origin = origin_of(url)?;
+    if crate::hub::may_fetch(&origin, &origin_of(&hub)?, &location("origin")) {
+        return Ok(());
+    }
+    Err(Failure::Failed(format!(
+        "it would come from {origin}, which is neither {} nor this site: headlight fetches models from nowhere else",
+        crate::hub::host_name(&hub)
+    )))
+}
 
 /// Why a fetch did not give the file.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,6 +57,8 @@ pub enum Failure {
     NotFound,
     /// The user cancelled, or a newer load replaced this one.
     Cancelled,
+    /// The server did not begin to answer in time: not asked again by itself.
+    NoAnswer,
     /// Anything else, in words.
     Failed(String),
 }
@@ -32,6 +68,7 @@ impl Failure {
         match self {
             Failure::NotFound => format!("{file}: not found (404)"),
             Failure::Cancelled => format!("{file}: cancelled"),
+            Failure::NoAnswer => format!("{file}: the server did not answer within {ANSWER_WITHIN_S} s: it may be down or overloaded"),
             Failure::Failed(why) => format!("{file}: {why}"),
         }
     }
@@ -69,23 +106,25 @@ pub struct Partial {
 }
 
 async fn request(url: &str, method: &str, range: Option<&str>, abort: &Abort) -> Result<Response, Failure> {
-    Started(send(url, method, range, RequestCache::Default, abort)?).response(abort).await
+    send(url, method, range, RequestCache::Default, abort)?.response(abort).await
 }
 
-/// Sends a request now; the browser carries it on while the worker does other work, and the
-/// promise holds its response.
-fn send(url: &str, method: &str, range: Option<&str>, cache: RequestCache, abort: &Abort) -> Result<js_sys::Promise, Failure> {
+/// Sends a request now; the browser carries it on while the worker does other work. It stops
+/// with the load's [`Abort`], or its own once the server is too slow to answer.
+fn send(url: &str, method: &str, range: Option<&str>, cache: RequestCache, abort: &Abort) -> Result<Started, Failure> {
+    allowed(url)?;
+    let own = Abort::new();
     let init = RequestInit::new();
     init.set_method(method);
     init.set_cache(cache);
-    init.set_signal(Some(&abort.0.signal()));
+    init.set_signal(Some(&AbortSignal::any(&js_sys::Array::of2(&abort.0.signal(), &own.0.signal()))));
     if let Some(range) = range {
         let headers = Headers::new().map_err(|e| Failure::Failed(js_error(e)))?;
         headers.set("Range", range).map_err(|e| Failure::Failed(js_error(e)))?;
         init.set_headers(&headers);
     }
     let request = Request::new_with_str_and_init(url, &init).map_err(|e| Failure::Failed(js_error(e)))?;
-    Ok(scope().fetch_with_request(&request))
+    Ok(Started { response: scope().fetch_with_request(&request), own })
 }
 
 fn header(response: &Response, name: &str) -> Option<String> {
@@ -100,27 +139,39 @@ fn status_failure(response: &Response) -> Failure {
     }
 }
 
-/// A small file, whole (config, tokenizer files).
-pub async fn whole(url: &str, abort: &Abort) -> Result<Vec<u8>, Failure> {
-    body(request(url, "GET", None, abort).await?, abort).await
-}
-
 /// A file whose URL names its content (a version in it): taken from the browser's HTTP cache
 /// whenever it is there, without asking the server again. The request goes out at once; its
 /// bytes are read with [`Started::bytes`], so the worker can do other work meanwhile.
 pub fn immutable(url: &str, abort: &Abort) -> Result<Started, Failure> {
-    Ok(Started(send(url, "GET", None, RequestCache::ForceCache, abort)?))
+    send(url, "GET", None, RequestCache::ForceCache, abort)
 }
 
-/// A request already sent.
-pub struct Started(js_sys::Promise);
+/// A request already sent: the promise of its response, and its own stop switch.
+pub struct Started {
+    response: js_sys::Promise,
+    own: Abort,
+}
 
 impl Started {
+    /// The response, once the server begins to answer; given up on after [`ANSWER_WITHIN_S`].
     async fn response(self, abort: &Abort) -> Result<Response, Failure> {
-        let response = JsFuture::from(self.0)
+        let timer = js_sys::Promise::new(&mut |resolve, _| {
+            let _ = scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ANSWER_WITHIN_S as i32 * 1000);
+        });
+        let first = JsFuture::from(js_sys::Promise::race(&js_sys::Array::of2(&self.response, &timer)))
             .await
             .map_err(|e| abort.failure(format!("the request failed ({}): offline, blocked, or the server is down", js_error(e))))?;
-        Ok(response.unchecked_into())
+        if first.is_undefined() {
+            self.own.abort();
+            return Err(Failure::NoAnswer);
+        }
+        let response: Response = first.unchecked_into();
+        // A redirect is followed before the worker sees it: its body is never read.
+        if let Err(why) = allowed(&response.url()) {
+            self.own.abort();
+            return Err(why);
+        }
+        Ok(response)
     }
 
     /// The whole body.
@@ -191,20 +242,22 @@ async fn read_chunk(reader: &ReadableStreamDefaultReader) -> Result<Option<Uint8
     Ok(Some(Reflect::get(&result, &"value".into()).map_err(js_error)?.unchecked_into()))
 }
 
-/// Downloads a file whole, posting progress, resuming a dropped connection with Range up to
+/// Downloads a file whole as `fresh` bounds it (its length when known, a limit), posting
+/// progress, resuming a dropped connection with Range up to
 /// [`crate::hub::transfer::MAX_RETRIES`] times (from `resume` when a kept partial download is
 /// for this URL). On failure, a Cancel included, the bytes received so far come back for a
-/// later Retry.
+/// later Retry, unless the file changed on the server (they would be spliced with another).
 pub async fn download(
     url: &str,
     file: &str,
+    fresh: Transfer,
     resume: Option<Partial>,
     abort: &Abort,
     report: &dyn Fn(Progress),
 ) -> Result<Vec<u8>, (Failure, Option<Partial>)> {
     let (mut bytes, mut transfer) = match resume.filter(|p| p.url == url) {
         Some(p) => (p.bytes, Transfer { retries: 0, ..p.transfer }),
-        None => (Vec::new(), Transfer::default()),
+        None => (Vec::new(), fresh),
     };
     let mut meter = Meter::default();
     let mut last_report = 0.0;
@@ -234,6 +287,7 @@ pub async fn download(
                     Ok(Answer::Restart) => bytes.clear(),
                     Ok(Answer::Continue) => {}
                     Err(_) if head.status == 404 => return Err((Failure::NotFound, None)),
+                    Err(why) if head.status == 200 || head.status == 206 => return Err((Failure::Failed(why), None)),
                     Err(why) => return Err((Failure::Failed(why), keep(bytes, transfer))),
                 }
                 if let Some(total) = transfer.total {
@@ -277,7 +331,8 @@ pub async fn download(
             }
         };
         if !transfer.may_retry() {
-            let why = format!("{dropped}; gave up after {} tries. Retry resumes from byte {}", crate::hub::transfer::MAX_RETRIES, transfer.received);
+            let resumes = if transfer.received > 0 { format!(". Retry resumes from byte {}", transfer.received) } else { String::new() };
+            let why = format!("{dropped}; gave up after {} tries{resumes}", crate::hub::transfer::MAX_RETRIES);
             return Err((Failure::Failed(why), keep(bytes, transfer)));
         }
         let wait = transfer.backoff_seconds();

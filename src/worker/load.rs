@@ -12,7 +12,8 @@ use web_sys::File;
 
 use crate::checkpoint::Checkpoint;
 use crate::hub::budget::{available, preflight};
-use crate::hub::progress::Progress;
+use crate::hub::progress::{Progress, format_bytes};
+use crate::hub::transfer::Transfer;
 use crate::hub::{self, LocalFile, ModelSource, RepoId, Revision, Role};
 use crate::model::config::Gpt2Config;
 use crate::safetensors::Header;
@@ -68,6 +69,7 @@ fn memory() -> u64 {
 /// Loads `request.source` into a checkpoint and the source as it was loaded (local files with
 /// their hashes).
 pub async fn load(request: &LoadRequest, control: &Control<'_>) -> Result<(Checkpoint, ModelSource), LoadError> {
+    fetch::allow(&request.hub);
     match &request.source {
         ModelSource::Bundled => Ok((bundled(control).await?, ModelSource::Bundled)),
         ModelSource::Hub { repo, revision } => from_hub(&request.hub, repo, revision, control).await,
@@ -161,17 +163,12 @@ impl Repo<'_> {
     /// Every file of a complete stored copy, or `None`.
     async fn cached(&self, cache: &web_sys::Cache) -> Option<BTreeMap<Role, Vec<u8>>> {
         let mut files = BTreeMap::new();
-        for role in [Role::Config, Role::Weights] {
-            files.insert(role, fetch::cached(cache, &self.url(role)).await?);
-        }
-        if let Some(json) = fetch::cached(cache, &self.url(Role::Tokenizer)).await {
-            files.insert(Role::Tokenizer, json);
-        } else {
-            for role in [Role::Vocab, Role::Merges] {
-                files.insert(role, fetch::cached(cache, &self.url(role)).await?);
+        for role in Role::ALL {
+            if let Some(bytes) = fetch::cached(cache, &self.url(role)).await {
+                files.insert(role, bytes);
             }
         }
-        Some(files)
+        hub::complete(|role| files.contains_key(&role)).then_some(files)
     }
 }
 
@@ -189,7 +186,9 @@ pub async fn plan(request: &LoadRequest) -> FromWorker {
     let ModelSource::Hub { repo, revision } = &request.source else {
         return FromWorker::Plan { source, files: Vec::new(), cached: true };
     };
-    // A plan reads only sizes and is never cancelled.
+    // A plan reads only sizes; each request gives up when the server is slow to answer, and the
+    // page may stop waiting for it sooner.
+    fetch::allow(&request.hub);
     let abort = Abort::new();
     let repo = Repo { base: &request.hub, repo, revision, abort: &abort };
     if let Ok(cache) = fetch::cache().await
@@ -233,9 +232,11 @@ async fn from_hub(base: &str, repo: &RepoId, revision: &Revision, control: &Cont
     }
 
     control.loading(format!("reading config.json of {}", repo.repo));
-    let config = fetch::whole(&repo.url(Role::Config), control.abort).await.map_err(|f| match f {
-        Failure::NotFound => repo.missing_config(),
-        f => f.describe(Role::Config.file_name()),
+    let report = |progress: Progress| control.post(FromWorker::Progress(progress));
+    let bounded = |role: Role, expected: Option<u64>| Transfer::new(expected, role.limit());
+    let config = fetch::download(&repo.url(Role::Config), Role::Config.file_name(), bounded(Role::Config, None), None, control.abort, &report).await.map_err(|(f, _)| match f {
+        Failure::NotFound => LoadError::Failed(repo.missing_config()),
+        f => download_failed(Role::Config, f),
     })?;
     let parsed = Gpt2Config::from_json(&config).map_err(|e| format!("{} is not a GPT-2 checkpoint headlight can run: {e}", repo.repo))?;
 
@@ -251,14 +252,14 @@ async fn from_hub(base: &str, repo: &RepoId, revision: &Revision, control: &Cont
     preflight(&parsed, &start, length, memory())?;
 
     let mut files = BTreeMap::from([(Role::Config, config)]);
-    let report = |progress: Progress| control.post(FromWorker::Progress(progress));
     // The tokenizer's files resume after a dropped connection too; a Retry starts them over.
     for (role, _) in repo.tokenizer_roles().await? {
-        files.insert(role, fetch::download(&repo.url(role), role.file_name(), None, control.abort, &report).await.map_err(|(f, _)| download_failed(role, f))?);
+        files.insert(role, fetch::download(&repo.url(role), role.file_name(), bounded(role, None), None, control.abort, &report).await.map_err(|(f, _)| download_failed(role, f))?);
     }
 
+    // The weights must be as long as their header check found, announced or not.
     let resume = (control.partial)(None);
-    let weights = match fetch::download(&weights_url, Role::Weights.file_name(), resume, control.abort, &report).await {
+    let weights = match fetch::download(&weights_url, Role::Weights.file_name(), bounded(Role::Weights, Some(length)), resume, control.abort, &report).await {
         Ok(weights) => weights,
         Err((failure, partial)) => {
             (control.partial)(partial);
@@ -301,6 +302,11 @@ async fn from_local(expected: &[LocalFile], picked: &js_sys::Array, control: &Co
         let role = Role::of_file_name(&file.name()).ok_or_else(|| {
             format!("“{}” is not a file headlight reads: pick config.json, a .safetensors file, and tokenizer.json (or vocab.json and merges.txt).", file.name())
         })?;
+        if let Some(limit) = role.limit()
+            && file.size() > limit as f64
+        {
+            return Err(LoadError::Failed(format!("{} is {}, more than the {} headlight reads as {}.", file.name(), format_bytes(file.size() as u64), format_bytes(limit), role.file_name())));
+        }
         if let Some(other) = by_role.insert(role, file) {
             return Err(LoadError::Failed(format!("{} and another file are both {}: pick one.", other.name(), role.file_name())));
         }

@@ -19,7 +19,7 @@ fn precompiled(charsmap: &str) -> Value {
 /// refusal must name.
 pub fn hostile_tokenizers() -> Vec<(&'static str, Vec<u8>)> {
     let gpt2: Value = serde_json::from_slice(GPT2_TOKENIZER).unwrap();
-    let cases: [(&str, Change); 15] = [
+    let cases: [(&str, Change); 16] = [
         // pads every prompt to 10^8 tokens
         ("padding", |t| t["padding"] = json!({"strategy": {"Fixed": 100_000_000}, "direction": "Right", "pad_to_multiple_of": null, "pad_id": 50256, "pad_type_id": 0, "pad_token": "<|endoftext|>"})),
         // cuts every prompt to 2 tokens
@@ -36,6 +36,9 @@ pub fn hostile_tokenizers() -> Vec<(&'static str, Vec<u8>)> {
         ("model.type", |t| t["model"]["type"] = json!("WordPiece")),
         ("model.dropout", |t| t["model"]["dropout"] = json!(0.5)),
         ("model.byte_fallback", |t| t["model"]["byte_fallback"] = json!(true)),
+        // a merge whose piece the vocabulary lacks (the tokenizers crate panics when it is
+        // longer than every entry: found by the tokenizer fuzz target)
+        ("model.merges[0]", |t| t["model"]["merges"][0] = if t["model"]["merges"][0].is_string() { json!("t Ġ") } else { json!(["t", "Ġ"]) }),
         ("added_tokens[0].content", |t| t["added_tokens"][0]["content"] = json!("")),
         ("chat_template", |t| t["chat_template"] = json!("{{ messages }}")),
     ];

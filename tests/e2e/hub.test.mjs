@@ -36,10 +36,10 @@ after(() => {
   server?.kill();
 });
 
-/** A fresh browser profile (its own Cache API storage) pointed at the stand-in Hub. */
-async function newContext() {
+/** A fresh browser profile (its own Cache API storage) pointed at the stand-in Hub, or `hub`. */
+async function newContext(hub = `${BASE}hub`) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
-  await context.addInitScript((hub) => localStorage.setItem('headlight.hub', hub), `${BASE}hub`);
+  await context.addInitScript((h) => localStorage.setItem('headlight.hub', h), hub);
   await context.addInitScript((key) => localStorage.setItem(key, '1'), GUIDE_DISMISSED);
   return context;
 }
@@ -118,7 +118,7 @@ test('a Hub model: what it downloads, the yes, progress, the model runs, and the
   await ask(page, 'test/odd-heads');
   await page.waitForSelector('#model-confirm:not(.hidden)');
   const question = await page.textContent('#model-confirm-text');
-  assert.match(question, /^test\/odd-heads at revision main will download 24\.3 MB from the Hugging Face Hub: /);
+  assert.match(question, /^test\/odd-heads at revision main will download 24\.3 MB from 127\.0\.0\.1:\d+ \(not the Hugging Face Hub\): /);
   assert.ok(question.includes('model.safetensors (20.7 MB)') && question.includes('config.json (858 B)') && question.includes('tokenizer.json (3.6 MB)'), question);
   await shot(page, 'hub-confirm');
   // nothing but sizes was asked for before the yes
@@ -149,25 +149,110 @@ test('a Hub model: what it downloads, the yes, progress, the model runs, and the
   await context.close();
 });
 
-test('a link to a Hub model says what will be downloaded and waits for the yes, or the bundled model', async () => {
+test('a link to a Hub model asks before anything leaves the browser, then loads; or the bundled model', async () => {
   const reference = fixture('bf16').cases[0];
   const hash = `#v=1&m=hf%3Atest%2Fbf16%40main&p=${encodeURIComponent(reference.prompt)}&n=0&d=g`;
   const context = await newContext();
   await resetLog();
   const page = await open(context, hash);
   await page.waitForSelector('#model-confirm:not(.hidden)', { timeout: LOAD_TIMEOUT });
-  assert.match(await page.textContent('#model-confirm-text'), /^test\/bf16 at revision main will download .*model\.safetensors \(4\.9 MB\)/);
+  assert.match(await page.textContent('#model-confirm-text'),
+    /^This link names test\/bf16 at revision main on 127\.0\.0\.1:\d+ \(not the Hugging Face Hub\)\. Nothing has been asked of 127\.0\.0\.1:\d+ \(not the Hugging Face Hub\) yet: Download fetches/);
   assert.equal(await page.getAttribute('#status-text', 'data-ready'), 'false');
-  await page.waitForTimeout(1000);
-  assert.ok((await hubLog()).every((r) => r.method === 'HEAD'), 'nothing downloads before the yes');
+  assert.deepEqual(await hubLog(), [], 'no request reaches the Hub before the yes');
+  await shot(page, 'hub-link-question');
   await page.click('#confirm-download');
   await loaded(page, 'test/bf16');
   await matchesReference(page, reference);
 
+  await resetLog();
   const declined = await open(await newContext(), hash);
   await declined.waitForSelector('#model-confirm:not(.hidden)', { timeout: LOAD_TIMEOUT });
   await declined.click('#decline-download');
   await loaded(declined, 'mini');
+  assert.deepEqual(await hubLog(), [], 'a declined link never reaches the Hub');
+
+  // The same link without the override names the Hugging Face Hub; the stand-in's stored copy,
+  // kept under its own URLs, is not taken for the Hub's.
+  const real = await context.newPage();
+  await real.addInitScript(() => localStorage.removeItem('headlight.hub'));
+  await real.goto(BASE + hash);
+  await real.waitForSelector('#model-confirm:not(.hidden)', { timeout: LOAD_TIMEOUT });
+  assert.match(await real.textContent('#model-confirm-text'), /^This link names test\/bf16 at revision main on the Hugging Face Hub\. Nothing has been asked of the Hugging Face Hub yet/);
+  assert.deepEqual(await hubLog(), []);
+  await context.close();
+});
+
+test('a link that fails leaves a usable page: the reason, Retry, and Load free', async () => {
+  /** The error shows with Retry, the status is not stuck loading, and Load is enabled. */
+  async function usable(page, expected) {
+    const message = await errorText(page);
+    assert.match(message, expected);
+    await page.waitForSelector('#retry-load:not(.hidden)');
+    assert.doesNotMatch(await page.textContent('#status-text'), /^Loading/);
+    assert.equal(await page.isEnabled('#load-model'), true);
+    return message;
+  }
+  // A repository that does not exist, on a first visit: asked, then refused.
+  const missing = await open(await newContext(), '#v=1&m=hf%3Atest%2Fmissing%40main&p=Hello');
+  await missing.waitForSelector('#model-confirm:not(.hidden)', { timeout: LOAD_TIMEOUT });
+  await missing.click('#confirm-download');
+  console.log(`missing: ${await usable(missing, /^test\/missing has no config\.json at revision main/)}`);
+  assert.match(await missing.textContent('#status-text'), /^No model is loaded: test\/missing has no config\.json .* Press Retry, or pick a model under Model\.$/);
+  await shot(missing, 'hub-link-missing');
+  await missing.click('#load-model'); // the picker's choice: the bundled model
+  await loaded(missing, 'mini');
+  assert.equal(await missing.inputValue('#prompt'), 'Hello', 'the link\'s prompt is kept');
+
+  // A Hub that is not there at all (nothing listens on port 1).
+  const offline = await open(await newContext('http://127.0.0.1:1/hub'), '#v=1&m=hf%3Atest%2Fbf16%40main&p=Hello');
+  await offline.waitForSelector('#model-confirm:not(.hidden)', { timeout: LOAD_TIMEOUT });
+  await offline.click('#confirm-download');
+  console.log(`offline: ${await usable(offline, /^config\.json: the request failed \(.*\): offline, blocked, or the server is down; gave up after 3 tries$/)}`);
+
+  // A link made with local files: Load stays free to pick another model.
+  const sha = 'a'.repeat(64);
+  const local = await open(await newContext(), `#v=1&m=${encodeURIComponent(`local:config=${sha}:config.json;weights=${sha}:model.safetensors;tokenizer=${sha}:tokenizer.json`)}&p=Hello`);
+  await local.waitForSelector('#local-wanted:not(.hidden)', { timeout: LOAD_TIMEOUT });
+  assert.equal(await local.isEnabled('#load-model'), true);
+  await local.click('#load-model');
+  await loaded(local, 'mini');
+
+  // A Hub that never answers: the check has a Cancel, and gives up by itself.
+  const context = await newContext();
+  const hang = await open(context);
+  await loaded(hang, 'mini');
+  await ask(hang, 'test/hang');
+  await hang.waitForSelector('#model-checking:not(.hidden)');
+  assert.match(await hang.textContent('#model-checking'), /^Checking test\/hang on 127\.0\.0\.1:\d+ \(not the Hugging Face Hub\)…/);
+  await hang.click('#cancel-check');
+  assert.equal(await errorText(hang), 'Checking test/hang was cancelled.');
+  assert.equal(await hang.isEnabled('#load-model'), true);
+  await hang.click('#retry-load');
+  await hang.waitForSelector('#model-checking:not(.hidden)');
+  await usable(hang, /^config\.json: the server did not answer within 30 s: it may be down or overloaded$/);
+  await loaded(hang, 'mini');
+  await context.close();
+});
+
+test('a restarted worker loads the model that loaded last, never a load that failed', async () => {
+  const context = await newContext();
+  const page = await open(context);
+  await loaded(page, 'mini');
+  await ask(page, 'test/garbage');
+  await confirmOrError(page);
+  assert.match(await errorText(page), /^model\.safetensors: header claims/);
+  await resetLog();
+  for (let crash = 1; crash <= 2; crash++) {
+    const next = page.waitForEvent('worker');
+    await page.workers().at(-1).evaluate(() => setTimeout(() => { throw new Error('simulated crash (test)'); }));
+    await next;
+    await loaded(page, 'mini');
+  }
+  assert.deepEqual(await hubLog(), [], 'the failed repository is not asked for again');
+  const reference = fixture('mini').cases[0];
+  await runPrompt(page, reference.prompt);
+  await matchesReference(page, reference);
   await context.close();
 });
 
@@ -275,6 +360,51 @@ test('bad repositories are refused with a clear message, the app stays usable, a
   await runPrompt(page, reference.prompt);
   await matchesReference(page, reference);
   assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
+test('lying servers: each fault a clear error, nothing spliced or stored; the worker fetches from the Hub and this site alone', async () => {
+  const context = await newContext();
+  const page = await open(context);
+  await loaded(page, 'mini');
+  // The page's Content-Security-Policy does not reach the worker: a request of its own goes to
+  // another origin (localhost is not 127.0.0.1). So the worker's fetch code holds every request,
+  // and every redirect, to the Hub (here the stand-in) and this site: test/offsite below.
+  const elsewhere = `${BASE.replace('127.0.0.1', 'localhost')}__log`;
+  assert.equal(await page.workers()[0].evaluate(async (url) => (await fetch(url)).ok, elsewhere), true);
+  const cases = [
+    ['test/big-config', /^config\.json: it is over 1\.0 MB, more than headlight reads for this file; nothing is kept$/],
+    ['test/gzip-tokenizer', /^tokenizer\.json: received more than the \d+ bytes announced \(a compressed answer, or the file changed on the server\); nothing is kept$/],
+    ['test/offsite', /^model\.safetensors: it would come from http:\/\/localhost:\d+, which is neither 127\.0\.0\.1:\d+ \(not the Hugging Face Hub\) nor this site: headlight fetches models from nowhere else$/],
+    ['test/tiny-changed', /^model\.safetensors: the file changed on the server while downloading \(its ETag differs\)$/],
+  ];
+  for (const [repo, expected] of cases) {
+    await resetLog();
+    await ask(page, repo);
+    await confirmOrError(page);
+    const message = await errorText(page);
+    console.log(`${repo}: ${message}`);
+    assert.match(message, expected);
+    await loaded(page, 'mini');
+    assert.deepEqual(await stored(page), [], `${repo}: nothing is stored`);
+    await shot(page, `hub-error-${repo.replace(/\W+/g, '-')}`);
+  }
+  // What was received before the file changed is dropped, not spliced: Retry starts over.
+  const asked = (await hubLog()).length;
+  await page.click('#retry-load');
+  await loaded(page, 'test/tiny-changed');
+  const gets = (await hubLog()).slice(asked).filter((r) => r.method === 'GET' && r.path.startsWith('/cdn/test/tiny-changed'));
+  assert.deepEqual(gets.map((r) => r.range ?? null).filter((r) => r === null || r.endsWith('-')), [null], JSON.stringify(gets));
+  // No Content-Length and a body that ends halfway: the length from the header check shows it
+  // cut short, so it resumes and completes.
+  await resetLog();
+  await ask(page, 'test/no-length');
+  await confirmOrError(page);
+  await loaded(page, 'test/no-length');
+  assert.ok((await hubLog()).some((r) => r.path.startsWith('/cdn/test/no-length') && /^bytes=[1-9]\d*-$/.test(r.range ?? '')), 'resumed where the body ended');
+  const reference = fixture('tiny').cases[0];
+  await runPrompt(page, reference.prompt);
+  await matchesReference(page, reference);
   await context.close();
 });
 

@@ -13,6 +13,7 @@ misbehaviour counters. Prints "READY <port>" once listening.
 """
 
 import argparse
+import gzip
 import json
 import os
 import random
@@ -46,6 +47,12 @@ REPOS = {
     "test/huge": (TINY, "huge"),  # a GPT-2 XL-sized header (6.4 GB file)
     "test/wrong-shape": (TINY, "wrong-shape"),  # odd-heads' config with tiny's weights
     "test/slow-tokenizer": (TINY, "slow-tokenizer"),  # vocab.json + merges.txt, no tokenizer.json
+    "test/hang": (TINY, "hang"),  # never answers
+    "test/big-config": (TINY, "big-config"),  # config.json padded to over 2 MB
+    "test/gzip-tokenizer": (TINY, "gzip"),  # tokenizer.json gzip-encoded, Content-Length the compressed size
+    "test/offsite": (TINY, "offsite"),  # the weights redirect to another origin (localhost for 127.0.0.1)
+    "test/tiny-changed": (TINY, "changed"),  # the weights drop at 30% and come back with another ETag
+    "test/no-length": (TINY, "no-length"),  # the weights' first answer has no Content-Length and ends halfway
 }
 
 LOG = []
@@ -95,11 +102,13 @@ def llama_config():
 
 
 class Content:
-    """A file's bytes: whole (`data`), or a prefix of a longer, virtual file (`length`)."""
+    """A file's bytes: whole (`data`), or a prefix of a longer, virtual file (`length`), and the
+    Content-Encoding they are sent with."""
 
-    def __init__(self, data, length=None):
+    def __init__(self, data, length=None, encoding=None):
         self.data = data
         self.length = len(data) if length is None else length
+        self.encoding = encoding
 
 
 def content(repo, file):
@@ -133,6 +142,10 @@ def content(repo, file):
         if file in ("vocab.json", "merges.txt"):
             vocab, merges = tokenizer_files()
             return Content(vocab if file == "vocab.json" else merges)
+    if mode == "big-config" and file == "config.json":
+        return Content(read(os.path.join(folder, file)) + b" " * (2 * 1024 * 1024))
+    if mode == "gzip" and file == "tokenizer.json":
+        return Content(gzip.compress(read(os.path.join(folder, file))), encoding="gzip")
     if mode == "short" and file == "model.safetensors":
         return Content(read(os.path.join(folder, file))[:-4096])
     path = os.path.join(folder, file)
@@ -212,13 +225,17 @@ class Handler(SimpleHTTPRequestHandler):
             repo = before
         if repo not in REPOS:
             return self.small(404, b'{"error": "Repository not found"}')
+        if REPOS[repo][1] == "hang":
+            time.sleep(3600)  # the thread is a daemon: it ends with the server
+            return
         found = content(repo, file)
         if found is None:
             return self.small(404, b'{"error": "Entry not found"}')
         if file == "model.safetensors" and not cdn:
+            offsite = f"http://localhost:{self.server.server_address[1]}" if REPOS[repo][1] == "offsite" else ""
             self.send_response(HTTPStatus.FOUND)
             self.cors()
-            self.send_header("Location", f"/cdn/{repo}/{revision}/{file}")
+            self.send_header("Location", f"{offsite}/cdn/{repo}/{revision}/{file}")
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
@@ -240,12 +257,24 @@ class Handler(SimpleHTTPRequestHandler):
                 self.send_header("Content-Range", f"bytes */{length}")
                 self.send_header("Content-Length", "0")
                 return self.end_headers()
+        body = found.data[first:last + 1]
+        # The weights' download (the whole file, or the rest of it), not the check of their first
+        # bytes: only it misbehaves, and only it is counted (tokenizer.json, over 1 MB, is not).
+        download = not head and file == "model.safetensors" and len(body) > 1024 * 1024 and (wanted is None or wanted.endswith("-"))
+        tokenizer = not head and file == "tokenizer.json" and mode == "droptokenizer" and (wanted is None or wanted.endswith("-"))
+        with LOCK:
+            COUNTS[repo] = COUNTS.get(repo, 0) + download + tokenizer
+            answer = COUNTS[repo]
+        unannounced = download and mode == "no-length" and answer == 1
         self.send_response(HTTPStatus.PARTIAL_CONTENT if partial else HTTPStatus.OK)
         self.cors()
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Accept-Ranges", "none" if mode == "norange" else "bytes")
-        self.send_header("ETag", f'"{repo}-{length}"')
-        self.send_header("Content-Length", str(last - first + 1))
+        self.send_header("ETag", f'"{repo}-{length}-v2"' if download and mode == "changed" and answer > 1 else f'"{repo}-{length}"')
+        if found.encoding:
+            self.send_header("Content-Encoding", found.encoding)
+        if not unannounced:
+            self.send_header("Content-Length", str(last - first + 1))
         if partial:
             self.send_header("Content-Range", f"bytes {first}-{last}/{length}")
         self.end_headers()
@@ -255,14 +284,12 @@ class Handler(SimpleHTTPRequestHandler):
             # the body of a virtual file is never sent whole
             self.wfile.write(found.data[first:])
             return self.drop()
-        body = found.data[first:last + 1]
-        # The weights' download (the whole file, or the rest of it), not the check of their first
-        # bytes: only it misbehaves, and only it is counted (tokenizer.json, over 1 MB, is not).
-        download = file == "model.safetensors" and len(body) > 1024 * 1024 and (wanted is None or wanted.endswith("-"))
-        tokenizer = file == "tokenizer.json" and mode == "droptokenizer" and (wanted is None or wanted.endswith("-"))
-        with LOCK:
-            COUNTS[repo] = COUNTS.get(repo, 0) + download + tokenizer
-            answer = COUNTS[repo]
+        if unannounced:
+            # HTTP/1.0 with no Content-Length: the body ends, cleanly, where the connection closes
+            self.wfile.write(body[:len(body) // 2])
+            return
+        if download and mode == "changed" and answer == 1:
+            return self.send_then_drop(body, len(body) * 3 // 10)
         if tokenizer and answer == 1:
             return self.send_then_drop(body, len(body) // 2)
         if download and mode == "drop" and answer <= 2:
