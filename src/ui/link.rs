@@ -17,10 +17,13 @@ use crate::view::state::ViewState;
 /// presses or timeline steps writes it once.
 const REWRITE_MS: u64 = 250;
 
+/// A rewrite of the address bar on its timer, and what writes it.
+type Rewrite = (TimeoutHandle, Box<dyn FnOnce()>);
+
 thread_local! {
     /// The rewrite of the address bar waiting for the view to be quiet, and what writes it
     /// (the link is made then, not at every click): the address bar is one per page.
-    static REWRITE: std::cell::RefCell<Option<(TimeoutHandle, Box<dyn FnOnce()>)>> = const { std::cell::RefCell::new(None) };
+    static REWRITE: std::cell::RefCell<Option<Rewrite>> = const { std::cell::RefCell::new(None) };
 }
 
 /// Writes the waiting rewrite now (the link is about to be copied), or forgets it (`write` false).

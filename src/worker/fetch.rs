@@ -13,7 +13,7 @@ use web_sys::{AbortController, AbortSignal, Cache, Headers, ReadableStreamDefaul
 use crate::hub::progress::{Meter, Progress};
 use crate::hub::{CACHE_NAME, DEFAULT_HUB, SIZE_HEADER};
 use crate::hub::transfer::{Answer, Head, Transfer};
-use crate::worker::runner::{js_error, now, scope, sleep};
+use crate::worker::scope::{js_error, now, scope, sleep};
 
 /// Progress is posted at most this often.
 const PROGRESS_EVERY_MS: f64 = 100.0;

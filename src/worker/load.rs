@@ -20,7 +20,7 @@ use crate::safetensors::Header;
 use crate::tokenizer::Tokenizer;
 use crate::worker::fetch::{self, Abort, Failure, Partial};
 use crate::worker::protocol::{FromWorker, LoadRequest};
-use crate::worker::runner::{js_error, post, scope, yield_now};
+use crate::worker::scope::{js_error, post, scope, yield_now};
 
 /// What a load needs from the worker's state.
 pub struct Control<'a> {

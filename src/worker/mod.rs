@@ -8,6 +8,7 @@ mod fetch;
 mod load;
 pub mod protocol;
 mod runner;
+mod scope;
 mod views;
 
 /// The name the page gives the views worker when it starts it.
@@ -15,5 +16,5 @@ pub const VIEWS: &str = "views";
 
 /// The worker's entry point: the views worker or the inference worker, by the name it was given.
 pub fn start() {
-    if runner::scope().name() == VIEWS { views::start() } else { runner::start() }
+    if scope::scope().name() == VIEWS { views::start() } else { runner::start() }
 }

@@ -1,12 +1,10 @@
-//! The worker's event loop: messages in, model work, messages out.
+//! The inference worker's event loop: messages in, model work, messages out.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::Promise;
-use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{JsFuture, spawn_local};
-use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+use wasm_bindgen_futures::spawn_local;
+use web_sys::MessageEvent;
 
 use crate::analysis::probe::{self, Answer};
 use crate::checkpoint::Checkpoint;
@@ -20,6 +18,7 @@ use crate::worker::load::{self, Control, LoadError};
 use crate::tokenizer::Token;
 use crate::views::query::Slot;
 use crate::worker::protocol::{Finish, FromWorker, LoadRequest, ModelInfo, PositionMaps, Rows, RunRequest, ToViews, ToWorker};
+use crate::worker::scope::{listen, now, post, post_with, yield_now};
 
 #[derive(Default)]
 struct State {
@@ -51,58 +50,16 @@ impl State {
     }
 }
 
-pub(crate) fn scope() -> DedicatedWorkerGlobalScope {
-    js_sys::global().unchecked_into()
-}
-
-pub(crate) fn post(message: &FromWorker) {
-    match serde_wasm_bindgen::to_value(message) {
-        Ok(value) => {
-            if let Err(e) = scope().post_message(&value) {
-                web_sys::console::error_2(&"headlight worker: cannot post a message".into(), &e);
-            }
-        }
-        Err(e) => web_sys::console::error_1(&format!("headlight worker: cannot serialise a message: {e}").into()),
-    }
-}
-
 /// Sends `message` to the views worker (nothing before the page connects it).
 fn to_views(state: &Rc<RefCell<State>>, message: &ToViews) {
     let Some(port) = state.borrow().views.clone() else { return };
-    match serde_wasm_bindgen::to_value(message) {
-        Ok(value) => {
-            if let Err(e) = port.post_message(&value) {
-                web_sys::console::error_2(&"headlight worker: cannot reach the views worker".into(), &e);
-            }
-        }
-        Err(e) => web_sys::console::error_1(&format!("headlight worker: cannot serialise rows: {e}").into()),
-    }
+    post_with(message, |value| port.post_message(value));
 }
 
 /// Hands a run's rows to the views worker: it begins in `slot` with `tokens`, then `rows`.
 fn begin(state: &Rc<RefCell<State>>, checkpoint: &Checkpoint, slot: Slot, run: u32, reserve: usize, tokens: Vec<Token>) {
     let c = checkpoint.config();
     to_views(state, &ToViews::Begin { slot, run, n_layer: c.n_layer, n_head: c.n_head, n_positions: c.n_positions, reserve, tokens });
-}
-
-pub(crate) fn now() -> f64 {
-    js_sys::Date::now()
-}
-
-/// Lets the event loop run (and deliver messages) before the next step.
-pub(crate) async fn yield_now() {
-    sleep(0.0).await;
-}
-
-pub(crate) async fn sleep(millis: f64) {
-    let promise = Promise::new(&mut |resolve, _| {
-        let _ = scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, millis as i32);
-    });
-    let _ = JsFuture::from(promise).await;
-}
-
-pub(crate) fn js_error(e: JsValue) -> String {
-    e.as_string().or_else(|| e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message()))).unwrap_or_else(|| "unknown error".into())
 }
 
 /// Runs one request to its end: the rows of every position go to the views worker, and the page
@@ -286,11 +243,6 @@ fn start_load(state: Rc<RefCell<State>>, request: LoadRequest) {
 pub fn start() {
     console_error_panic_hook::set_once();
     let state = Rc::new(RefCell::new(State::default()));
-    let handler = {
-        let state = state.clone();
-        Closure::<dyn Fn(MessageEvent)>::new(move |event| on_message(&state, event))
-    };
-    scope().set_onmessage(Some(handler.as_ref().unchecked_ref()));
-    handler.forget(); // lives as long as the worker
+    listen(move |event| on_message(&state, event));
     post(&FromWorker::Started);
 }

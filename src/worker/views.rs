@@ -13,7 +13,7 @@ use crate::capture::Capture;
 use crate::views::query::Query;
 use crate::views::store::Store;
 use crate::worker::protocol::{FromViews, ToViews};
-use crate::worker::runner::{scope, yield_now};
+use crate::worker::scope::{listen, post, yield_now};
 
 /// A port and the listener it calls.
 type Port = (MessagePort, Closure<dyn Fn(MessageEvent)>);
@@ -27,17 +27,6 @@ struct State {
     draining: bool,
     /// The port from the inference worker, and its listener.
     port: Option<Port>,
-}
-
-fn post(message: &FromViews) {
-    match serde_wasm_bindgen::to_value(message) {
-        Ok(value) => {
-            if let Err(e) = scope().post_message(&value) {
-                web_sys::console::error_2(&"headlight views: cannot post an answer".into(), &e);
-            }
-        }
-        Err(e) => web_sys::console::error_1(&format!("headlight views: cannot serialise an answer: {e}").into()),
-    }
 }
 
 /// The first waiting query whose positions are in, answered.
@@ -104,11 +93,6 @@ fn on_message(state: &Rc<RefCell<State>>, event: MessageEvent) {
 pub fn start() {
     console_error_panic_hook::set_once();
     let state = Rc::new(RefCell::new(State::default()));
-    let handler = {
-        let state = state.clone();
-        Closure::<dyn Fn(MessageEvent)>::new(move |event| on_message(&state, event))
-    };
-    scope().set_onmessage(Some(handler.as_ref().unchecked_ref()));
-    handler.forget(); // lives as long as the worker
+    listen(move |event| on_message(&state, event));
     post(&FromViews::Started);
 }

@@ -245,7 +245,7 @@ test('a restarted worker loads the model that loaded last, never a load that fai
   await resetLog();
   for (let crash = 1; crash <= 2; crash++) {
     const next = page.waitForEvent('worker');
-    await page.workers().at(-1).evaluate(() => setTimeout(() => { throw new Error('simulated crash (test)'); }));
+    await (await worker(page)).evaluate(() => setTimeout(() => { throw new Error('simulated crash (test)'); }));
     await next;
     await loaded(page, 'mini');
   }
@@ -371,7 +371,7 @@ test('lying servers: each fault a clear error, nothing spliced or stored; the wo
   // another origin (localhost is not 127.0.0.1). So the worker's fetch code holds every request,
   // and every redirect, to the Hub (here the stand-in) and this site: test/offsite below.
   const elsewhere = `${BASE.replace('127.0.0.1', 'localhost')}__log`;
-  assert.equal(await page.workers()[0].evaluate(async (url) => (await fetch(url)).ok, elsewhere), true);
+  assert.equal(await (await worker(page)).evaluate(async (url) => (await fetch(url)).ok, elsewhere), true);
   const cases = [
     ['test/big-config', /^config\.json: it is over 1\.0 MB, more than headlight reads for this file; nothing is kept$/],
     ['test/gzip-tokenizer', /^tokenizer\.json: received more than the \d+ bytes announced \(a compressed answer, or the file changed on the server\); nothing is kept$/],
