@@ -11,6 +11,7 @@ mod compare;
 mod controls;
 mod export;
 mod heatmaps;
+mod hub_state;
 mod lines;
 mod link;
 mod map;

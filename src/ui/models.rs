@@ -8,82 +8,15 @@ use wasm_bindgen::JsCast;
 
 use crate::hub::budget::{Estimate, available};
 use crate::hub::progress::{Progress, format_bytes};
-use crate::hub::{self, KNOWN, LocalFile, ModelSource, RepoId, Revision};
+use crate::hub::{self, KNOWN, ModelSource, RepoId, Revision};
 use crate::ui::cache::{self, Stored};
+use crate::ui::hub_state::{Ask, Plan};
 use crate::ui::state::{Ctx, ModelStatus};
 use crate::worker::protocol::{FromWorker, LoadRequest, ModelInfo, ToWorker};
 
 /// Where tests point the app at a local stand-in for the Hub. Read from localStorage only, so
 /// a link can never choose the server a model comes from.
 const HUB_OVERRIDE_KEY: &str = "headlight.hub";
-
-/// A Hub model waiting for the user's yes, and what it will download: each file and its size
-/// once the Hub was asked (the user pressed Load), `None` for a link's model, about which
-/// nothing leaves the browser before the yes.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Plan {
-    pub source: ModelSource,
-    pub files: Option<Vec<(String, Option<u64>)>>,
-}
-
-/// What Retry asks for again: a Hub model's sizes, or a load.
-#[derive(Debug, Clone)]
-enum Ask {
-    Plan(ModelSource),
-    Load(LoadRequest),
-}
-
-/// The model panel's signals, part of [`Ctx`].
-#[derive(Clone, Copy)]
-pub struct HubState {
-    pub plan: RwSignal<Option<Plan>>,
-    /// A source whose sizes the Hub is being asked for.
-    pub checking: RwSignal<Option<ModelSource>>,
-    /// A load was sent to the worker and has not ended yet (Cancel stops it).
-    pub loading: RwSignal<bool>,
-    pub progress: RwSignal<Option<Progress>>,
-    /// Why the last plan or load failed.
-    pub error: RwSignal<Option<String>>,
-    /// A link made with local files: the files to pick again.
-    pub local_wanted: RwSignal<Option<Vec<LocalFile>>>,
-    /// The model the worker holds; it stays when a later load fails or is cancelled, and goes
-    /// with a worker that stopped.
-    pub loaded: RwSignal<Option<ModelInfo>>,
-    /// Bumped when the stored models change, so the cache panel reads them again.
-    pub stored: RwSignal<u32>,
-    /// What the user asked for last: Retry asks for it again.
-    last: StoredValue<Option<Ask>, LocalStorage>,
-    /// The load sent to the worker last: the one a `Ready` answers.
-    sent: StoredValue<Option<LoadRequest>, LocalStorage>,
-    /// The load that gave the model now loaded: a restarted worker loads it again (never a
-    /// later load that failed or was cancelled, which would download without asking).
-    current: StoredValue<Option<LoadRequest>, LocalStorage>,
-    /// Workers started so far: every one after the first is a restart.
-    workers: StoredValue<u32>,
-    started: StoredValue<bool>,
-    queued: StoredValue<Vec<ToWorker>, LocalStorage>,
-}
-
-impl HubState {
-    pub fn new() -> HubState {
-        HubState {
-            plan: RwSignal::new(None),
-            checking: RwSignal::new(None),
-            loading: RwSignal::new(false),
-            progress: RwSignal::new(None),
-            error: RwSignal::new(None),
-            local_wanted: RwSignal::new(None),
-            loaded: RwSignal::new(None),
-            stored: RwSignal::new(0),
-            last: StoredValue::new_local(None),
-            sent: StoredValue::new_local(None),
-            current: StoredValue::new_local(None),
-            workers: StoredValue::new(0),
-            started: StoredValue::new(false),
-            queued: StoredValue::new_local(Vec::new()),
-        }
-    }
-}
 
 fn hub_base() -> String {
     let stored = window().local_storage().ok().flatten().and_then(|s| s.get_item(HUB_OVERRIDE_KEY).ok().flatten());

@@ -8,7 +8,7 @@ use crate::tokenizer::Token;
 use crate::analysis::probe::Question;
 use crate::ui::answers::Analyses;
 use crate::ui::bridge::Bridge;
-use crate::ui::models::HubState;
+use crate::ui::hub_state::HubState;
 use crate::ui::views::Views;
 use crate::view::state::ViewState;
 use crate::views::query::{Query, Reply, Slot};
