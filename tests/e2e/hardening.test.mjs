@@ -4,7 +4,7 @@
 // sets HEADLIGHT_URL; screenshots go to OUTPUT_DIR.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, RUN_TIMEOUT, useBrowser, open as openPage, ready, setSetting, chipIds, shot as shotAs, readFixture, worker } from './common.mjs';
+import { BASE, RUN_TIMEOUT, useBrowser, open as openPage, ready, setSetting, chipIds, shot as shotAs, readFixture, worker, run } from './common.mjs';
 
 const fixture = readFixture('mini');
 
@@ -33,17 +33,6 @@ async function settled(page, before) {
     const s = document.querySelector('#status-text');
     return s.dataset.running === 'false' && s.textContent !== b && !s.textContent.startsWith('Reading');
   }, before, { timeout: RUN_TIMEOUT });
-}
-
-/** Types `prompt`, runs it greedily with `newTokens`, and waits for the run to end. */
-async function run(page, prompt, newTokens = 0) {
-  await ready(page);
-  await page.fill('#prompt', prompt);
-  await setSetting(page, 'New tokens', String(newTokens));
-  await page.locator('.setting', { hasText: 'Decoding' }).locator('select').selectOption('greedy');
-  const before = await status(page);
-  await page.click('#run');
-  await settled(page, before);
 }
 
 /** The chips' labels with the visible whitespace marks turned back into whitespace. */
@@ -82,7 +71,7 @@ test('emoji, CJK, right-to-left text, combining marks and control characters run
 test('an empty prompt is refused with a message; whitespace alone runs', async () => {
   const page = await open();
   await run(page, 'Attention is all you need.');
-  await run(page, '');
+  await run(page, '', { chips: 0 });
   assert.equal(await status(page), 'This run failed: prompt: is empty: type some text to run the model on');
   await run(page, ' \n\t ');
   assert.match(await status(page), /^Done\./);
@@ -94,7 +83,7 @@ test('a 100,000-character prompt is refused with the context size, the prompt ke
   const page = await open();
   await page.locator('.tab[data-mode="block"]').click();
   const huge = 'The cat sat on the mat. '.repeat(4200).slice(0, 100_000);
-  await run(page, huge);
+  await run(page, huge, { chips: 0 });
   assert.match(await status(page), /^This run failed: prompt: is \d{5} tokens long; this model's context holds at most 512 tokens$/);
   assert.equal((await page.inputValue('#prompt')).length, 100_000, 'the prompt is kept');
   assert.equal(await page.getAttribute('.tab[aria-selected="true"]', 'data-mode'), 'block', 'the view is kept');
@@ -224,7 +213,7 @@ test('the Content-Security-Policy is in force and the app never trips it', async
   assert.match(policy, /script-src 'self' 'sha256-[A-Za-z0-9+/]{43}=' 'wasm-unsafe-eval'/);
   const scriptSrc = policy.split(';').find((d) => d.trim().startsWith('script-src '));
   assert.doesNotMatch(scriptSrc, /'unsafe-inline'|'unsafe-eval'|'inline-script-hashes'|\*/);
-  await run(page, fixture.cases[0].prompt, 4);
+  await run(page, fixture.cases[0].prompt, { newTokens: 4 });
   for (const mode of ['block', 'layer', 'overview', 'head']) await page.locator(`.tab[data-mode="${mode}"]`).click();
   assert.deepEqual(await violations(page), [], 'the app itself runs within the policy');
   // what the policy must stop: injected inline script, a worker from a blob, and

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { LOAD_TIMEOUT, GUIDE_DISMISSED, browser, useBrowser, openIn, setSetting, chipIds, shot, readFixture as fixture, worker } from './common.mjs';
+import { LOAD_TIMEOUT, GUIDE_DISMISSED, browser, useBrowser, openIn, setSetting, chipIds, shot, readFixture as fixture, worker, run } from './common.mjs';
 
 const here = new URL('.', import.meta.url).pathname;
 const root = join(here, '..', '..');
@@ -89,15 +89,6 @@ async function recordProgress(page) {
   });
 }
 
-/** Runs `prompt` greedily with no new tokens and waits for its chips. */
-async function runPrompt(page, prompt) {
-  await page.fill('#prompt', prompt);
-  await setSetting(page, 'New tokens', '0');
-  await page.click('#run');
-  await page.waitForFunction(() => document.querySelector('#status-text').dataset.running === 'false'
-    && document.querySelector('#status-text').textContent.startsWith('Done'), null, { timeout: LOAD_TIMEOUT });
-}
-
 /** The prompt's chips and some layer-0 head-0 cells match the transformers reference. */
 async function matchesReference(page, reference) {
   await page.waitForFunction((n) => document.querySelectorAll('.chip').length === n, reference.ids.length, { timeout: LOAD_TIMEOUT });
@@ -129,7 +120,7 @@ test('a Hub model: what it downloads, the yes, progress, the model runs, and the
   const progress = await page.evaluate(() => window.progressSeen);
   assert.ok(progress.some((t) => t.startsWith('model.safetensors: 20.7 MB of 20.7 MB')), progress.join('\n'));
   const reference = fixture('odd-heads-f32').cases[1];
-  await runPrompt(page, reference.prompt);
+  await run(page, reference.prompt);
   await matchesReference(page, reference);
   assert.match(page.url(), /[#&]m=hf%3Atest%2Fodd-heads%40main&/);
   const files = (await stored(page)).map((u) => u.replace(BASE, '')).sort();
@@ -251,7 +242,7 @@ test('a restarted worker loads the model that loaded last, never a load that fai
   }
   assert.deepEqual(await hubLog(), [], 'the failed repository is not asked for again');
   const reference = fixture('mini').cases[0];
-  await runPrompt(page, reference.prompt);
+  await run(page, reference.prompt);
   await matchesReference(page, reference);
   await context.close();
 });
@@ -357,7 +348,7 @@ test('bad repositories are refused with a clear message, the app stays usable, a
   assert.deepEqual(await stored(page), []);
   // and the bundled model still runs
   const reference = fixture('mini').cases[0];
-  await runPrompt(page, reference.prompt);
+  await run(page, reference.prompt);
   await matchesReference(page, reference);
   assert.deepEqual(page.errors, []);
   await context.close();
@@ -403,7 +394,7 @@ test('lying servers: each fault a clear error, nothing spliced or stored; the wo
   await loaded(page, 'test/no-length');
   assert.ok((await hubLog()).some((r) => r.path.startsWith('/cdn/test/no-length') && /^bytes=[1-9]\d*-$/.test(r.range ?? '')), 'resumed where the body ended');
   const reference = fixture('tiny').cases[0];
-  await runPrompt(page, reference.prompt);
+  await run(page, reference.prompt);
   await matchesReference(page, reference);
   await context.close();
 });
@@ -418,7 +409,7 @@ test('a repository with vocab.json and merges.txt instead of tokenizer.json', as
   await page.click('#confirm-download');
   await loaded(page, 'test/slow-tokenizer');
   const reference = fixture('tiny').cases[5]; // accents, CJK, an emoji, curly quotes
-  await runPrompt(page, reference.prompt);
+  await run(page, reference.prompt);
   await matchesReference(page, reference);
   await context.close();
 });
@@ -452,7 +443,7 @@ test('local files load, and a link made with them asks for the same files by SHA
   await page.click('#load-model');
   await loaded(page, 'local files (model.safetensors)');
   const reference = fixture('bf16').cases[2];
-  await runPrompt(page, reference.prompt);
+  await run(page, reference.prompt);
   await matchesReference(page, reference);
   const sha = createHash('sha256').update(readFileSync(BF16[1])).digest('hex');
   const link = new URL(page.url()).hash;
