@@ -85,14 +85,18 @@ test('the views switch between head, block, layer and overview, and back walks t
   const maps = () => page.locator('svg.heatmap').count();
   assert.equal(await maps(), 1);
   await page.click('.tab[data-mode="block"]');
+  await drawn(page);
   assert.equal(await maps(), 8, 'all 8 heads of the layer');
   assert.equal(await page.locator('rect.cell[data-layer="0"][data-head="3"]').count(), 10, 'exact cells for a short prompt');
   await page.click('.tab[data-mode="layer"]');
+  await drawn(page);
   assert.equal(await maps(), 6, 'the head in each of the 6 layers');
   await page.click('.tab[data-mode="overview"]');
+  await drawn(page);
   assert.equal(await maps(), 48);
   await shot(page, 'desktop-light-overview');
   await page.click('button.open-map[aria-label$="open layer 2, head 1"]');
+  await drawn(page);
   assert.equal(await maps(), 1);
   assert.equal(await page.getAttribute('svg.heatmap', 'data-layer'), '2');
   await page.goBack();
@@ -184,6 +188,7 @@ test('a permalink reopens the same text and view in a fresh page', async () => {
   const page = await open();
   await run(page, 'Attention is all you need. It', { newTokens: 8, decoding: 'sample', seed: 7 });
   await page.click('.tab[data-mode="layer"]');
+  await drawn(page);
   await pick(page, 'Head', 3);
   await page.click('.chip[data-token-index="4"]');
   await page.click('button[aria-label="Previous step"]');
@@ -235,6 +240,7 @@ test('screenshots: desktop and phone, light and dark', async () => {
       await page.click('.chip[data-token-index="3"]');
       await shot(page, `${name}-${colorScheme}`);
       await page.click('.tab[data-mode="block"]');
+      await drawn(page);
       await shot(page, `${name}-${colorScheme}-block`);
     }
   }
