@@ -19,7 +19,7 @@ use crate::view::state::Mode;
 use crate::views::query::{Look, MapsModel, MapsQuery, Query, Reply};
 
 /// The maps query of the view shown, once the run has positions to show.
-pub fn maps_query(ctx: Ctx) -> Option<MapsQuery> {
+fn maps_query(ctx: Ctx) -> Option<MapsQuery> {
     let n = ctx.visible();
     let context = ctx.model.with(|m| if let ModelStatus::Ready(info) = m { info.n_positions } else { usize::MAX });
     let look = ctx.view.with(|v| Look::of(v, n));
@@ -60,11 +60,11 @@ fn heatmap_maps(ctx: Ctx, query: &MapsQuery, model: MapsModel) -> AnyView {
 
 /// Saves what the panel shows: `svg` or `png` of the maps (drawn by the views worker), `json`
 /// of the capture.
-fn export_maps(ctx: Ctx, format: &str) {
+fn export_maps(ctx: Ctx, format: &str, query: Memo<Option<MapsQuery>>) {
     if format == "json" {
         return ctx.export_json();
     }
-    if let Some(maps) = ctx.view.with_untracked(|_| maps_query(ctx)) {
+    if let Some(maps) = query.get_untracked() {
         ctx.views.ask(Query::Export { maps, png: format == "png" }, true);
     }
 }
@@ -203,9 +203,9 @@ pub fn Heatmaps(ctx: Ctx) -> impl IntoView {
                 </label>
                 <span class="export" role="group" aria-label="Export">
                     "Export "
-                    <button id="export-svg" prop:disabled=drawing title="The maps shown, as SVG" on:click=move |_| export_maps(ctx, "svg")>"SVG"</button>
-                    <button id="export-png" prop:disabled=drawing title="The maps shown, as PNG" on:click=move |_| export_maps(ctx, "png")>"PNG"</button>
-                    <button id="export-json" title="The capture, in the CLI's inspect --json schema" on:click=move |_| export_maps(ctx, "json")>"JSON"</button>
+                    <button id="export-svg" prop:disabled=drawing title="The maps shown, as SVG" on:click=move |_| export_maps(ctx, "svg", query)>"SVG"</button>
+                    <button id="export-png" prop:disabled=drawing title="The maps shown, as PNG" on:click=move |_| export_maps(ctx, "png", query)>"PNG"</button>
+                    <button id="export-json" title="The capture, in the CLI's inspect --json schema" on:click=move |_| export_maps(ctx, "json", query)>"JSON"</button>
                 </span>
             </div>
             <CompareBar ctx />

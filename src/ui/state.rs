@@ -165,8 +165,9 @@ impl Ctx {
         self.bridge.set_value(None);
         self.worker_starting();
         self.listening.update_value(|l| l.0 = false);
-        if let Err(error) = Bridge::spawn("inference", move |message| ctx.receive(message), move |error| ctx.worker_failed(error)).map(|bridge| self.bridge.set_value(Some(bridge))) {
-            self.model.set(ModelStatus::Failed(error));
+        match Bridge::spawn("inference", move |message| ctx.receive(message), move |error| ctx.worker_failed(error)) {
+            Ok(bridge) => self.bridge.set_value(Some(bridge)),
+            Err(error) => self.model.set(ModelStatus::Failed(error)),
         }
     }
 

@@ -8,7 +8,7 @@ use wasm_bindgen::JsCast;
 
 use crate::ui::analysis::predictions_of;
 use crate::ui::state::Ctx;
-use crate::view::state::{Direction, ViewState};
+use crate::view::state::Direction;
 use crate::view::stream::surprisals;
 use crate::views::query::{Look, Query, Reply};
 
@@ -85,10 +85,7 @@ fn mark(chip: &web_sys::HtmlElement, i: usize, (selected, key, focus): (Option<u
 fn shade_query(ctx: Ctx) -> Option<Query> {
     let n = ctx.visible();
     let focus = ctx.focus().filter(|&f| f < n)?;
-    let (look, direction, surprisal) = ctx.view.with(|v| {
-        let shading = ViewState { layer: v.layer, head: v.head, source: v.source, hide_sink: v.hide_sink, ..ViewState::default() };
-        (Look::of(&shading, n), v.direction, v.surprisal)
-    });
+    let (look, direction, surprisal) = ctx.view.with(|v| (Look::matrix(v), v.direction, v.surprisal));
     let run = ctx.run.with(|r| r.as_ref().map(|r| r.id))?;
     (!surprisal).then_some(Query::Shade { run, n, look, focus, direction })
 }

@@ -24,6 +24,8 @@ const MINIMAP_BINS: usize = 48;
 /// The ablation panel's two maps, side by side.
 const ABLATION_SIZE: f32 = 260.0;
 const ABLATION_BINS: usize = 48;
+/// Why a look cannot be drawn: its source weights by value norms the run did not record.
+const NO_NORMS: &str = "This run has no value norms to weight by.";
 
 /// Where tokens are read from: the first `n` positions of a recorded run, as tokens or words.
 struct Reading<'a> {
@@ -126,7 +128,7 @@ pub fn export_name(look: &Look) -> String {
 /// The maps of a heatmap mode (head, block, layer, overview, compare) for `query`.
 pub fn maps(main: &Recorded, compare: Option<&Recorded>, patterns: &mut Patterns, query: &MapsQuery) -> Result<MapSet, String> {
     let look = &query.look;
-    let reading = Reading::of(Slot::Main, main, query.n, look).ok_or("This run has no value norms to weight by.")?;
+    let reading = Reading::of(Slot::Main, main, query.n, look).ok_or(NO_NORMS)?;
     let (layer, head) = head_of(main, look);
     let (row, column) = (reading.unit(look.selected), reading.unit(look.key.or(look.selected)));
     let (layout, pan) = match look.mode {
@@ -191,7 +193,7 @@ pub fn maps(main: &Recorded, compare: Option<&Recorded>, patterns: &mut Patterns
 
 /// The line view of the look's head around `focus` (a token).
 pub fn lines(main: &Recorded, patterns: &mut Patterns, n: usize, look: &Look, focus: Option<usize>, direction: Direction) -> Result<LinesModel, String> {
-    let reading = Reading::of(Slot::Main, main, n, look).ok_or("This run has no value norms to weight by.")?;
+    let reading = Reading::of(Slot::Main, main, n, look).ok_or(NO_NORMS)?;
     let (layer, head) = head_of(main, look);
     let focus = reading.unit(focus);
     let shown = window(reading.len, focus, look.pan.map(|p| p[0]));
@@ -220,7 +222,7 @@ fn largest_changes(a: &Recorded, b: &Recorded, n: usize) -> Vec<f32> {
 pub fn ablation(main: &Recorded, ablated: &Recorded, patterns: &mut Patterns, n: usize, look: &Look) -> Result<AblationModel, String> {
     let look = Look { words: false, ..look.clone() };
     let (intact, off) = (Reading::of(Slot::Main, main, n, &look), Reading::of(Slot::Ablated, ablated, n, &look));
-    let (Some(intact), Some(off)) = (intact, off) else { return Err("This run has no value norms to weight by.".into()) };
+    let (Some(intact), Some(off)) = (intact, off) else { return Err(NO_NORMS.into()) };
     let at = head_of(main, &look);
     let (a, b) = (intact.pattern(patterns, &look, at), off.pattern(patterns, &look, at));
     let norm = Normaliser::fit(look.scale, a.weights().chain(b.weights()));

@@ -58,6 +58,13 @@ impl Look {
             pan: view.pan,
         }
     }
+
+    /// The look of `view`'s matrix alone (layer, head, source, sink), for what reads one matrix
+    /// whatever the mode: the stream's shading, the ablation panel.
+    pub fn matrix(view: &ViewState) -> Look {
+        let matrix = ViewState { layer: view.layer, head: view.head, source: view.source, hide_sink: view.hide_sink, ..ViewState::default() };
+        Look::of(&matrix, 0)
+    }
 }
 
 /// The maps of a heatmap mode over the first `n` positions of run `run`, laid out for `extent`

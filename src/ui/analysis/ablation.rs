@@ -11,7 +11,6 @@ use crate::ui::analysis::predictions::candidates;
 use crate::ui::analysis::{predictions_of, shown_ids, waiting};
 use crate::ui::map::{Click, draw};
 use crate::ui::state::{Ctx, ModelStatus};
-use crate::view::state::ViewState;
 use crate::views::query::{AblationModel, Look, Query, Reply};
 
 /// The checkboxes, one per head.
@@ -72,7 +71,7 @@ pub fn ablation_panel(ctx: Ctx) -> impl IntoView {
         let ids = shown_ids(ctx)?;
         let ablated = ctx.analyses.answered(&ids, &question())?;
         let run = ctx.run.with(|r| r.as_ref().map(|r| r.id))?;
-        let look = ctx.view.with(|v| Look::of(&ViewState { layer: v.layer, head: v.head, source: v.source, hide_sink: v.hide_sink, scale: v.scale, ..ViewState::default() }, 0));
+        let look = ctx.view.with(|v| Look { scale: v.scale, ..Look::matrix(v) });
         Some(Query::Ablation { run, ablated, n: ids.len(), look })
     });
     Effect::new(move |_| {
