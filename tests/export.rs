@@ -81,6 +81,6 @@ fn the_svg_parses_as_xml_for_every_hidden_character_prompt() {
             assert!(caption.contains(&shown), "{prompt:?}: {c:?} is not in the caption {caption:?}");
         }
         let titles = parsed.descendants().filter(|node| node.has_tag_name("title")).count();
-        assert_eq!(titles, map.cells.len(), "{prompt:?}: one title per cell");
+        assert_eq!(titles, map.cells().count(), "{prompt:?}: one title per cell");
     }
 }

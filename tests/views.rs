@@ -52,15 +52,19 @@ fn look(mode: Mode, layer: usize, head: usize) -> Look {
     Look::of(&ViewState { mode, layer, head, ..ViewState::default() }, 0)
 }
 
-/// `(query, key, value)` of every exact cell in a map's markup.
+/// `(query, key, weight)` of every exact cell a map's markup lists (`data-cells`), once its
+/// paths are seen to draw as many cells as it lists.
 fn exact_cells(markup: &str) -> Vec<(usize, usize, f32)> {
     let text = format!(r#"<svg xmlns="http://www.w3.org/2000/svg">{markup}</svg>"#);
     let document = roxmltree::Document::parse(&text).unwrap();
-    document
-        .descendants()
-        .filter(|n| n.has_tag_name("rect") && n.attribute("class") == Some("cell"))
-        .filter_map(|n| Some((n.attribute("data-query")?.parse().ok()?, n.attribute("data-key")?.parse().ok()?, n.attribute("data-value")?.parse().ok()?)))
-        .collect()
+    let drawn: usize = document.descendants().filter(|n| n.has_tag_name("path")).map(|n| n.attribute("d").unwrap().matches('M').count()).sum();
+    let listed: Vec<&str> = document.descendants().find_map(|n| n.attribute("data-cells")).unwrap().split(' ').filter(|c| !c.is_empty()).collect();
+    assert_eq!(drawn, listed.len(), "a cell drawn for each one listed");
+    let cell = |c: &str| {
+        let mut fields = c.split(',');
+        Some((fields.next()?.parse().ok()?, fields.next()?.parse().ok()?, fields.next()?.parse().ok()?))
+    };
+    listed.into_iter().filter_map(cell).collect()
 }
 
 #[test]
@@ -82,6 +86,8 @@ fn maps_answered_from_streamed_rows_match_transformers() {
     let Some(Ok(Reply::Maps(set))) = store.answer(&query) else { panic!("the maps are answered once every position is in") };
     let cells = exact_cells(set.maps[0].cells.as_str());
     assert_eq!(cells.len(), 48 * 49 / 2, "the last 48 positions, lower triangle");
+    let read = set.maps[0].map.cells().map(|c| (c.query.start, c.key.start, c.value)).collect::<Vec<_>>();
+    assert_eq!(read, cells, "the page reads under the pointer what the markup draws");
     for (q, k, value) in cells {
         let want = case.attentions[layer][head][q][k];
         assert!((value - want).abs() <= common::ATTENTION_TOLERANCE, "L{layer} H{head} [{q}][{k}]: {value} vs transformers {want}");

@@ -24,7 +24,7 @@ for (let i = 0; i < 3; i++) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   await page.goto(url);
-  const handle = await page.waitForFunction(() => document.querySelector('svg.heatmap rect.cell') && performance.now(), null, { polling: 'raf', timeout: 120_000 });
+  const handle = await page.waitForFunction(() => document.querySelector('svg.heatmap path.cell') && performance.now(), null, { polling: 'raf', timeout: 120_000 });
   cold.push(await handle.jsonValue());
   await context.close();
 }

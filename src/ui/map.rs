@@ -3,7 +3,7 @@
 //! go and draws over it only what follows the selection: the highlighted row and column and the
 //! bold labels.
 
-use std::ops::Range;
+use std::rc::Rc;
 
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -11,7 +11,7 @@ use wasm_bindgen::JsCast;
 use crate::ui::state::Ctx;
 use crate::view::colour::{Normaliser, format_weight};
 use crate::view::export::Markup;
-use crate::view::heatmap::{Cell, band_of};
+use crate::view::heatmap::{Cell, HeatmapView, band_of};
 use crate::view::state::Mode;
 use crate::view::words::Units;
 use crate::views::query::MapModel;
@@ -33,48 +33,45 @@ pub enum Click {
     Open,
 }
 
-/// A cell element read back: the queries and keys it covers, its weight or block mean.
-fn cell_of(element: &web_sys::Element) -> Option<Cell> {
-    let number = |name: &str| element.get_attribute(name)?.parse::<usize>().ok();
-    let (query, key) = (number("data-query")?, number("data-key")?);
-    let (value, exact) = match element.get_attribute("data-value") {
-        Some(value) => (value.parse().ok()?, true),
-        None => (element.get_attribute("data-mean")?.parse().ok()?, false),
-    };
-    let span = |start: usize, end: Option<usize>| -> Range<usize> { start..end.unwrap_or(start + 1) };
-    let (query, key) = (span(query, number("data-query-end")), span(key, number("data-key-end")));
-    Some(Cell { query, key, x: 0.0, y: 0.0, width: 0.0, height: 0.0, value, fill: String::new(), exact })
+/// The cell of `map` under the pointer of `event`, whose listener sits on the map's SVG.
+fn cell_under(map: &HeatmapView, event: &web_sys::MouseEvent) -> Option<Cell> {
+    let svg = event.current_target()?.dyn_into::<web_sys::Element>().ok()?;
+    let rect = svg.get_bounding_client_rect();
+    if rect.width() <= 0.0 || rect.height() <= 0.0 {
+        return None;
+    }
+    let x = (event.client_x() as f64 - rect.left()) / rect.width() * map.width as f64;
+    let y = (event.client_y() as f64 - rect.top()) / rect.height() * map.height as f64;
+    map.cell_at(x as f32, y as f32)
 }
 
-/// The cell under a pointer or click event.
-fn event_cell(event: &web_sys::Event) -> Option<Cell> {
-    cell_of(&event.target()?.dyn_into::<web_sys::Element>().ok()?.closest("rect.cell").ok()??)
-}
-
-/// The cell of map `svg` that holds query `q` and key `k`.
-fn cell_holding(svg: &web_sys::Element, q: usize, k: usize) -> Option<Cell> {
-    let cells = svg.query_selector_all("rect.cell").ok()?;
-    (0..cells.length()).filter_map(|i| cells.item(i)?.dyn_into::<web_sys::Element>().ok()).filter_map(|e| cell_of(&e)).find(|c| c.query.contains(&q) && c.key.contains(&k))
-}
-
-/// Cells as the views worker wrote them (`Markup` holds rectangles and numbers, never text),
-/// set in one go: the one place the page sets markup.
+/// Cells as the views worker wrote them (`Markup` holds paths and numbers, never text), set in
+/// one go: the one place the page sets markup.
 pub fn cells(markup: Markup) -> impl IntoView {
     view! { <g class="cells" inner_html=markup.as_str().to_string()></g> }
 }
 
 /// One heatmap. Its cells carry no handlers or tooltips of their own: one click handler and one
 /// readout per map serve them all. `labels` are the units' labels of the run it shows.
-pub fn draw(model: MapModel, labels: std::rc::Rc<Vec<String>>, units: &Units, ctx: Ctx, click: Click) -> impl IntoView + use<> {
+pub fn draw(model: MapModel, labels: Rc<Vec<String>>, units: &Units, ctx: Ctx, click: Click) -> impl IntoView + use<> {
     let MapModel { map, cells: markup, caption, role, .. } = model;
     let (layer, head) = (map.layer, map.head);
-    // What the cell under the pointer holds, said below the map (and to screen readers).
+    let map = Rc::new(map);
+    // The cell under the pointer: outlined over the map, and said below it (and to screen
+    // readers). The cells are a few paths, so the map's model says which cell a point is in.
+    let hovered = RwSignal::new(None::<Cell>);
     let readout = RwSignal::new(None::<String>);
-    let described = labels.clone();
-    let on_over = move |event: web_sys::MouseEvent| readout.set(event_cell(&event).map(|c| c.describe(&described)));
+    let (described, under) = (labels.clone(), map.clone());
+    let on_move = move |event: web_sys::MouseEvent| {
+        let cell = cell_under(&under, &event);
+        if hovered.with_untracked(|h| *h != cell) {
+            readout.set(cell.as_ref().map(|c| c.describe(&described)));
+            hovered.set(cell);
+        }
+    };
     // The keyboard on a focused detailed map: up and down move the query, left and right the
     // key, within the cells drawn; the readout says the cell reached.
-    let units_keyed = units.clone();
+    let (units_keyed, keyed) = (units.clone(), map.clone());
     let on_key = move |event: web_sys::KeyboardEvent| {
         let step = match event.key().as_str() {
             "ArrowUp" => (-1, 0),
@@ -86,22 +83,21 @@ pub fn draw(model: MapModel, labels: std::rc::Rc<Vec<String>>, units: &Units, ct
         // the arrows are the map's while it has focus: at its edge they do nothing
         event.prevent_default();
         event.stop_propagation();
-        let Some(svg) = event.current_target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
         let unit = |token: Option<usize>| token.and_then(|t| units_keyed.unit_of(t));
         let at = ctx.view.with_untracked(|v| unit(v.selected).zip(unit(v.key.or(v.selected))));
-        let target = match at {
-            Some((q, k)) => q.checked_add_signed(step.0).zip(k.checked_add_signed(step.1)),
-            None => svg.query_selector("rect.cell").ok().flatten().and_then(|e| cell_of(&e)).map(|c| (c.query.start, c.key.start)),
+        let cell = match at {
+            Some((q, k)) => q.checked_add_signed(step.0).zip(k.checked_add_signed(step.1)).and_then(|(q, k)| keyed.cell_holding(q, k)),
+            None => keyed.cells().next(),
         };
-        let Some(cell) = target.and_then(|(q, k)| cell_holding(&svg, q, k)) else { return };
+        let Some(cell) = cell else { return };
         readout.set(Some(cell.describe(&labels)));
         let pair = (units_keyed.first_token(cell.query.start), units_keyed.first_token(cell.key.start));
         ctx.view.update(|v| v.select_pair(pair.0, pair.1));
     };
-    let units_clicked = units.clone();
+    let (units_clicked, clicked) = (units.clone(), map.clone());
     let on_click = move |event: web_sys::MouseEvent| {
         if click != Click::Open
-            && let Some(cell) = event_cell(&event)
+            && let Some(cell) = cell_under(&clicked, &event)
         {
             let pair = (units_clicked.first_token(cell.query.start), units_clicked.first_token(cell.key.start));
             ctx.view.update(|v| v.select_pair(pair.0, pair.1));
@@ -137,6 +133,7 @@ pub fn draw(model: MapModel, labels: std::rc::Rc<Vec<String>>, units: &Units, ct
     let ([rows, columns], side) = (map.bands.clone(), map.side);
     let row = move || highlight.get().0.and_then(|q| band_of(&rows, q)).map(|b| view! { <rect class="band" x=ox y=b.at width=side height=b.thickness /> });
     let column = move || highlight.get().1.and_then(|k| band_of(&columns, k)).map(|b| view! { <rect class="band" x=b.at y=oy width=b.thickness height=side /> });
+    let outline = move || hovered.get().filter(|_| click != Click::Open).map(|c| view! { <rect class="hover" x=c.x y=c.y width=c.width height=c.height /> });
     // A detailed map keeps its labels legible on a phone: below `MIN_ZOOM` it scrolls instead.
     let size = match click {
         Click::Select => format!("max-width: {}px; min-width: {}px", map.width * MAX_ZOOM, (map.width * MIN_ZOOM).min(MIN_DETAIL_WIDTH)),
@@ -161,8 +158,11 @@ pub fn draw(model: MapModel, labels: std::rc::Rc<Vec<String>>, units: &Units, ct
                 data-units=words
                 data-window=format!("{}-{}", map.window.start, map.window.end)
                 data-keys=format!("{}-{}", map.keys.start, map.keys.end)
-                on:mouseover=on_over
-                on:mouseleave=move |_| readout.set(None)
+                on:mousemove=on_move
+                on:mouseleave=move |_| {
+                    hovered.set(None);
+                    readout.set(None);
+                }
                 on:click=on_click
                 on:keydown=move |event| if click == Click::Select { on_key(event) }
             >
@@ -172,6 +172,7 @@ pub fn draw(model: MapModel, labels: std::rc::Rc<Vec<String>>, units: &Units, ct
             <svg class="heatmap-marks" viewBox=view_box aria-hidden="true" data-map=role>
                 {row}
                 {column}
+                {outline}
                 {query_labels}
                 {key_labels}
             </svg>

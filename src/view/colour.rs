@@ -88,6 +88,10 @@ pub enum Scale {
     Clipped { percentile: u8 },
 }
 
+/// Steps of the colour scale a map's cells are drawn in: the cells of one step share one path,
+/// so a map is a few dozen elements however many cells it has.
+pub const LEVELS: usize = 64;
+
 /// The smallest weight the log scale tells apart from zero.
 pub const LOG_FLOOR: f32 = 1e-4;
 
@@ -127,6 +131,16 @@ impl Normaliser {
     /// The colour of `w`.
     pub fn colour(&self, w: f32) -> String {
         self.palette.colour(self.unit(w))
+    }
+
+    /// The step of the scale (`0..LEVELS`) a cell holding `w` is drawn in.
+    pub fn level(&self, w: f32) -> usize {
+        (self.unit(w) * (LEVELS - 1) as f32).round() as usize
+    }
+
+    /// The colour of step `level` of the scale.
+    pub fn level_colour(&self, level: usize) -> String {
+        self.palette.colour(level as f32 / (LEVELS - 1) as f32)
     }
 
     /// Where `w` falls on the colour scale, in `[0, 1]`.
@@ -197,6 +211,9 @@ mod tests {
         assert_eq!(log.unit(0.0), 0.0);
         assert!((log.unit(1e-2) - 0.5).abs() < 1e-6);
         assert!((log.weight_at(0.5) - 1e-2).abs() < 1e-6);
+        // a map's steps run from the first colour to the last
+        assert_eq!((linear.level(0.0), linear.level(1.0), linear.level(0.5)), (0, LEVELS - 1, LEVELS / 2));
+        assert_eq!((linear.level_colour(0), linear.level_colour(LEVELS - 1)), (linear.colour(0.0), linear.colour(1.0)));
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! (no page stylesheet), token text escaped, a caption per map, and the colour legend. The PNG
 //! export draws this same document onto a canvas.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::ops::Range;
 
 use crate::view::colour::{Normaliser, format_weight};
 use crate::view::heatmap::HeatmapView;
@@ -40,17 +42,31 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// SVG markup of a map's cells, as [`Markup::cells`] writes it: rectangles with numeric
-/// attributes and generated colours, never any text, so the page may set it as markup.
+/// SVG markup of a map's cells, as [`Markup::cells`] writes it: paths with numeric data and
+/// generated colours, never any text, so the page may set it as markup.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct Markup(String);
 
 impl Markup {
-    /// The cells of `map` (see [`cells`]), with no tooltips: no label of the map gets in.
+    /// The cells of `map` as one path per colour level (elements of class `class`): a map is a
+    /// few dozen elements however many cells it has, and a window that moves replaces those.
+    /// After them, an empty group whose `data-cells` lists what each cell holds as numbers,
+    /// `query,key,weight` per cell (`first-end` for a pooled block's positions, end excluded),
+    /// for scripts and tests: the page itself reads cells from the map's model.
     pub fn cells(map: &HeatmapView, class: &str) -> Markup {
+        let mut levels: BTreeMap<usize, String> = BTreeMap::new();
+        let mut listed = String::new();
+        for cell in map.cells() {
+            let _ = write!(levels.entry(map.norm.level(cell.value)).or_default(), "M{} {}h{}v{}h{}z", cell.x, cell.y, cell.width, cell.height, -cell.width);
+            let span = |r: &Range<usize>| if r.len() == 1 { r.start.to_string() } else { format!("{}-{}", r.start, r.end) };
+            let _ = write!(listed, "{}{},{},{}", if listed.is_empty() { "" } else { " " }, span(&cell.query), span(&cell.key), cell.value);
+        }
         let mut out = String::new();
-        cells(&mut out, map, class, None);
+        for (level, path) in levels {
+            let _ = write!(out, r#"<path class="{class}" fill="{}" d="{path}"/>"#, map.norm.level_colour(level));
+        }
+        let _ = write!(out, r#"<g class="weights" data-layer="{}" data-head="{}" data-cells="{listed}"/>"#, map.layer, map.head);
         Markup(out)
     }
 
@@ -59,30 +75,30 @@ impl Markup {
     }
 }
 
-/// The cells of `map` as SVG elements: the one renderer behind the page's maps and the exported
-/// document. Each cell carries its head, its query and key (the first positions, and the ends of
-/// a pooled block) and its weight (`data-value`) or block mean (`data-mean`) as data attributes,
-/// which the page reads back under the pointer; with `labels` (the export's) each cell also
-/// gets a tooltip in words. `class` names the elements (`cell`; a minimap's are not cells one
-/// can pick).
-fn cells(out: &mut String, map: &HeatmapView, class: &str, labels: Option<&[String]>) {
-    for cell in &map.cells {
+/// The cells of `map` for the exported document: one rectangle each, in the colour of its level
+/// (as the screen draws it), with its head, positions and weight as data attributes and its
+/// tooltip in words.
+fn cells(out: &mut String, map: &HeatmapView, labels: &[String]) {
+    for cell in map.cells() {
         let _ = write!(
             out,
-            r#"<rect class="{class}" x="{}" y="{}" width="{}" height="{}" fill="{}" data-layer="{}" data-head="{}" data-query="{}" data-key="{}""#,
-            cell.x, cell.y, cell.width, cell.height, cell.fill, map.layer, map.head, cell.query.start, cell.key.start
+            r#"<rect class="cell" x="{}" y="{}" width="{}" height="{}" fill="{}" data-layer="{}" data-head="{}" data-query="{}" data-key="{}""#,
+            cell.x,
+            cell.y,
+            cell.width,
+            cell.height,
+            map.norm.level_colour(map.norm.level(cell.value)),
+            map.layer,
+            map.head,
+            cell.query.start,
+            cell.key.start
         );
         if cell.exact {
             let _ = write!(out, r#" data-value="{}""#, cell.value);
         } else {
             let _ = write!(out, r#" data-mean="{}" data-query-end="{}" data-key-end="{}""#, cell.value, cell.query.end, cell.key.end);
         }
-        match labels {
-            Some(labels) => {
-                let _ = write!(out, "><title>{}</title></rect>", escape(&cell.describe(labels)));
-            }
-            None => out.push_str("/>"),
-        }
+        let _ = write!(out, "><title>{}</title></rect>", escape(&cell.describe(labels)));
     }
 }
 
@@ -92,7 +108,7 @@ fn tile(out: &mut String, tile: &Tile, x: f32, y: f32) {
     let _ = write!(out, r#"<g transform="translate({x} {y})"><text x="0" y="14" class="caption">{}</text>"#, escape(tile.caption));
     let _ = write!(out, r#"<g transform="translate(0 {CAPTION})">"#);
     let _ = write!(out, r##"<rect x="{ox}" y="{oy}" width="{0}" height="{0}" fill="none" stroke="#c8c9cc"/>"##, map.side);
-    cells(out, map, "cell", Some(labels));
+    cells(out, map, labels);
     if let Some(band) = map.row {
         let _ = write!(out, r##"<rect x="{ox}" y="{}" width="{}" height="{}" fill="none" stroke="#e4572e" stroke-width="2"/>"##, band.at, map.side, band.thickness);
     }
@@ -152,22 +168,29 @@ mod tests {
     use crate::view::heatmap::{Layout, MapRequest, heatmap};
 
     #[test]
-    fn the_screens_markup_holds_rectangles_and_numbers_only() {
+    fn the_screens_markup_holds_paths_and_numbers_only() {
         let pattern = Pattern::from_rows(vec![vec![1.0], vec![0.25, 0.75]]);
         let labels = vec!["<script>alert(1)</script>".to_string(), "\"><img onerror=x>".to_string()];
         let request = MapRequest { layer: 0, head: 1, extent: 2, labels: &labels, row: None, column: None, pan: None, layout: Layout::Detailed };
-        let markup = Markup::cells(&heatmap(&pattern, &request, &Normaliser::fit(Scale::Linear, [])), "cell");
+        let map = heatmap(&pattern, &request, &Normaliser::fit(Scale::Linear, []));
+        let markup = Markup::cells(&map, "cell");
         let text = format!(r#"<svg xmlns="http://www.w3.org/2000/svg">{}</svg>"#, markup.as_str());
         let document = roxmltree::Document::parse(&text).unwrap();
-        let allowed = ["class", "x", "y", "width", "height", "fill", "data-layer", "data-head", "data-query", "data-key", "data-value", "data-mean", "data-query-end", "data-key-end"];
+        let allowed = ["class", "fill", "d", "data-layer", "data-head", "data-cells"];
         for node in document.root_element().children() {
-            assert!(node.is_element() && node.has_tag_name("rect"), "only rectangles: {node:?}");
+            assert!(node.is_element() && (node.has_tag_name("path") || node.has_tag_name("g")) && !node.has_children(), "only empty paths and groups: {node:?}");
             for attribute in node.attributes() {
                 assert!(allowed.contains(&attribute.name()), "{}", attribute.name());
-                assert!(!attribute.value().contains('<') && !attribute.value().contains('"'));
+                assert!(attribute.value().chars().all(|c| c.is_ascii_alphanumeric() || " #.,-".contains(c)), "{}", attribute.value());
             }
         }
-        assert_eq!(document.root_element().children().count(), 3);
+        // weights 1, 0.25 and 0.75 on the linear scale: three levels, a path each, and the list
+        let paths: Vec<_> = document.root_element().children().filter(|n| n.has_tag_name("path")).collect();
+        assert_eq!(paths.len(), 3);
+        assert_eq!(paths[0].attribute("fill"), Some(map.norm.level_colour(16).as_str()), "0.25 x 63 steps rounds to 16");
+        assert_eq!(paths[0].attribute("d"), Some("M84 102h18v18h-18z"), "query 1, key 0: second row, first column");
+        let listed = document.root_element().children().find(|n| n.has_tag_name("g")).unwrap();
+        assert_eq!(listed.attribute("data-cells"), Some("0,0,1 1,0,0.25 1,1,0.75"));
     }
 
     #[test]

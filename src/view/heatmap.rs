@@ -44,7 +44,6 @@ pub struct Cell {
     pub height: f32,
     /// The weight, or the mean of the block's weights.
     pub value: f32,
-    pub fill: String,
     /// Whether `value` is one weight rather than a mean.
     pub exact: bool,
 }
@@ -95,7 +94,12 @@ pub struct HeatmapView {
     pub origin: (f32, f32),
     /// Side of the cell area.
     pub side: f32,
-    pub cells: Vec<Cell>,
+    /// The scale the cells are coloured by.
+    pub norm: Normaliser,
+    /// What each cell holds (a weight, or a block's mean): row `i` of `bands[0]` over the first
+    /// `weights[i].len()` columns of `bands[1]`, the keys its queries can see. The cells
+    /// themselves follow from these and the bands ([`HeatmapView::cells`]).
+    pub weights: Vec<Vec<f32>>,
     pub query_labels: Vec<AxisLabel>,
     pub key_labels: Vec<AxisLabel>,
     pub row: Option<Band>,
@@ -119,6 +123,31 @@ impl HeatmapView {
     /// The highlight of query row (`axis` 0) or key column (`axis` 1) `i`, if it is shown.
     pub fn band(&self, axis: usize, i: usize) -> Option<Band> {
         band_of(&self.bands[axis], i)
+    }
+
+    /// The cell of row `row` and column `column` of the bands, if it is drawn.
+    fn cell(&self, row: usize, column: usize) -> Option<Cell> {
+        let value = *self.weights.get(row)?.get(column)?;
+        let ((query, down), (key, across)) = (self.bands[0].get(row)?.clone(), self.bands[1].get(column)?.clone());
+        let exact = query.len() == 1 && key.len() == 1;
+        Some(Cell { query, key, x: across.at, y: down.at, width: across.thickness, height: down.thickness, value, exact })
+    }
+
+    /// Every drawn cell, row by row.
+    pub fn cells(&self) -> impl Iterator<Item = Cell> + '_ {
+        self.weights.iter().enumerate().flat_map(move |(row, columns)| (0..columns.len()).filter_map(move |column| self.cell(row, column)))
+    }
+
+    /// The cell that holds query `q` and key `k`.
+    pub fn cell_holding(&self, q: usize, k: usize) -> Option<Cell> {
+        let part = |axis: usize, i: usize| self.bands[axis].iter().position(|(part, _)| part.contains(&i));
+        self.cell(part(0, q)?, part(1, k)?)
+    }
+
+    /// The cell under point `(x, y)` of the map, in its own units (those of `width` and `height`).
+    pub fn cell_at(&self, x: f32, y: f32) -> Option<Cell> {
+        let part = |axis: usize, at: f32| self.bands[axis].iter().position(|(_, band)| band.at <= at && at < band.at + band.thickness);
+        self.cell(part(0, y)?, part(1, x)?)
     }
 }
 
@@ -218,23 +247,8 @@ pub fn heatmap(pattern: &Pattern, request: &MapRequest, norm: &Normaliser) -> He
     let unit = if slots == 0 { 0.0 } else { side / slots as f32 };
     // Offset of position `i` along the query axis (0) or the key axis (1).
     let offset = |axis: usize, i: usize| (i - windows[axis].start) as f32 * unit;
-    let mut cells = Vec::new();
-    for qs in query_parts {
-        for ks in key_parts.iter().take_while(|ks| ks.start < qs.end) {
-            let Some(value) = block_mean(pattern, qs, ks) else { continue };
-            cells.push(Cell {
-                query: qs.clone(),
-                key: ks.clone(),
-                x: origin.0 + offset(1, ks.start),
-                y: origin.1 + offset(0, qs.start),
-                width: ks.len() as f32 * unit,
-                height: qs.len() as f32 * unit,
-                value,
-                fill: norm.colour(value),
-                exact: qs.len() == 1 && ks.len() == 1,
-            });
-        }
-    }
+    // each row of query parts over the key parts its queries see
+    let weights = query_parts.iter().map(|qs| key_parts.iter().take_while(|ks| ks.start < qs.end).map_while(|ks| block_mean(pattern, qs, ks)).collect()).collect();
     let start = [origin.1, origin.0]; // where each axis's cells begin
     let bands = [0, 1].map(|axis| {
         parts[axis].iter().map(|part| (part.clone(), Band { at: start[axis] + offset(axis, part.start), thickness: part.len() as f32 * unit })).collect::<Vec<_>>()
@@ -271,7 +285,8 @@ pub fn heatmap(pattern: &Pattern, request: &MapRequest, norm: &Normaliser) -> He
         row: band(0, row),
         column: band(1, column),
         bands,
-        cells,
+        norm: *norm,
+        weights,
         aria_label: format!("Attention of layer {layer}, head {head}: queries down, keys across{shown}"),
         window: queries.clone(),
         keys: keys.clone(),
@@ -312,9 +327,9 @@ mod tests {
         let labels = labels(4);
         let norm = Normaliser::fit(Scale::Linear, []);
         let view = heatmap(&first(&capture, 3), &request(3, &labels, Layout::Detailed), &norm);
-        assert_eq!(view.cells.len(), 6, "lower triangle of 3 positions");
-        assert!(view.cells.iter().all(|c| c.exact && c.key.start <= c.query.start));
-        let cell = view.cells.iter().find(|c| c.query == (2..3) && c.key == (1..2)).unwrap();
+        assert_eq!(view.cells().count(), 6, "lower triangle of 3 positions");
+        assert!(view.cells().all(|c| c.exact && c.key.start <= c.query.start));
+        let cell = view.cells().find(|c| c.query == (2..3) && c.key == (1..2)).unwrap();
         assert_eq!(cell.value, 2.0 / 6.0);
         assert_eq!((cell.x, cell.y), (LABEL_ROOM + CELL, LABEL_ROOM + 2.0 * CELL));
         assert_eq!(cell.describe(&labels), "query 2 “t2” → key 1 “t1”: 0.3333");
@@ -354,7 +369,7 @@ mod tests {
         let norm = Normaliser::fit(Scale::Linear, []);
         let view = heatmap(&capture, &MapRequest { row: Some(50), ..request(100, &labels, Layout::Detailed) }, &norm);
         assert_eq!(view.window, 26..74);
-        assert!(view.cells.len() <= DETAIL_MAX * (DETAIL_MAX + 1) / 2);
+        assert!(view.cells().count() <= DETAIL_MAX * (DETAIL_MAX + 1) / 2);
         assert_eq!(view.query_labels.first().unwrap().text, "t26");
         assert!(view.aria_label.ends_with("positions 26 to 73 of 100"));
     }
@@ -369,8 +384,8 @@ mod tests {
         assert_eq!((view.window.clone(), view.keys.clone()), (52..100, 0..48), "the query window stops at the end");
         assert!(view.aria_label.ends_with("queries 52 to 99 and keys 0 to 47 of 100"), "{}", view.aria_label);
         // every query sees every key shown: a full 48 x 48 block of exact cells
-        assert_eq!(view.cells.len(), DETAIL_MAX * DETAIL_MAX);
-        let sink = view.cells.iter().find(|c| c.query == (80..81) && c.key == (0..1)).unwrap();
+        assert_eq!(view.cells().count(), DETAIL_MAX * DETAIL_MAX);
+        let sink = view.cells().find(|c| c.query == (80..81) && c.key == (0..1)).unwrap();
         assert_eq!(sink.value, capture.get(80, 0));
         assert_eq!((sink.x, sink.y), (LABEL_ROOM, LABEL_ROOM + (80 - 52) as f32 * CELL));
         assert_eq!(view.key_labels[0].text, "t0");
@@ -384,10 +399,10 @@ mod tests {
         let capture = ramp(100);
         let norm = Normaliser::fit(Scale::Linear, []);
         let view = heatmap(&capture, &request(100, &[], Layout::Thumbnail { size: 40.0, bins: 10 }), &norm);
-        assert_eq!(view.cells.len(), 55, "lower triangle of 10 x 10 blocks");
+        assert_eq!(view.cells().count(), 55, "lower triangle of 10 x 10 blocks");
         assert!(view.query_labels.is_empty());
         // rows sum to 1, so a diagonal block's mean sits between its rows' extremes
-        let corner = &view.cells[0];
+        let corner = view.cells().next().unwrap();
         assert_eq!((corner.query.clone(), corner.key.clone()), (0..10, 0..10));
         assert!(!corner.exact);
         let direct: f32 = (0..10).map(|q| capture.row(q).iter().sum::<f32>()).sum::<f32>() / 55.0;
@@ -404,13 +419,18 @@ mod tests {
         let growing = heatmap(&first(&capture, 4), &request(10, &labels, Layout::Detailed), &norm);
         let full = heatmap(&capture, &request(10, &labels, Layout::Detailed), &norm);
         assert_eq!((growing.width, growing.height), (full.width, full.height));
-        assert_eq!(growing.cells.len(), 10);
+        assert_eq!(growing.cells().count(), 10);
         assert_eq!(growing.query_labels.len(), 4);
         let thumb = heatmap(&first(&capture, 4), &request(10, &[], Layout::Thumbnail { size: 50.0, bins: 5 }), &norm);
         // blocks of two positions, 5 units each; only those of the first 4 positions are drawn
-        assert_eq!(thumb.cells.len(), 3);
-        assert!(thumb.cells.iter().all(|c| c.width == 10.0 && c.height == 10.0));
-        assert_eq!((thumb.cells[2].x, thumb.cells[2].y), (10.0, 10.0));
+        assert_eq!(thumb.cells().count(), 3);
+        assert!(thumb.cells().all(|c| c.width == 10.0 && c.height == 10.0));
+        let third = thumb.cells().nth(2).unwrap();
+        assert_eq!((third.x, third.y), (10.0, 10.0));
+        // the page finds cells by position and under the pointer
+        assert_eq!(thumb.cell_holding(3, 2), Some(third.clone()));
+        assert_eq!(thumb.cell_at(19.9, 10.0), Some(third));
+        assert_eq!((thumb.cell_holding(1, 3), thumb.cell_at(15.0, 5.0)), (None, None), "nothing above the diagonal");
     }
 
     #[test]

@@ -103,7 +103,7 @@ pub struct MapSet {
 
 fn model(drawn: Drawn) -> MapModel {
     let markup = Markup::cells(&drawn.map, if drawn.role == "minimap" { "block" } else { "cell" });
-    MapModel { map: HeatmapView { cells: Vec::new(), ..drawn.map }, cells: markup, caption: drawn.caption, role: drawn.role.into(), labels: drawn.labels }
+    MapModel { map: drawn.map, cells: markup, caption: drawn.caption, role: drawn.role.into(), labels: drawn.labels }
 }
 
 impl MapSet {

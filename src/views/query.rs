@@ -117,8 +117,9 @@ impl Query {
     }
 }
 
-/// One drawn map: its geometry (cells left out), its cells as SVG markup, its caption, and which
-/// run it shows (`main`, `compare`, `difference`, or the ablation panel's `intact`/`ablated`).
+/// One drawn map: its geometry and weights (what the page reads under the pointer), its cells as
+/// SVG markup, its caption, and which run it shows (`main`, `compare`, `difference`, or the
+/// ablation panel's `intact`/`ablated`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MapModel {
     pub map: HeatmapView,

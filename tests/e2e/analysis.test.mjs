@@ -2,7 +2,7 @@
 // repeat test, predictions and the logit lens, inside one head, ablation, and their permalinks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RUN_TIMEOUT, useBrowser, open, ready, idle, run as runWith, shot, readFixture, address, drawn } from './common.mjs';
+import { RUN_TIMEOUT, useBrowser, open, ready, idle, run as runWith, shot, readFixture, address, drawn, cells, weight } from './common.mjs';
 
 const fixture = readFixture('mini');
 const PROMPT = 'alpha beta gamma delta epsilon alpha beta gamma delta epsilon';
@@ -13,7 +13,7 @@ useBrowser();
 /** Runs `prompt` greedily with no new tokens. */
 const run = (page, prompt) => runWith(page, prompt, { chips: CASE.ids.length });
 
-const cell = async (page, q, k) => Number(await page.getAttribute(`.maps rect.cell[data-query="${q}"][data-key="${k}"]`, 'data-value'));
+const cell = (page, q, k) => weight(page, q, k, { maps: '.maps svg.heatmap' });
 
 const panel = (page, name) => page.click(`.analysis-panel .tab[data-panel="${name}"]`);
 
@@ -57,7 +57,7 @@ test('the aggregates and the sink toggle match computations on the reference att
   // the value-weighted view keeps rows as distributions
   await page.selectOption('#source', 'value');
   await drawn(page);
-  const row = await page.$$eval('.maps rect.cell[data-query="6"]', (cs) => cs.reduce((s, c) => s + Number(c.dataset.value), 0));
+  const row = (await cells(page, '.maps svg.heatmap')).filter((c) => c.query[0] === 6).reduce((s, c) => s + c.value, 0);
   close(row, 1, 1e-4, 'value-weighted row sum');
   assert.deepEqual(page.errors, []);
 });

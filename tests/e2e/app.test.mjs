@@ -2,7 +2,7 @@
 // and sets HEADLIGHT_URL; screenshots go to OUTPUT_DIR.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RUN_TIMEOUT, useBrowser, open, ready, idle, run, setSetting, pick, chipIds, shot, readFixture, drawn, address } from './common.mjs';
+import { RUN_TIMEOUT, useBrowser, open, ready, idle, run, setSetting, pick, chipIds, shot, readFixture, drawn, address, cells, weight, clickCell } from './common.mjs';
 
 const fixture = readFixture('mini');
 
@@ -11,16 +11,16 @@ useBrowser();
 const chipLabels = (page) => page.$$eval('.chip', (cs) => cs.map((c) => c.textContent));
 
 async function cellValue(page, layer, head, q, k) {
-  const v = await page.getAttribute(`rect.cell[data-layer="${layer}"][data-head="${head}"][data-query="${q}"][data-key="${k}"]`, 'data-value');
+  const v = await weight(page, q, k, { layer, head });
   assert.notEqual(v, null, `cell L${layer} H${head} q${q} k${k} is drawn`);
-  return Number(v);
+  return v;
 }
 
 test('the page loads the bundled model by itself and shows the default prompt\'s attention', async () => {
   const started = Date.now();
   const page = await open();
   await ready(page);
-  await page.waitForSelector('svg.heatmap rect.cell', { timeout: RUN_TIMEOUT });
+  await page.waitForSelector('svg.heatmap path.cell', { timeout: RUN_TIMEOUT });
   console.log(`time to first heatmap: ${Date.now() - started} ms`);
   await idle(page);
   assert.ok((await page.$$('.chip')).length > 10);
@@ -74,7 +74,7 @@ test('clicking a chip pins it, shades the stream by its row and highlights it in
   assert.equal(await page.getAttribute('.chip[data-token-index="7"]', 'aria-pressed'), 'true');
   await page.keyboard.press('Escape');
   assert.equal(await page.locator('.chip[aria-pressed="true"]').count(), 0);
-  await page.click('rect.cell[data-query="9"][data-key="3"]');
+  await clickCell(page, 9, 3);
   assert.equal(await page.getAttribute('.chip[data-token-index="9"]', 'aria-pressed'), 'true');
   await shot(page, 'desktop-light-selected');
 });
@@ -87,7 +87,9 @@ test('the views switch between head, block, layer and overview, and back walks t
   await page.click('.tab[data-mode="block"]');
   await drawn(page);
   assert.equal(await maps(), 8, 'all 8 heads of the layer');
-  assert.equal(await page.locator('rect.cell[data-layer="0"][data-head="3"]').count(), 10, 'exact cells for a short prompt');
+  const block = await cells(page);
+  assert.equal(block.filter((c) => c.layer === 0 && c.head === 3 && c.exact).length, 10, 'exact cells for a short prompt');
+  assert.ok((await page.locator('svg.heatmap path.cell').count()) <= 8 * 64, 'a path per colour level, not per cell');
   await page.click('.tab[data-mode="layer"]');
   await drawn(page);
   assert.equal(await maps(), 6, 'the head in each of the 6 layers');
@@ -175,12 +177,13 @@ test('a long prompt shows an exact window in detail and pooled thumbnails', asyn
   const window = await page.getAttribute('svg.heatmap', 'data-window');
   assert.equal(window, '16-64');
   assert.ok(Math.abs((await cellValue(page, 0, 0, 40, 20)) - reference.attentions[0][0][40][20]) < 1e-4);
-  assert.ok((await page.locator('rect.cell').count()) <= 48 * 49 / 2);
+  assert.equal((await cells(page)).length, 48 * 49 / 2, 'the window of the last 48 queries and keys');
   await page.click('.tab[data-mode="block"]');
   await drawn(page);
   // 76 positions in at most 48 bins: blocks of two positions carry a mean, single ones their value
-  assert.ok((await page.locator('rect.cell[data-head="0"][data-mean]').count()) > 0, 'some cells are pooled');
-  assert.ok((await page.locator('rect.cell[data-head="0"]').count()) <= 48 * 49 / 2);
+  const head0 = (await cells(page)).filter((c) => c.head === 0);
+  assert.ok(head0.some((c) => !c.exact), 'some cells are pooled');
+  assert.ok(head0.length <= 48 * 49 / 2);
   await shot(page, 'desktop-light-long-block');
 });
 
@@ -197,7 +200,7 @@ test('a permalink reopens the same text and view in a fresh page', async () => {
   const url = page.url();
   assert.match(url, /#v=1&/);
   const labels = await chipLabels(page);
-  const value = await page.getAttribute('rect.cell[data-layer="3"][data-head="3"][data-query="4"][data-key="1"]', 'data-value');
+  const value = await cellValue(page, 3, 3, 4, 1);
 
   const again = await open(new URL(url).hash);
   await ready(again);
@@ -206,7 +209,7 @@ test('a permalink reopens the same text and view in a fresh page', async () => {
   assert.equal(await again.getAttribute('.tab[aria-selected="true"]', 'data-mode'), 'layer');
   assert.equal(await again.getAttribute('.chip[data-token-index="4"]', 'aria-pressed'), 'true');
   assert.equal(await again.textContent('.step-label'), await page.textContent('.step-label'));
-  assert.equal(await again.getAttribute('rect.cell[data-layer="3"][data-head="3"][data-query="4"][data-key="1"]', 'data-value'), value);
+  assert.equal(await cellValue(again, 3, 3, 4, 1), value);
   assert.equal(await again.inputValue('#prompt'), 'Attention is all you need. It');
   assert.equal(new URL(again.url()).hash, new URL(url).hash);
 });

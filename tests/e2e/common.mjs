@@ -152,3 +152,48 @@ export async function accessibilityViolations(page) {
   });
   return violations;
 }
+
+/**
+ * The cells of the maps matching `maps` (an SVG selector), as each map's markup lists them in
+ * `data-cells` (`query,key,weight`, a pooled block's positions as `first-end`, end excluded):
+ * `{ layer, head, map, query: [first, end], key: [first, end], value, exact }`.
+ */
+export const cells = (page, maps = 'svg.heatmap') =>
+  page.$$eval(`${maps} g.weights`, (groups) => groups.flatMap((g) => {
+    const svg = g.closest('svg');
+    const span = (s) => (s.includes('-') ? s.split('-').map(Number) : [Number(s), Number(s) + 1]);
+    return g.dataset.cells.split(' ').filter(Boolean).map((entry) => {
+      const [q, k, value] = entry.split(',');
+      return { layer: Number(g.dataset.layer), head: Number(g.dataset.head), map: svg.dataset.map, query: span(q), key: span(k), value: Number(value), exact: !q.includes('-') && !k.includes('-') };
+    });
+  }));
+
+/** The weight a map drawn of `maps` shows for query `q` over key `k`; filter by `layer` and `head`. */
+export async function weight(page, q, k, { maps = 'svg.heatmap', layer, head } = {}) {
+  const found = (await cells(page, maps)).find((c) => c.exact && c.query[0] === q && c.key[0] === k && (layer === undefined || c.layer === layer) && (head === undefined || c.head === head));
+  return found ? found.value : null;
+}
+
+/**
+ * Where the cell of query `q` and key `k` lies in the detailed map `map`, scrolled into view: in
+ * the map's own units (`x`, `y`, `size`) and its centre on the page (`pageX`, `pageY`). It
+ * follows from the map's frame and the windows it shows (`data-window`, `data-keys`).
+ */
+export const cellBox = (page, q, k, map = 'svg.heatmap') =>
+  page.$eval(map, (svg, [q, k]) => {
+    svg.scrollIntoView({ block: 'center' });
+    const frame = svg.querySelector('rect.frame');
+    const [w0, w1] = svg.dataset.window.split('-').map(Number);
+    const [k0] = svg.dataset.keys.split('-').map(Number);
+    const size = frame.width.baseVal.value / (w1 - w0);
+    const [x, y] = [frame.x.baseVal.value + (k - k0) * size, frame.y.baseVal.value + (q - w0) * size];
+    const box = svg.getBoundingClientRect();
+    const scale = box.width / svg.viewBox.baseVal.width;
+    return { x, y, size, pageX: box.left + (x + size / 2) * scale, pageY: box.top + (y + size / 2) * scale };
+  }, [q, k]);
+
+/** Clicks the cell of query `q` and key `k` in the detailed map `map`, where it is drawn. */
+export async function clickCell(page, q, k, map = 'svg.heatmap') {
+  const { pageX, pageY } = await cellBox(page, q, k, map);
+  await page.mouse.click(pageX, pageY);
+}

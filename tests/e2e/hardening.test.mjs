@@ -4,7 +4,7 @@
 // sets HEADLIGHT_URL; screenshots go to OUTPUT_DIR.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, RUN_TIMEOUT, useBrowser, open as openPage, ready, setSetting, chipIds, shot as shotAs, readFixture, worker, run } from './common.mjs';
+import { BASE, RUN_TIMEOUT, useBrowser, open as openPage, ready, setSetting, chipIds, shot as shotAs, readFixture, worker, run, weight } from './common.mjs';
 
 const fixture = readFixture('mini');
 
@@ -169,7 +169,7 @@ test('a crashed worker is reported and restarted, the prompt and view kept', asy
   await page.locator('.tab[data-mode="head"]').click();
   await run(page, reference.prompt);
   assert.deepEqual(await chipIds(page), reference.ids);
-  await page.waitForSelector('svg.heatmap rect.cell');
+  await page.waitForSelector('svg.heatmap path.cell');
   assert.deepEqual(page.errors.filter((e) => !e.includes('simulated crash')), []);
 });
 
@@ -177,7 +177,7 @@ test('a crashed views worker is reported and restarted, and the next run draws a
   const page = await open();
   const reference = fixture.cases[1];
   await run(page, reference.prompt);
-  await page.waitForSelector('svg.heatmap rect.cell');
+  await page.waitForSelector('svg.heatmap path.cell');
   const views = await worker(page, 'views');
   await views.evaluate(() => setTimeout(() => { throw new Error('simulated crash (test)'); }));
   await page.waitForSelector('.notice:not(.hidden)');
@@ -185,8 +185,8 @@ test('a crashed views worker is reported and restarted, and the next run draws a
   assert.equal(await page.inputValue('#prompt'), reference.prompt);
   for (let i = 0; i < 50 && (await worker(page, 'views')) === views; i++) await page.waitForTimeout(100);
   await run(page, reference.prompt);
-  await page.waitForSelector('svg.heatmap rect.cell');
-  assert.equal(Number(await page.getAttribute('rect.cell[data-query="3"][data-key="1"]', 'data-value')).toFixed(4), reference.attentions[0][0][3][1].toFixed(4));
+  await page.waitForSelector('svg.heatmap path.cell');
+  assert.equal((await weight(page, 3, 1)).toFixed(4), reference.attentions[0][0][3][1].toFixed(4));
   assert.deepEqual(page.errors.filter((e) => !e.includes('simulated crash')), []);
 });
 

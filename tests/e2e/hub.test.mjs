@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { LOAD_TIMEOUT, GUIDE_DISMISSED, browser, useBrowser, openIn, setSetting, chipIds, shot, readFixture as fixture, worker, run } from './common.mjs';
+import { LOAD_TIMEOUT, GUIDE_DISMISSED, browser, useBrowser, openIn, setSetting, chipIds, shot, readFixture as fixture, worker, run, weight } from './common.mjs';
 
 const here = new URL('.', import.meta.url).pathname;
 const root = join(here, '..', '..');
@@ -95,8 +95,8 @@ async function matchesReference(page, reference) {
   assert.deepEqual(await chipIds(page), reference.ids);
   const n = reference.ids.length;
   for (const [q, k] of [[0, 0], [n - 1, 0], [n - 1, n - 1], [Math.floor(n / 2), 1]]) {
-    const v = await page.getAttribute(`rect.cell[data-layer="0"][data-head="0"][data-query="${q}"][data-key="${k}"]`, 'data-value');
-    assert.ok(Math.abs(Number(v) - reference.attentions[0][0][q][k]) < 1e-4, `q${q} k${k}: ${v} vs ${reference.attentions[0][0][q][k]}`);
+    const v = await weight(page, q, k, { layer: 0, head: 0 });
+    assert.ok(Math.abs(v - reference.attentions[0][0][q][k]) < 1e-4, `q${q} k${k}: ${v} vs ${reference.attentions[0][0][q][k]}`);
   }
 }
 

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { RUN_TIMEOUT, useBrowser, open as openPage, ready, idle, run as runWith, pick, shot, readFixture, address, drawn } from './common.mjs';
+import { RUN_TIMEOUT, useBrowser, open as openPage, ready, idle, run as runWith, pick, shot, readFixture, address, drawn, cells, weight, cellBox, clickCell } from './common.mjs';
 
 const fixture = readFixture('mini');
 const close = (a, b, tolerance = 1e-4) => Math.abs(a - b) < tolerance;
@@ -37,7 +37,7 @@ test('a clicked cell pins its query and key in the token stream and the link', a
   await run(page, reference.prompt);
   await pick(page, 'Layer', 2);
   await pick(page, 'Head', 1);
-  await page.click('rect.cell[data-query="9"][data-key="3"]');
+  await clickCell(page, 9, 3);
   await drawn(page);
   assert.equal(await page.getAttribute('.chip[data-token-index="9"]', 'data-pair'), 'query');
   assert.equal(await page.getAttribute('.chip[data-token-index="3"]', 'data-pair'), 'key');
@@ -45,9 +45,9 @@ test('a clicked cell pins its query and key in the token stream and the link', a
   await address(page, /&q=9&ky=3(&|$)/);
   // the highlighted column is the key's
   const band = await page.$$eval('svg.heatmap-marks .band', (bs) => bs.map((b) => [Number(b.getAttribute('x')), Number(b.getAttribute('width'))]));
-  const cell = await page.$eval('rect.cell[data-query="9"][data-key="3"]', (c) => [Number(c.getAttribute('x')), Number(c.getAttribute('width'))]);
-  assert.ok(band.some(([x, w]) => x === cell[0] && w === cell[1]), `a band over key 3: ${JSON.stringify(band)}`);
-  assert.ok(close(await number(page, 'rect.cell[data-query="9"][data-key="3"]', 'data-value'), reference.attentions[2][1][9][3]));
+  const cell = await cellBox(page, 9, 3);
+  assert.ok(band.some(([x, w]) => Math.abs(x - cell.x) < 1e-3 && Math.abs(w - cell.size) < 1e-3), `a band over key 3: ${JSON.stringify(band)}`);
+  assert.ok(close(await weight(page, 9, 3), reference.attentions[2][1][9][3]));
   await page.mouse.move(0, 0);
   await shot(page, 'views-pair');
   // a chip click pins one token again
@@ -66,16 +66,16 @@ test('the detailed window moves apart from the selection, by minimap and by keyb
   await drawn(page);
   assert.equal(await page.getAttribute('svg.heatmap', 'data-window'), '28-76');
   assert.equal(await page.getAttribute('svg.heatmap', 'data-keys'), '28-76');
-  assert.equal(await page.locator('rect.cell[data-key="0"]').count(), 0, 'the sink is outside the window');
+  assert.ok(!(await cells(page)).some((c) => c.key[0] === 0), 'the sink is outside the window');
   // keys back to the first token: query 70 against key 0, the attention sink
   await page.locator('#pan-keys').fill('0');
   await drawn(page);
   assert.equal(await page.getAttribute('svg.heatmap', 'data-keys'), '0-48');
   assert.equal(await page.getAttribute('svg.heatmap', 'data-window'), '28-76');
-  assert.ok(close(await number(page, 'rect.cell[data-query="70"][data-key="0"]', 'data-value'), reference.attentions[0][0][70][0]));
+  assert.ok(close(await weight(page, 70, 0), reference.attentions[0][0][70][0]));
   // queries 28 to 75 over keys 0 to 47: each query sees the keys up to itself
   const visible = Array.from({ length: 48 }, (_, i) => Math.min(28 + i + 1, 48)).reduce((a, b) => a + b, 0);
-  assert.equal(await page.locator('rect.cell').count(), visible);
+  assert.equal((await cells(page)).length, visible);
   await address(page, /&w=28\.0(&|$)/);
   await shot(page, 'views-window-keys');
   // the keyboard moves the query window
@@ -143,12 +143,12 @@ test('the word view merges pieces: sum over key pieces, mean over query pieces',
   const A = reference.attentions[2][0];
   const merged = (a, b) => words[a].reduce((sum, q) => sum + words[b].filter((k) => k <= q).reduce((s, k) => s + A[q][k], 0), 0) / words[a].length;
   for (const [a, b] of [[4, 4], [4, 0], [9, 4], [9, 9], [5, 4]]) {
-    const shown = await number(page, `rect.cell[data-query="${a}"][data-key="${b}"]`, 'data-value');
+    const shown = await weight(page, a, b);
     assert.ok(close(shown, merged(a, b)), `word ${a} on word ${b}: ${shown} vs ${merged(a, b)}`);
   }
   assert.match(page.url(), /&wv=1/);
   // a word cell pins the words' first pieces
-  await page.click('rect.cell[data-query="9"][data-key="4"]');
+  await clickCell(page, 9, 4);
   await drawn(page);
   assert.equal(await page.getAttribute('.chip[data-token-index="11"]', 'data-pair'), 'query');
   assert.equal(await page.getAttribute('.chip[data-token-index="4"]', 'data-pair'), 'key');
@@ -201,7 +201,7 @@ test('compare: two prompts at the same head, and their difference where tokens l
   await page.waitForSelector('svg.heatmap[data-map="difference"]', { timeout: RUN_TIMEOUT });
   await pick(page, 'Layer', 3);
   await pick(page, 'Head', 2);
-  const value = (role, q, k) => number(page, `svg.heatmap[data-map="${role}"] rect.cell[data-query="${q}"][data-key="${k}"]`, 'data-value');
+  const value = (role, q, k) => weight(page, q, k, { maps: `svg.heatmap[data-map="${role}"]` });
   for (const [q, k] of [[0, 0], [3, 1], [6, 0], [6, 5]]) {
     const [a, b, difference] = [await value('main', q, k), await value('compare', q, k), await value('difference', q, k)];
     assert.ok(close(difference, a - b, 1e-6), `q${q} k${k}: ${difference} vs ${a} - ${b}`);

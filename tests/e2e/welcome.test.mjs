@@ -4,7 +4,7 @@
 // stream and the maps, and axe-core on the main states.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useBrowser, open, ready, idle, run, pick, shot, readFixture, accessibilityViolations, address, drawn } from './common.mjs';
+import { useBrowser, open, ready, idle, run, pick, shot, readFixture, accessibilityViolations, address, drawn, cells } from './common.mjs';
 
 useBrowser();
 const fixture = readFixture('mini');
@@ -54,11 +54,8 @@ test('first open: the default prompt is run, a head picked from its roles is ope
     // the score is of the head's own weights: the first token's share shown again
     if (await page.isChecked('#hide-sink')) await page.uncheck('#hide-sink');
     const ids = await page.$$eval('.chip', (cs) => cs.map((c) => Number(c.dataset.tokenId)));
-    const pattern = await page.$$eval(`rect.cell[data-layer="${layer}"][data-head="${head}"]`, (cells, n) => {
-      const rows = Array.from({ length: n }, () => new Array(n).fill(0));
-      for (const c of cells) if (Number(c.dataset.query) < n) rows[Number(c.dataset.query)][Number(c.dataset.key)] = Number(c.dataset.value);
-      return rows;
-    }, ids.length);
+    const pattern = Array.from({ length: ids.length }, () => new Array(ids.length).fill(0));
+    for (const c of await cells(page)) if (c.layer === Number(layer) && c.head === Number(head) && c.exact && c.query[0] < ids.length) pattern[c.query[0]][c.key[0]] = c.value;
     const shown = Number(said.match(/score (0\.\d+)/)[1]);
     assert.ok(Math.abs(inductionScore(pattern, ids) - shown) < 0.006, `${inductionScore(pattern, ids)} vs ${shown}`);
   }
