@@ -32,12 +32,12 @@ fn keyboard(ctx: Ctx) {
         match ev.key().as_str() {
             "ArrowRight" | "ArrowLeft" if n > 0 => {
                 ev.prevent_default();
-                ctx.view.update(|v| v.select(Some(moved(v.selected, ev.key() == "ArrowRight"))));
+                ctx.edit(|v| v.select(Some(moved(v.selected, ev.key() == "ArrowRight"))));
             }
             "Escape" => {
                 ctx.hover.set(None);
                 ctx.playing.set(false);
-                ctx.view.update(|v| v.select(None));
+                ctx.edit(|v| v.select(None));
             }
             _ => {}
         }

@@ -4,13 +4,13 @@
 use leptos::prelude::*;
 
 use crate::ui::state::{Ctx, ModelStatus, RunData};
-use crate::view::state::Mode;
+use crate::view::state::{Mode, ViewStateStoreFields};
 use crate::worker::protocol::Finish;
 
 /// Reads the compare prompt whenever the compare view shows one that has not been read.
 pub fn watch_compare(ctx: Ctx) {
     Effect::new(move |_| {
-        let wanted = ctx.view.with(|v| (v.mode == Mode::Compare && !v.compare.is_empty()).then(|| v.compare.clone()));
+        let wanted = (ctx.view.mode().get() == Mode::Compare).then(|| ctx.view.compare().get()).filter(|c| !c.is_empty());
         let Some(wanted) = wanted else { return };
         let idle = ctx.run.with(|r| r.as_ref().is_none_or(|r| !r.running()));
         let ready = ctx.model.with(|m| matches!(m, ModelStatus::Ready(_)));
@@ -27,11 +27,11 @@ pub fn CompareBar(ctx: Ctx) -> impl IntoView {
     let draft = RwSignal::new(ctx.view.with_untracked(|v| v.compare.clone()));
     // A link or back/forward changes the compared prompt: the field follows (and keeps what is
     // typed while other parts of the view change).
-    let applied = Memo::new(move |_| ctx.view.with(|v| v.compare.clone()));
+    let applied = Memo::new(move |_| ctx.view.compare().get());
     Effect::new(move |_| draft.set(applied.get()));
     let apply = move || {
         let text = draft.get_untracked();
-        ctx.view.update(|v| v.compare = text);
+        ctx.edit(|v| v.compare = text);
     };
     let status = move || {
         ctx.compare.with(|c| match c {
@@ -42,7 +42,7 @@ pub fn CompareBar(ctx: Ctx) -> impl IntoView {
         })
     };
     view! {
-        <div class="compare-bar" class:hidden=move || ctx.view.with(|v| v.mode != Mode::Compare)>
+        <div class="compare-bar" class:hidden=move || ctx.view.mode().get() != Mode::Compare>
             <label for="compare-prompt">"Compare with"</label>
             <input
                 id="compare-prompt" type="text" placeholder="A second prompt, read at the same layer and head"

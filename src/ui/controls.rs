@@ -68,7 +68,7 @@ pub fn Controls(ctx: Ctx) -> impl IntoView {
     let ready = move || ctx.model.with(|m| matches!(m, ModelStatus::Ready(_)));
     let running = move || ctx.run.with(|r| r.as_ref().is_some_and(RunData::running));
     let run = move || {
-        ctx.view.update(|v| v.step = None);
+        ctx.edit(|v| v.step = None);
         ctx.start_run(Vec::new());
     };
     let on_key = move |ev: KeyboardEvent| {

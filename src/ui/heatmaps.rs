@@ -15,20 +15,20 @@ use crate::ui::pan::pan_controls;
 use crate::ui::positions::positions_view;
 use crate::ui::state::{Ctx, ModelStatus, now};
 use crate::view::colour::Scale;
-use crate::view::state::Mode;
-use crate::views::query::{Look, MapsModel, MapsQuery, Query, Reply};
+use crate::view::state::{Mode, ViewStateStoreFields};
+use crate::views::query::{MapsModel, MapsQuery, Query, Reply};
 
 /// The maps query of the view shown, once the run has positions to show.
 fn maps_query(ctx: Ctx) -> Option<MapsQuery> {
     let n = ctx.visible();
     let context = ctx.model.with(|m| if let ModelStatus::Ready(info) = m { info.n_positions } else { usize::MAX });
-    let look = ctx.view.with(|v| Look::of(v, n));
+    let look = ctx.look(n);
     let (run, extent) = ctx.run.with(|r| {
         let r = r.as_ref()?;
         // While the run streams, the maps are laid out for its final length: they keep their size.
         Some((r.id, if r.running() { (r.prompt_len + r.wanted).min(context) } else { r.tokens.len() }))
     })?;
-    let compare = if look.mode == Mode::Compare && ctx.view.with(|v| !v.compare.is_empty()) { ctx.compare.with(|c| c.as_ref().map(|c| (c.id, c.read))) } else { None };
+    let compare = if look.mode == Mode::Compare && ctx.view.compare().with(|c| !c.is_empty()) { ctx.compare.with(|c| c.as_ref().map(|c| (c.id, c.read))) } else { None };
     (n > 0).then_some(MapsQuery { run, n, extent, look, compare })
 }
 
@@ -110,7 +110,7 @@ pub fn Heatmaps(ctx: Ctx) -> impl IntoView {
     watch_compare(ctx);
     time_the_wait(ctx);
     let query = Memo::new(move |_| maps_query(ctx));
-    let mode = Memo::new(move |_| ctx.view.with(|v| v.mode));
+    let mode = Memo::new(move |_| ctx.view.mode().get());
     Effect::new(move |_| {
         if let Some(query) = query.get().filter(|q| !matches!(q.look.mode, Mode::Lines | Mode::Positions)) {
             ctx.views.ask(Query::Maps(query), false);
@@ -142,7 +142,7 @@ pub fn Heatmaps(ctx: Ctx) -> impl IntoView {
         };
         if waiting && has_positions.get() { "true" } else { "false" }
     };
-    let scale_value = move || match ctx.view.with(|v| v.scale) {
+    let scale_value = move || match ctx.view.scale().get() {
         Scale::Linear => "lin".to_string(),
         Scale::Log => "log".to_string(),
         Scale::Clipped { percentile } => format!("p{percentile}"),
@@ -154,7 +154,7 @@ pub fn Heatmaps(ctx: Ctx) -> impl IntoView {
             "p90" => Scale::Clipped { percentile: 90 },
             _ => Scale::Linear,
         };
-        ctx.view.update(|v| v.scale = scale);
+        ctx.edit(|v| v.scale = scale);
     };
     let dims = move || ctx.model.with(|m| match m {
         ModelStatus::Ready(info) => (info.n_layer, info.n_head),
@@ -168,23 +168,23 @@ pub fn Heatmaps(ctx: Ctx) -> impl IntoView {
                     role="tab"
                     class="tab"
                     data-mode=mode.name()
-                    aria-selected=move || if ctx.view.with(|v| v.mode) == mode { "true" } else { "false" }
-                    on:click=move |_| ctx.view.update(|v| v.mode = mode)
+                    aria-selected=move || if ctx.view.mode().get() == mode { "true" } else { "false" }
+                    on:click=move |_| ctx.edit(|v| v.mode = mode)
                 >
                     {mode.title()}
                 </button>
             }
         })
         .collect_view();
-    let drawing = move || ctx.view.with(|v| matches!(v.mode, Mode::Lines | Mode::Positions));
+    let drawing = move || matches!(ctx.view.mode().get(), Mode::Lines | Mode::Positions);
     view! {
         <section class="maps-panel" aria-label="Attention heatmaps">
             <div class="panel-head">
                 <div class="tabs" role="tablist">{tabs}</div>
             </div>
             <div class="panel-head">
-                <label>"Layer " {index_select(move || dims().0, move || ctx.view.with(|v| v.layer), move |i| ctx.view.update(|v| v.layer = i))}</label>
-                <label>"Head " {index_select(move || dims().1, move || ctx.view.with(|v| v.head), move |i| ctx.view.update(|v| v.head = i))}</label>
+                <label>"Layer " {index_select(move || dims().0, move || ctx.view.layer().get(), move |i| ctx.edit(|v| v.layer = i))}</label>
+                <label>"Head " {index_select(move || dims().1, move || ctx.view.head().get(), move |i| ctx.edit(|v| v.head = i))}</label>
                 {source_controls(ctx)}
                 <label>"Scale "
                     <select prop:value=scale_value on:change=set_scale>
@@ -195,9 +195,9 @@ pub fn Heatmaps(ctx: Ctx) -> impl IntoView {
                     </select>
                 </label>
                 <label class="check">
-                    <input type="checkbox" id="word-view" prop:checked=move || ctx.view.with(|v| v.words) on:change=move |ev| {
+                    <input type="checkbox" id="word-view" prop:checked=move || ctx.view.words().get() on:change=move |ev| {
                         let on = event_target_checked(&ev);
-                        ctx.view.update(|v| v.words = on);
+                        ctx.edit(|v| v.words = on);
                     } />
                     " Words"
                 </label>

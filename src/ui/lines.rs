@@ -5,9 +5,10 @@
 use leptos::prelude::*;
 
 use crate::ui::state::Ctx;
+use crate::view::state::ViewStateStoreFields;
 use crate::view::lines::Node;
 use crate::view::words::Units;
-use crate::views::query::{LinesModel, Look, Query, Reply};
+use crate::views::query::{LinesModel, Query, Reply};
 
 /// Longest drawn width of the line view, in pixels: a short prompt stays compact.
 const MAX_WIDTH: f32 = 560.0;
@@ -25,7 +26,7 @@ fn nodes(ctx: Ctx, units: &Units, nodes: &[Node], side: &'static str, x: f32, an
                     data-side=side data-unit=node.index data-token-index=token
                     on:mouseenter=move |_| if ctx.hover.get_untracked() != Some(token) { ctx.hover.set(Some(token)) }
                     on:mouseleave=move |_| ctx.hover.set(None)
-                    on:click=move |_| ctx.view.update(|v| v.select(if v.selected == Some(token) { None } else { Some(token) }))
+                    on:click=move |_| ctx.edit(|v| v.select(if v.selected == Some(token) { None } else { Some(token) }))
                 >
                     {node.label.clone()}
                 </text>
@@ -80,7 +81,7 @@ fn draw(ctx: Ctx, model: &LinesModel) -> impl IntoView + use<> {
 pub fn line_view(ctx: Ctx) -> impl IntoView {
     let query = Memo::new(move |_| {
         let n = ctx.visible();
-        let (look, direction) = ctx.view.with(|v| (Look::of(v, n), v.direction));
+        let (look, direction) = (ctx.look(n), ctx.view.direction().get());
         let run = ctx.run.with(|r| r.as_ref().map(|r| r.id))?;
         (n > 0).then(|| Query::Lines { run, n, look, focus: ctx.focus(), direction })
     });

@@ -74,7 +74,7 @@ fn restore(ctx: Ctx, fragment: &str, pending: RwSignal<Option<Vec<u32>>>) {
     }
     ctx.notice.set((!problems.is_empty()).then(|| problems.join(" ")));
     let shown = ctx.run.with_untracked(|r| r.as_ref().is_some_and(|r| r.finish.is_some() && r.prompt == link.prompt && r.generation.bos == link.generation.bos && r.generated() == link.generated));
-    ctx.view.set(link.view);
+    ctx.edit(|v| *v = link.view);
     if shown {
         return;
     }
@@ -111,7 +111,7 @@ pub fn install(ctx: Ctx, welcome: Welcome) {
         let mut view = ctx.view.get();
         let problems = permalink::fit_view(&mut view, info.n_layer, info.n_head);
         if !problems.is_empty() {
-            ctx.view.set(view);
+            ctx.edit(|v| *v = view);
             ctx.notice.update(|notice| *notice = Some(notice.iter().cloned().chain(problems).collect::<Vec<_>>().join(" ")));
         }
     });

@@ -12,7 +12,7 @@ use crate::ui::state::Ctx;
 use crate::view::colour::{Normaliser, format_weight};
 use crate::view::export::Markup;
 use crate::view::heatmap::{Cell, HeatmapView, band_of};
-use crate::view::state::Mode;
+use crate::view::state::{Mode, ViewStateStoreFields};
 use crate::view::words::Units;
 use crate::views::query::MapModel;
 
@@ -92,7 +92,7 @@ pub fn draw(model: MapModel, labels: Rc<Vec<String>>, units: &Units, ctx: Ctx, c
         let Some(cell) = cell else { return };
         readout.set(Some(cell.describe(&labels)));
         let pair = (units_keyed.first_token(cell.query.start), units_keyed.first_token(cell.key.start));
-        ctx.view.update(|v| v.select_pair(pair.0, pair.1));
+        ctx.edit(|v| v.select_pair(pair.0, pair.1));
     };
     let (units_clicked, clicked) = (units.clone(), map.clone());
     let on_click = move |event: web_sys::MouseEvent| {
@@ -100,17 +100,16 @@ pub fn draw(model: MapModel, labels: Rc<Vec<String>>, units: &Units, ctx: Ctx, c
             && let Some(cell) = cell_under(&clicked, &event)
         {
             let pair = (units_clicked.first_token(cell.query.start), units_clicked.first_token(cell.key.start));
-            ctx.view.update(|v| v.select_pair(pair.0, pair.1));
+            ctx.edit(|v| v.select_pair(pair.0, pair.1));
         }
     };
     // The highlight follows the selection by itself: a click redraws the bands and the bold
     // labels, not the map. Units: the selected token's row, and the pinned key's column (or its).
     let units_shown = units.clone();
     let highlight = Memo::new(move |_| {
-        ctx.view.with(|v| {
-            let unit = |token: Option<usize>| token.and_then(|t| units_shown.unit_of(t));
-            (unit(v.selected), unit(v.key.or(v.selected)))
-        })
+        let unit = |token: Option<usize>| token.and_then(|t| units_shown.unit_of(t));
+        let selected = ctx.view.selected().get();
+        (unit(selected), unit(ctx.view.key().get().or(selected)))
     });
     let (ox, oy) = map.origin;
     let label = move |index: usize| if highlight.get().0 == Some(index) { "axis-label selected" } else { "axis-label" };
@@ -179,7 +178,7 @@ pub fn draw(model: MapModel, labels: Rc<Vec<String>>, units: &Units, ctx: Ctx, c
         </div>
     };
     let open = move |_| {
-        ctx.view.update(|v| {
+        ctx.edit(|v| {
             v.mode = Mode::Head;
             v.layer = layer;
             v.head = head;

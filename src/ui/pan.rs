@@ -21,7 +21,7 @@ fn slider(ctx: Ctx, label: &'static str, id: &'static str, value: usize, last: u
                     if let Ok(from) = event_target_value(&ev).parse() {
                         let mut pan = other;
                         set(&mut pan, from);
-                        ctx.view.update(|v| v.pan = Some(pan));
+                        ctx.edit(|v| v.pan = Some(pan));
                     }
                 }
             />
@@ -45,7 +45,7 @@ pub fn pan_controls(ctx: Ctx, query: &MapsQuery, detail: &HeatmapView, minimap: 
         }
         let across = (ev.client_x() as f64 - rect.left()) / rect.width();
         let down = (ev.client_y() as f64 - rect.top()) / rect.height();
-        ctx.view.update(|v| v.pan = Some([window_at(down, len), window_at(across, len)]));
+        ctx.edit(|v| v.pan = Some([window_at(down, len), window_at(across, len)]));
     };
     let current = [queries.start, keys.start];
     view! {
@@ -57,7 +57,7 @@ pub fn pan_controls(ctx: Ctx, query: &MapsQuery, detail: &HeatmapView, minimap: 
             <div class="pan-sliders">
                 {slider(ctx, "Queries ", "pan-queries", queries.start, last, |p, v| p[0] = v, current)}
                 {slider(ctx, "Keys ", "pan-keys", keys.start, last, |p, v| p[1] = v, current)}
-                <button id="pan-follow" prop:disabled=query.look.pan.is_none() on:click=move |_| ctx.view.update(|v| v.pan = None)>"Follow the selection"</button>
+                <button id="pan-follow" prop:disabled=query.look.pan.is_none() on:click=move |_| ctx.edit(|v| v.pan = None)>"Follow the selection"</button>
             </div>
         </div>
     }

@@ -2,6 +2,7 @@
 //! one place where worker messages change them.
 
 use leptos::prelude::*;
+use reactive_stores::{Patch, Store};
 
 use crate::model::generate::GenerationSettings;
 use crate::tokenizer::Token;
@@ -10,8 +11,8 @@ use crate::ui::answers::Analyses;
 use crate::ui::bridge::Bridge;
 use crate::ui::hub_state::HubState;
 use crate::ui::views::Views;
-use crate::view::state::ViewState;
-use crate::views::query::{Query, Reply, Slot};
+use crate::view::state::{ViewState, ViewStateStoreFields};
+use crate::views::query::{Look, Query, Reply, Slot};
 use crate::model::generate::Decoding;
 use crate::worker::VIEWS;
 use crate::worker::protocol::{Finish, FromViews, FromWorker, ModelInfo, PositionMaps, RunRequest, ToViews, ToWorker};
@@ -91,7 +92,9 @@ pub struct Ctx {
     pub compare: RwSignal<Option<RunData>>,
     /// The model's position encodings as similarity maps, once loaded.
     pub positions: RwSignal<Option<PositionMaps>>,
-    pub view: RwSignal<ViewState>,
+    /// What the page shows: a store, so a component subscribes to the fields it reads; change it
+    /// with [`Ctx::edit`], which notifies only the fields that changed.
+    pub view: Store<ViewState>,
     /// Positions shown at the view's step: a memo, so what depends on it alone is not redrawn
     /// by every other change to the view (a click on a token, say).
     shown: Memo<usize>,
@@ -117,7 +120,7 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn new() -> Ctx {
-        let (run, view) = (RwSignal::new(None::<RunData>), RwSignal::new(ViewState::default()));
+        let (run, view) = (RwSignal::new(None::<RunData>), Store::new(ViewState::default()));
         let ctx = Ctx {
             model: RwSignal::new(ModelStatus::Loading("starting the worker".into())),
             prompt: RwSignal::new(String::new()),
@@ -127,7 +130,7 @@ impl Ctx {
             positions: RwSignal::new(None),
             view,
             shown: Memo::new(move |_| {
-                let step = view.with(|v| v.step);
+                let step = view.step().get();
                 run.with(|run| run.as_ref().map_or(0, |r| ViewState::visible_at(step, r.prompt_len, r.tokens.len()).min(r.read)))
             }),
             hover: RwSignal::new(None),
@@ -375,6 +378,29 @@ impl Ctx {
         });
     }
 
+    /// The look of the view with `n` positions shown (`Look::of`), read field by field: what asks
+    /// with it subscribes to the fields a look holds, not to the panel, the step or the sort.
+    pub fn look(&self, n: usize) -> Look {
+        let v = self.view;
+        let (mode, layer, head, source, hide_sink, words, scale) = (v.mode().get(), v.layer().get(), v.head().get(), v.source().get(), v.hide_sink().get(), v.words().get(), v.scale().get());
+        let (selected, key, pan) = (v.selected().get(), v.key().get(), v.pan().get());
+        Look::of(&ViewState { mode, layer, head, source, hide_sink, words, scale, selected, key, pan, ..ViewState::default() }, n)
+    }
+
+    /// The look of the view's matrix alone (`Look::matrix`), read from the four fields it holds.
+    pub fn matrix_look(&self) -> Look {
+        let v = self.view;
+        Look::matrix(&ViewState { layer: v.layer().get(), head: v.head().get(), source: v.source().get(), hide_sink: v.hide_sink().get(), ..ViewState::default() })
+    }
+
+    /// Changes the view: `change` edits a copy, and only the fields it changed notify their
+    /// readers.
+    pub fn edit(&self, change: impl FnOnce(&mut ViewState)) {
+        let mut next = self.view.get_untracked();
+        change(&mut next);
+        self.view.patch(next);
+    }
+
     /// Positions shown at the view's step.
     pub fn visible(&self) -> usize {
         self.shown.get()
@@ -382,6 +408,6 @@ impl Ctx {
 
     /// The token the stream is shaded by: the hovered one, else the pinned one.
     pub fn focus(&self) -> Option<usize> {
-        self.hover.get().or_else(|| self.view.with(|v| v.selected))
+        self.hover.get().or_else(|| self.view.selected().get())
     }
 }

@@ -8,9 +8,10 @@ use wasm_bindgen::JsCast;
 
 use crate::ui::analysis::predictions_of;
 use crate::ui::state::Ctx;
+use crate::view::state::ViewStateStoreFields;
 use crate::view::state::Direction;
 use crate::view::stream::surprisals;
-use crate::views::query::{Look, Query, Reply};
+use crate::views::query::{Query, Reply};
 
 /// The index of the chip an event happened in. The stream listens once for all its chips.
 fn chip_of(event: &web_sys::Event) -> Option<usize> {
@@ -85,7 +86,7 @@ fn mark(chip: &web_sys::HtmlElement, i: usize, (selected, key, focus): (Option<u
 fn shade_query(ctx: Ctx) -> Option<Query> {
     let n = ctx.visible();
     let focus = ctx.focus().filter(|&f| f < n)?;
-    let (look, direction, surprisal) = ctx.view.with(|v| (Look::matrix(v), v.direction, v.surprisal));
+    let (look, direction, surprisal) = (ctx.matrix_look(), ctx.view.direction().get(), ctx.view.surprisal().get());
     let run = ctx.run.with(|r| r.as_ref().map(|r| r.id))?;
     (!surprisal).then_some(Query::Shade { run, n, look, focus, direction })
 }
@@ -114,7 +115,7 @@ pub fn TokenStream(ctx: Ctx) -> impl IntoView {
     // The shades to draw: by surprisal, by the shade reply for the token in focus, or none.
     let shades = Memo::new(move |_| {
         let n = shown.with(Vec::len);
-        let weights = if ctx.view.with(|v| v.surprisal) {
+        let weights = if ctx.view.surprisal().get() {
             predictions_of(ctx, n).map_or(vec![None; n], |p| surprisals(&p, n))
         } else {
             // A reply for fewer positions of the same question still holds for those (the run
@@ -147,7 +148,7 @@ pub fn TokenStream(ctx: Ctx) -> impl IntoView {
         });
     });
     // The selection marks: only the chips whose marks change are touched.
-    let marks = Memo::new(move |_| ctx.view.with(|v| (v.selected, v.key)));
+    let marks = Memo::new(move |_| (ctx.view.selected().get(), ctx.view.key().get()));
     let marked = StoredValue::new((None, None, None));
     Effect::new(move |_| {
         shown.track(); // chips made anew start unmarked
@@ -163,11 +164,11 @@ pub fn TokenStream(ctx: Ctx) -> impl IntoView {
         }
         marked.set_value(now);
     });
-    let direction_label = move || match ctx.view.with(|v| v.direction) {
+    let direction_label = move || match ctx.view.direction().get() {
         Direction::AttendsTo => "attends to",
         Direction::AttendedBy => "is attended by",
     };
-    let busy = move || if query.get().is_some() && !ctx.views.shade.current() && !ctx.view.with(|v| v.surprisal) { "true" } else { "false" };
+    let busy = move || if query.get().is_some() && !ctx.views.shade.current() && !ctx.view.surprisal().get() { "true" } else { "false" };
     view! {
         <section class="stream-panel" aria-label="Tokens">
             <div class="panel-head">
@@ -175,7 +176,7 @@ pub fn TokenStream(ctx: Ctx) -> impl IntoView {
                 <button
                     class="toggle"
                     title="Switch between what the token attends to and what attends to it"
-                    on:click=move |_| ctx.view.update(|v| v.direction = match v.direction {
+                    on:click=move |_| ctx.edit(|v| v.direction = match v.direction {
                         Direction::AttendsTo => Direction::AttendedBy,
                         Direction::AttendedBy => Direction::AttendsTo,
                     })
@@ -196,7 +197,7 @@ pub fn TokenStream(ctx: Ctx) -> impl IntoView {
                 on:focusout=move |_| hover(ctx, None)
                 on:click=move |ev| {
                     if let Some(i) = chip_of(&ev) {
-                        ctx.view.update(|v| v.select(if v.selected == Some(i) && v.key.is_none() { None } else { Some(i) }));
+                        ctx.edit(|v| v.select(if v.selected == Some(i) && v.key.is_none() { None } else { Some(i) }));
                     }
                 }
             >

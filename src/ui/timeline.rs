@@ -6,6 +6,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 
 use crate::ui::state::Ctx;
+use crate::view::state::ViewStateStoreFields;
 
 /// Time between steps while playing.
 const PLAY_INTERVAL: Duration = Duration::from_millis(450);
@@ -13,11 +14,11 @@ const PLAY_INTERVAL: Duration = Duration::from_millis(450);
 #[component]
 pub fn Timeline(ctx: Ctx) -> impl IntoView {
     let steps = move || ctx.run.with(|r| r.as_ref().map_or(0, |r| r.steps()));
-    let step = move || ctx.view.with(|v| v.step).unwrap_or_else(steps).min(steps());
+    let step = move || ctx.view.step().get().unwrap_or_else(steps).min(steps());
     // The last step follows the stream; any earlier one stays put while tokens arrive.
     let go = move |s: usize| {
         let last = steps();
-        ctx.view.update(|v| v.step = (s < last).then_some(s));
+        ctx.edit(|v| v.step = (s < last).then_some(s));
     };
     Effect::new(move |previous: Option<Option<IntervalHandle>>| {
         if let Some(Some(interval)) = previous {

@@ -84,7 +84,7 @@ fn open_showcase(ctx: Ctx, picked: RwSignal<Option<String>>) {
             // A head that parks most of its attention on the first token shows its pattern only
             // faintly beside that column: the sink is hidden, and the line says so.
             let sink = head.score(Role::First).filter(|&s| s >= SINK_HIDDEN_FROM);
-            ctx.view.update(|v| {
+            ctx.edit(|v| {
                 v.layer = layer;
                 v.head = h;
                 v.hide_sink = sink.is_some();

@@ -67,7 +67,10 @@ pub enum Direction {
     AttendedBy,
 }
 
+/// On the page it is a store (`reactive_stores`): a component subscribes to the fields it reads,
+/// and a change patches only the fields that differ, so a click wakes what shows the selection.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(reactive_stores::Store, reactive_stores::Patch))]
 pub struct ViewState {
     pub mode: Mode,
     pub layer: usize,
@@ -78,6 +81,7 @@ pub struct ViewState {
     pub key: Option<usize>,
     /// Where the reader moved the detailed map's windows: first query, first key. `None`
     /// keeps them around the selection.
+    #[cfg_attr(target_arch = "wasm32", patch(|this, new| *this = new))]
     pub pan: Option<[usize; 2]>,
     /// BPE pieces merged into words in the maps.
     pub words: bool,
@@ -100,8 +104,27 @@ pub struct ViewState {
     /// Where the repeat test draws its random tokens from.
     pub pool: Pool,
     /// Heads switched off in the ablation panel, as `(layer, head)`.
+    #[cfg_attr(target_arch = "wasm32", patch(|this, new| *this = new))]
     pub ablated: Vec<(usize, usize)>,
 }
+
+/// The view's own kinds of value change as a whole: a patch notifies when one differs.
+#[cfg(target_arch = "wasm32")]
+macro_rules! patched_whole {
+    ($($kind:ty),*) => {$(
+        impl reactive_stores::PatchField for $kind {
+            fn patch_field(&mut self, new: Self, path: &reactive_stores::StorePath, notify: &mut dyn FnMut(&reactive_stores::StorePath), _keys: Option<&reactive_stores::KeyMap>) {
+                if *self != new {
+                    *self = new;
+                    notify(path);
+                }
+            }
+        }
+    )*};
+}
+
+#[cfg(target_arch = "wasm32")]
+patched_whole!(Mode, Direction, Scale, Source, Panel, SortBy, Pool);
 
 /// The analysis panels below the maps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -275,6 +275,7 @@ test('the views survive a permalink round trip', async () => {
   assert.deepEqual(await again.$$eval('svg.lines .link', (ls) => ls.map((l) => `${l.dataset.query}>${l.dataset.key}:${l.dataset.weight}`)), lines);
   await mode(again, 'head');
   await again.uncheck('#word-view');
+  await drawn(again);
   assert.equal(await again.getAttribute('svg.heatmap', 'data-window'), '28-76');
   assert.equal(await again.getAttribute('svg.heatmap', 'data-keys'), '0-48');
   assert.equal(new URL(again.url()).hash.includes('wv=1'), false, 'unticking the word view takes it out of the link');

@@ -11,6 +11,7 @@ use crate::ui::analysis::predictions::candidates;
 use crate::ui::analysis::{predictions_of, shown_ids, waiting};
 use crate::ui::map::{Click, draw};
 use crate::ui::state::{Ctx, ModelStatus};
+use crate::view::state::ViewStateStoreFields;
 use crate::views::query::{AblationModel, Look, Query, Reply};
 
 /// The checkboxes, one per head.
@@ -19,10 +20,10 @@ fn switches(ctx: Ctx, n_layer: usize, n_head: usize) -> impl IntoView {
         .map(|l| {
             let boxes = (0..n_head)
                 .map(|h| {
-                    let off = move || ctx.view.with(|v| v.ablated.contains(&(l, h)));
+                    let off = move || ctx.view.ablated().with(|off| off.contains(&(l, h)));
                     let toggle = move |ev| {
                         let on = event_target_checked(&ev);
-                        ctx.view.update(|v| {
+                        ctx.edit(|v| {
                             v.ablated.retain(|&x| x != (l, h));
                             if on {
                                 v.ablated.push((l, h));
@@ -58,10 +59,10 @@ fn comparison_view(ctx: Ctx, model: AblationModel) -> AnyView {
 }
 
 pub fn ablation_panel(ctx: Ctx) -> impl IntoView {
-    let question = move || Question::Ablate { heads: ctx.view.with(|v| v.ablated.clone()) };
+    let question = move || Question::Ablate { heads: ctx.view.ablated().get() };
     Effect::new(move |_| {
         let (Some(ids), q) = (shown_ids(ctx), question()) else { return };
-        if !ctx.view.with(|v| v.ablated.is_empty()) {
+        if !ctx.view.ablated().with(Vec::is_empty) {
             ctx.ask(ids, q);
         }
     });
@@ -71,17 +72,17 @@ pub fn ablation_panel(ctx: Ctx) -> impl IntoView {
         let ids = shown_ids(ctx)?;
         let ablated = ctx.analyses.answered(&ids, &question())?;
         let run = ctx.run.with(|r| r.as_ref().map(|r| r.id))?;
-        let look = ctx.view.with(|v| Look { scale: v.scale, ..Look::matrix(v) });
+        let look = Look { scale: ctx.view.scale().get(), ..ctx.matrix_look() };
         Some(Query::Ablation { run, ablated, n: ids.len(), look })
     });
     Effect::new(move |_| {
-        if let Some(query) = comparison.get().filter(|_| !ctx.view.with(|v| v.ablated.is_empty())) {
+        if let Some(query) = comparison.get().filter(|_| !ctx.view.ablated().with(Vec::is_empty)) {
             ctx.views.ask(query, false);
         }
     });
     let body = move || {
         let Some(ids) = shown_ids(ctx) else { return view! { <p class="empty">"Run a prompt (and let it finish) to switch heads off."</p> }.into_any() };
-        if ctx.view.with(|v| v.ablated.is_empty()) {
+        if ctx.view.ablated().with(Vec::is_empty) {
             return view! { <p class="empty">"Tick heads above to switch them off."</p> }.into_any();
         }
         let n = ids.len();
@@ -89,7 +90,7 @@ pub fn ablation_panel(ctx: Ctx) -> impl IntoView {
             Some(Ok(Answer::Ablated { predictions, .. })) => predictions,
             other => return waiting(&other),
         };
-        let position = ctx.view.with(|v| v.selected).filter(|&s| s < n).unwrap_or(n - 1);
+        let position = ctx.view.selected().get().filter(|&s| s < n).unwrap_or(n - 1);
         let intact = predictions_of(ctx, n);
         let next = predictions[position].next.as_ref().map(|c| c.id);
         let intact_list = match &intact {
@@ -112,12 +113,12 @@ pub fn ablation_panel(ctx: Ctx) -> impl IntoView {
         }
         .into_any()
     };
-    let busy = move || if comparison.get().is_some() && !ctx.view.with(|v| v.ablated.is_empty()) && !ctx.views.ablation.current() { "true" } else { "false" };
+    let busy = move || if comparison.get().is_some() && !ctx.view.ablated().with(Vec::is_empty) && !ctx.views.ablation.current() { "true" } else { "false" };
     view! {
         <div class="ablation-panel" aria-busy=busy>
             <p class="hint">"Switched-off heads have their output set to zero before the output projection (zero ablation), in every position. Layers up to theirs attend as before; later ones see a changed residual stream."</p>
             {move || dims().map(|(l, h)| switches(ctx, l, h))}
-            <button id="ablation-clear" on:click=move |_| ctx.view.update(|v| v.ablated.clear())>"Switch all back on"</button>
+            <button id="ablation-clear" on:click=move |_| ctx.edit(|v| v.ablated.clear())>"Switch all back on"</button>
             {body}
         </div>
     }

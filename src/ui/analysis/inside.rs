@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use crate::analysis::probe::{Answer, HeadTrace, Question};
 use crate::ui::analysis::{shown_ids, waiting};
 use crate::ui::state::Ctx;
+use crate::view::state::ViewStateStoreFields;
 use crate::view::colour::format_weight;
 
 /// Value dimensions shown per key in the table; the full vectors are under "all values".
@@ -18,7 +19,7 @@ fn vector(values: &[f32]) -> String {
 }
 
 fn question(ctx: Ctx, n: usize) -> Question {
-    let (layer, head, selected) = ctx.view.with(|v| (v.layer, v.head, v.selected));
+    let (layer, head, selected) = (ctx.view.layer().get(), ctx.view.head().get(), ctx.view.selected().get());
     Question::InsideHead { layer, head, query: selected.filter(|&s| s < n).unwrap_or(n.saturating_sub(1)) }
 }
 

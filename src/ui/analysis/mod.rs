@@ -12,6 +12,7 @@ use leptos::prelude::*;
 use crate::analysis::predict::Prediction;
 use crate::analysis::probe::{Answer, Question};
 use crate::ui::state::Ctx;
+use crate::view::state::ViewStateStoreFields;
 use crate::view::state::Panel;
 
 pub use source::source_controls;
@@ -45,7 +46,7 @@ pub fn AnalysisPanel(ctx: Ctx) -> impl IntoView {
     // Ask for what the open panel and the token shading need.
     Effect::new(move |_| {
         let Some(ids) = shown_ids(ctx) else { return };
-        let (panel, surprisal) = ctx.view.with(|v| (v.panel, v.surprisal));
+        let (panel, surprisal) = (ctx.view.panel().get(), ctx.view.surprisal().get());
         if matches!(panel, Panel::Predictions | Panel::Ablation) || surprisal {
             ctx.ask(ids, Question::Predictions);
         }
@@ -58,8 +59,8 @@ pub fn AnalysisPanel(ctx: Ctx) -> impl IntoView {
                     role="tab"
                     class="tab"
                     data-panel=panel.name()
-                    aria-selected=move || if ctx.view.with(|v| v.panel) == panel { "true" } else { "false" }
-                    on:click=move |_| ctx.view.update(|v| v.panel = panel)
+                    aria-selected=move || if ctx.view.panel().get() == panel { "true" } else { "false" }
+                    on:click=move |_| ctx.edit(|v| v.panel = panel)
                 >
                     {panel.title()}
                 </button>
@@ -67,7 +68,7 @@ pub fn AnalysisPanel(ctx: Ctx) -> impl IntoView {
         })
         .collect_view();
     // A memo, so the open panel is built again only when another tab is chosen.
-    let panel = Memo::new(move |_| ctx.view.with(|v| v.panel));
+    let panel = Memo::new(move |_| ctx.view.panel().get());
     let body = move || match panel.get() {
         Panel::Roles => roles::roles_panel(ctx).into_any(),
         Panel::Predictions => predictions::predictions_panel(ctx).into_any(),

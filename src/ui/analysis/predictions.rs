@@ -7,6 +7,7 @@ use crate::analysis::predict::Candidate;
 use crate::analysis::probe::{Answer, Question};
 use crate::ui::analysis::{predictions_of, shown_ids, waiting};
 use crate::ui::state::Ctx;
+use crate::view::state::ViewStateStoreFields;
 
 /// Candidates as rows with a probability bar.
 pub fn candidates(list: &[Candidate], next: Option<u32>) -> impl IntoView + use<> {
@@ -26,7 +27,7 @@ pub fn candidates(list: &[Candidate], next: Option<u32>) -> impl IntoView + use<
 
 /// The position the panel reads: the pinned token, else the last one shown.
 fn position(ctx: Ctx, n: usize) -> usize {
-    ctx.view.with(|v| v.selected).filter(|&s| s < n).unwrap_or(n.saturating_sub(1))
+    ctx.view.selected().get().filter(|&s| s < n).unwrap_or(n.saturating_sub(1))
 }
 
 pub fn predictions_panel(ctx: Ctx) -> impl IntoView {
@@ -89,7 +90,7 @@ pub fn predictions_panel(ctx: Ctx) -> impl IntoView {
     view! {
         <div class="predictions-panel">
             <label class="check">
-                <input id="surprisal" type="checkbox" prop:checked=move || ctx.view.with(|v| v.surprisal) on:change=move |ev| ctx.view.update(|v| v.surprisal = event_target_checked(&ev)) />
+                <input id="surprisal" type="checkbox" prop:checked=move || ctx.view.surprisal().get() on:change=move |ev| ctx.edit(|v| v.surprisal = event_target_checked(&ev)) />
                 "Shade the tokens by surprisal (−log₂ p of each token given those before it)"
             </label>
             <p class="hint">"Pin a token to read the predictions made there; with none pinned, the last token's."</p>

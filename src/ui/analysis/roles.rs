@@ -9,7 +9,7 @@ use crate::analysis::repeat::Pool;
 use crate::analysis::roles::{HeadRoles, Role, SortBy, sort};
 use crate::ui::analysis::waiting;
 use crate::ui::state::{Ctx, ModelStatus};
-use crate::view::state::Mode;
+use crate::view::state::{Mode, ViewStateStoreFields};
 use crate::views::query::{Query, Reply};
 
 /// Random tokens in each half of the repeat test.
@@ -42,7 +42,7 @@ fn definition(role: Role) -> &'static str {
 const ENTROPY: &str = "entropy: mean entropy of the head's attention rows in bits over queries 1.. (0 = always one token; log2(q + 1) = spread evenly over all it sees)";
 
 fn open_head(ctx: Ctx, layer: usize, head: usize) {
-    ctx.view.update(|v| {
+    ctx.edit(|v| {
         v.mode = Mode::Head;
         v.source = Source::Head;
         v.layer = layer;
@@ -89,7 +89,7 @@ fn role_table(ctx: Ctx, mut roles: Vec<HeadRoles>, by: SortBy) -> impl IntoView 
         let sorted = by == key;
         view! {
             <th aria-sort=if sorted { "descending" } else { "none" }>
-                <button class="sort" class:sorted=sorted data-sort=key.name() title=meaning on:click=move |_| ctx.view.update(|v| v.sort = key)>{title}</button>
+                <button class="sort" class:sorted=sorted data-sort=key.name() title=meaning on:click=move |_| ctx.edit(|v| v.sort = key)>{title}</button>
             </th>
         }
     };
@@ -147,14 +147,14 @@ fn repeat_question(ctx: Ctx, pool: Pool) -> (Vec<u32>, Question) {
 
 pub fn roles_panel(ctx: Ctx) -> impl IntoView {
     let repeat = RwSignal::new(false);
-    let pool = Memo::new(move |_| ctx.view.with(|v| v.pool));
+    let pool = Memo::new(move |_| ctx.view.pool().get());
     Effect::new(move |_| {
         if repeat.get() {
             let (ids, question) = repeat_question(ctx, pool.get());
             ctx.ask(ids, question);
         }
     });
-    let sort = Memo::new(move |_| ctx.view.with(|v| v.sort));
+    let sort = Memo::new(move |_| ctx.view.sort().get());
     // The views worker scores the heads over the positions shown, once per run and step.
     let query = Memo::new(move |_| {
         let n = ctx.visible();
@@ -223,7 +223,7 @@ pub fn roles_panel(ctx: Ctx) -> impl IntoView {
                     "Tokens from "
                     <select id="repeat-pool" on:change=move |ev| {
                         if let Some(p) = Pool::from_name(&event_target_value(&ev)) {
-                            ctx.view.update(|v| v.pool = p);
+                            ctx.edit(|v| v.pool = p);
                         }
                     }>
                         <option value="vocabulary" selected=move || pool.get() == Pool::Vocabulary>"the whole vocabulary (TransformerLens)"</option>

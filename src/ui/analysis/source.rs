@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use crate::analysis::aggregate::Source;
 use crate::ui::state::Ctx;
+use crate::view::state::ViewStateStoreFields;
 
 /// The source drop-down and the two toggles, for the maps panel's header.
 pub fn source_controls(ctx: Ctx) -> impl IntoView {
@@ -13,17 +14,17 @@ pub fn source_controls(ctx: Ctx) -> impl IntoView {
     let set_bos = move |bos: bool| {
         ctx.generation.update(|g| g.bos = bos);
         let generated = ctx.run.with_untracked(|r| r.as_ref().map(|r| r.generated()).unwrap_or_default());
-        ctx.view.update(|v| v.select(None));
+        ctx.edit(|v| v.select(None));
         ctx.start_run(generated);
     };
     view! {
         <label>"Show "
             <select
                 id="source"
-                prop:value=move || ctx.view.with(|v| v.source.name())
+                prop:value=move || ctx.view.source().get().name()
                 on:change=move |ev| {
                     if let Some(source) = Source::from_name(&event_target_value(&ev)) {
-                        ctx.view.update(|v| v.source = source);
+                        ctx.edit(|v| v.source = source);
                     }
                 }
             >
@@ -31,7 +32,7 @@ pub fn source_controls(ctx: Ctx) -> impl IntoView {
             </select>
         </label>
         <label class="check" title="Set the first token's weight to 0 and rescale the rest of each row to sum to 1">
-            <input id="hide-sink" type="checkbox" prop:checked=move || ctx.view.with(|v| v.hide_sink) on:change=move |ev| ctx.view.update(|v| v.hide_sink = event_target_checked(&ev)) />
+            <input id="hide-sink" type="checkbox" prop:checked=move || ctx.view.hide_sink().get() on:change=move |ev| ctx.edit(|v| v.hide_sink = event_target_checked(&ev)) />
             "hide first token"
         </label>
         <label class="check" title="Put <|endoftext|> before the prompt, as GPT-2 saw it between documents in training (transformers adds none)">
