@@ -146,8 +146,9 @@ fn shading_roles_and_export_agree_with_the_capture() {
     let Some(Ok(Reply::Export { svg, name })) = store.answer(&Query::Export { maps, png: false }) else { panic!() };
     assert_eq!(name, "headlight-block-L5-H0");
     let document = roxmltree::Document::parse(&svg).unwrap();
-    let drawn = document.descendants().filter(|n| n.attribute("class") == Some("cell")).count();
+    let drawn: usize = document.descendants().filter(|n| n.attribute("class") == Some("cell")).map(|n| n.attribute("d").unwrap().matches('M').count()).sum();
     assert_eq!(drawn, set.maps.iter().map(|m| exact_cells(m.cells.as_str()).len()).sum::<usize>(), "the export draws the cells the screen draws");
+    assert!(set.maps.iter().all(|m| svg.contains(m.cells.as_str())), "in the screen's own markup");
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! The shown heatmaps as one standalone SVG document, for export: explicit colours and fonts
-//! (no page stylesheet), token text escaped, a caption per map, and the colour legend. The PNG
-//! export draws this same document onto a canvas.
+//! (no page stylesheet), token text escaped, a caption per map, and the colour legend. Its cells
+//! are the screen's markup ([`Markup::cells`], one path per colour level): the document draws
+//! what the page draws. The PNG export draws this same document onto a canvas.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -15,11 +16,10 @@ const CAPTION: f32 = 20.0;
 const LEGEND: f32 = 56.0;
 const LEGEND_WIDTH: f32 = 240.0;
 
-/// One map of the document, the line above it, and the labels of its tokens.
+/// One map of the document and the line above it.
 pub struct Tile<'a> {
     pub map: &'a HeatmapView,
     pub caption: &'a str,
-    pub labels: &'a [String],
 }
 
 /// Text made safe inside an SVG element or attribute: markup escaped, and the characters XML
@@ -75,40 +75,13 @@ impl Markup {
     }
 }
 
-/// The cells of `map` for the exported document: one rectangle each, in the colour of its level
-/// (as the screen draws it), with its head, positions and weight as data attributes and its
-/// tooltip in words.
-fn cells(out: &mut String, map: &HeatmapView, labels: &[String]) {
-    for cell in map.cells() {
-        let _ = write!(
-            out,
-            r#"<rect class="cell" x="{}" y="{}" width="{}" height="{}" fill="{}" data-layer="{}" data-head="{}" data-query="{}" data-key="{}""#,
-            cell.x,
-            cell.y,
-            cell.width,
-            cell.height,
-            map.norm.level_colour(map.norm.level(cell.value)),
-            map.layer,
-            map.head,
-            cell.query.start,
-            cell.key.start
-        );
-        if cell.exact {
-            let _ = write!(out, r#" data-value="{}""#, cell.value);
-        } else {
-            let _ = write!(out, r#" data-mean="{}" data-query-end="{}" data-key-end="{}""#, cell.value, cell.query.end, cell.key.end);
-        }
-        let _ = write!(out, "><title>{}</title></rect>", escape(&cell.describe(labels)));
-    }
-}
-
 fn tile(out: &mut String, tile: &Tile, x: f32, y: f32) {
-    let (map, labels) = (tile.map, tile.labels);
+    let map = tile.map;
     let (ox, oy) = map.origin;
     let _ = write!(out, r#"<g transform="translate({x} {y})"><text x="0" y="14" class="caption">{}</text>"#, escape(tile.caption));
     let _ = write!(out, r#"<g transform="translate(0 {CAPTION})">"#);
     let _ = write!(out, r##"<rect x="{ox}" y="{oy}" width="{0}" height="{0}" fill="none" stroke="#c8c9cc"/>"##, map.side);
-    cells(out, map, labels);
+    out.push_str(Markup::cells(map, "cell").as_str());
     if let Some(band) = map.row {
         let _ = write!(out, r##"<rect x="{ox}" y="{}" width="{}" height="{}" fill="none" stroke="#e4572e" stroke-width="2"/>"##, band.at, map.side, band.thickness);
     }
@@ -200,18 +173,18 @@ mod tests {
     }
 
     #[test]
-    fn the_document_holds_every_cell_label_and_the_legend() {
+    fn the_document_holds_the_screens_cells_the_labels_and_the_legend() {
         let pattern = Pattern::from_rows(vec![vec![1.0], vec![0.25, 0.75]]);
         let labels = vec!["<a>".to_string(), "&b".to_string()];
         let norm = Normaliser::fit(Scale::Linear, []);
         let request = MapRequest { layer: 1, head: 2, extent: 2, labels: &labels, row: Some(1), column: None, pan: None, layout: Layout::Detailed };
         let map = heatmap(&pattern, &request, &norm);
-        let tiles = [Tile { map: &map, caption: "L1 H2", labels: &labels }, Tile { map: &map, caption: "again", labels: &labels }];
+        let tiles = [Tile { map: &map, caption: "L1 H2" }, Tile { map: &map, caption: "again" }];
         let doc = document(&tiles, 2, &[norm, Normaliser::signed(0.5)]);
         assert!(doc.starts_with(r#"<svg xmlns="http://www.w3.org/2000/svg""#) && doc.ends_with("</svg>"));
-        // 3 cells per map, each with its exact value in its title, twice
-        assert_eq!(doc.matches("<title>").count(), 6);
-        assert!(doc.contains("query 1 “&amp;b” → key 0 “&lt;a&gt;”: 0.2500"));
+        // the screen's markup for each map's 3 cells, twice, with their weights listed
+        assert_eq!(doc.matches(Markup::cells(&map, "cell").as_str()).count(), 2);
+        assert_eq!(doc.matches(r#"data-cells="0,0,1 1,0,0.25 1,1,0.75""#).count(), 2);
         assert!(doc.contains(">&lt;a&gt;</text>") && !doc.contains("<a>"));
         assert!(doc.contains(">L1 H2</text>") && doc.contains(">again</text>"));
         assert!(doc.contains(r##"stop-color="#440154""##) && doc.contains("colour scale: linear, 0 to 1"));

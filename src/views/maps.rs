@@ -115,7 +115,7 @@ impl MapSet {
 
     /// The maps as one standalone SVG document (one column for a single head in detail).
     pub fn document(&self, mode: Mode) -> String {
-        let tiles: Vec<Tile> = self.maps.iter().map(|d| Tile { map: &d.map, caption: &d.caption, labels: &self.labels[d.labels] }).collect();
+        let tiles: Vec<Tile> = self.maps.iter().map(|d| Tile { map: &d.map, caption: &d.caption }).collect();
         document(&tiles, if mode == Mode::Head { 1 } else { self.columns }, &self.norms)
     }
 }
