@@ -9,6 +9,7 @@ mod load;
 pub mod protocol;
 mod runner;
 mod scope;
+mod tick;
 mod views;
 
 /// The name the page gives the views worker when it starts it.

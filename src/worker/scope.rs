@@ -41,9 +41,7 @@ pub(crate) fn now() -> f64 {
 }
 
 /// Lets the event loop run (and deliver messages) before the next step.
-pub(crate) async fn yield_now() {
-    sleep(0.0).await;
-}
+pub(crate) use super::tick::yield_now;
 
 pub(crate) async fn sleep(millis: f64) {
     let promise = Promise::new(&mut |resolve, _| {
