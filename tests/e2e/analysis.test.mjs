@@ -78,7 +78,6 @@ test('head roles: the map, the sortable table, opening a head, and the repeat te
   await page.waitForSelector('#repeat-summary', { timeout: RUN_TIMEOUT });
   console.log('natural prompt, top by induction:', layer, head, scores.slice(0, 3));
   console.log(await page.textContent('#repeat-summary'));
-  console.log(await page.$$eval('#repeat-map .role-cell', (cs) => cs.map((c) => c.getAttribute('aria-label')).join('; ')));
   await shot(page, 'analysis-roles');
   // a head of the map opens its heatmap
   await page.click(`#role-map .role-cell[data-layer="${layer}"][data-head="${head}"]`);
