@@ -112,13 +112,27 @@ pub fn draw(model: MapModel, labels: Rc<Vec<String>>, units: &Units, ctx: Ctx, c
         (unit(selected), unit(ctx.view.key().get().or(selected)))
     });
     let (ox, oy) = map.origin;
-    let label = move |index: usize| if highlight.get().0 == Some(index) { "axis-label selected" } else { "axis-label" };
+    // The selected unit's labels are bold: one effect moves the class from the labels it was on
+    // to the new ones, rather than a closure per label that every click would run.
+    let marks = NodeRef::<leptos::svg::Svg>::new();
+    Effect::new(move |before: Option<Option<usize>>| {
+        let now = highlight.get().0;
+        if let Some(marks) = marks.get() {
+            for index in [before.flatten(), now].into_iter().flatten() {
+                let Ok(labels) = marks.query_selector_all(&format!("text.axis-label[data-token-index=\"{index}\"]")) else { continue };
+                for label in (0..labels.length()).filter_map(|i| labels.item(i)?.dyn_into::<web_sys::Element>().ok()) {
+                    let _ = label.class_list().toggle_with_force("selected", Some(index) == now);
+                }
+            }
+        }
+        now
+    });
     let query_labels = map
         .query_labels
         .iter()
         .map(|l| {
             let index = l.index;
-            view! { <text class=move || label(index) x={ox - 4.0} y=l.at text-anchor="end" dominant-baseline="central" data-token-index=index>{l.text.clone()}</text> }
+            view! { <text class="axis-label" x={ox - 4.0} y=l.at text-anchor="end" dominant-baseline="central" data-token-index=index>{l.text.clone()}</text> }
         })
         .collect_view();
     let key_labels = map
@@ -126,7 +140,7 @@ pub fn draw(model: MapModel, labels: Rc<Vec<String>>, units: &Units, ctx: Ctx, c
         .iter()
         .map(|l| {
             let (index, transform) = (l.index, format!("translate({} {}) rotate(-60)", l.at, oy - 4.0));
-            view! { <text class=move || label(index) transform=transform data-token-index=index>{l.text.clone()}</text> }
+            view! { <text class="axis-label" transform=transform data-token-index=index>{l.text.clone()}</text> }
         })
         .collect_view();
     let ([rows, columns], side) = (map.bands.clone(), map.side);
@@ -168,7 +182,7 @@ pub fn draw(model: MapModel, labels: Rc<Vec<String>>, units: &Units, ctx: Ctx, c
                 <rect class="frame" x=ox y=oy width=map.side height=map.side />
                 {cells(markup)}
             </svg>
-            <svg class="heatmap-marks" viewBox=view_box aria-hidden="true" data-map=role>
+            <svg class="heatmap-marks" viewBox=view_box aria-hidden="true" data-map=role node_ref=marks>
                 {row}
                 {column}
                 {outline}

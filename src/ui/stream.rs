@@ -26,12 +26,6 @@ fn hover(ctx: Ctx, token: Option<usize>) {
     }
 }
 
-/// The stream's chips, in order.
-fn chips(stream: &web_sys::Element) -> Vec<web_sys::HtmlElement> {
-    let Ok(list) = stream.query_selector_all(".chip") else { return Vec::new() };
-    (0..list.length()).filter_map(|i| list.item(i)?.dyn_into().ok()).collect()
-}
-
 /// One chip's shading: its weight (or surprisal) and the tooltip that says it.
 #[derive(Clone, PartialEq)]
 struct Shade {
@@ -40,12 +34,14 @@ struct Shade {
     strength: f32,
 }
 
-/// Sets the shading of the chips whose shade changed since `before`.
-fn paint(chips: &[web_sys::HtmlElement], shades: &[Shade], before: &[Shade], unit: &str) {
-    for (i, (chip, shade)) in chips.iter().zip(shades).enumerate() {
+/// Sets the shading of the chips whose shade changed since `before`. `chips` is the stream's live
+/// list of chips: only those changed are looked up and touched.
+fn paint(chips: &web_sys::HtmlCollection, shades: &[Shade], before: &[Shade], unit: &str) {
+    for (i, shade) in shades.iter().enumerate() {
         if before.get(i) == Some(shade) {
             continue;
         }
+        let Some(chip) = chips.item(i as u32).and_then(|c| c.dyn_into::<web_sys::HtmlElement>().ok()) else { break };
         let _ = chip.style().set_property("--w", &format!("{:.3}", shade.strength));
         let _ = chip.class_list().toggle_with_force("linked", shade.weight.is_some());
         let base = chip.get_attribute("data-title").unwrap_or_default();
@@ -142,7 +138,7 @@ pub fn TokenStream(ctx: Ctx) -> impl IntoView {
         painted.update_value(|(drawn, before)| {
             // chips made anew start unshaded: those after the first changed token are painted
             let kept = drawn.iter().zip(&tokens).take_while(|(a, b)| a == b).count().min(before.len());
-            paint(&chips(&stream), &shades, &before[..kept], unit);
+            paint(&stream.get_elements_by_class_name("chip"), &shades, &before[..kept], unit);
             *drawn = tokens;
             *before = shades;
         });

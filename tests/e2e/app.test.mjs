@@ -72,8 +72,13 @@ test('clicking a chip pins it, shades the stream by its row and highlights it in
   // arrows move the pin, Esc clears it; a cell click pins its query
   await page.keyboard.press('ArrowRight');
   assert.equal(await page.getAttribute('.chip[data-token-index="7"]', 'aria-pressed'), 'true');
+  // the bold labels move with the pin: both axes' labels of token 7, and only those
+  const bold = () => page.$$eval('svg.heatmap-marks .axis-label.selected', (ls) => ls.map((l) => l.dataset.tokenIndex));
+  await page.waitForFunction(() => document.querySelector('svg.heatmap-marks .axis-label.selected')?.dataset.tokenIndex === '7');
+  assert.deepEqual(await bold(), ['7', '7']);
   await page.keyboard.press('Escape');
   assert.equal(await page.locator('.chip[aria-pressed="true"]').count(), 0);
+  await page.waitForFunction(() => !document.querySelector('svg.heatmap-marks .axis-label.selected'));
   await clickCell(page, 9, 3);
   assert.equal(await page.getAttribute('.chip[data-token-index="9"]', 'aria-pressed'), 'true');
   await shot(page, 'desktop-light-selected');
