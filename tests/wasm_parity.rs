@@ -49,3 +49,19 @@ fn hostile_tokenizers_are_refused_by_field_in_the_browser() {
 fn capture_sizes_are_counted_without_wrapping_in_32_bits() {
     common::hardening::capture_sizes_are_counted_without_wrapping();
 }
+
+// The size arithmetic's properties where `usize` has 32 bits (`tests/common/sizes.rs`; natively
+// in `tests/sizes.rs`, with more cases).
+#[wasm_bindgen_test]
+fn what_passes_the_memory_estimate_fits_in_32_bits() {
+    let (accepted, passed) = common::sizes::budget_keeps_what_passes_within_32_bits(1, 1500);
+    assert!(accepted > 100 && passed > 10, "{accepted} configs accepted, {passed} passed");
+    common::sizes::configs_at_the_caps_are_refused_by_name();
+    common::sizes::uncapped_configs_never_pass_wrapped(2, 1000);
+}
+
+#[wasm_bindgen_test]
+fn capture_layout_and_download_counts_hold_in_32_bits() {
+    common::sizes::capture_layout_holds_in_32_bits(3, 5000);
+    assert!(common::sizes::transfers_stay_within_their_bounds(4, 5000) > 500);
+}

@@ -18,13 +18,20 @@ use crate::worker::protocol::{FromWorker, LoadRequest, ModelInfo, ToWorker};
 /// a link can never choose the server a model comes from.
 const HUB_OVERRIDE_KEY: &str = "headlight.hub";
 
+/// Where tests make the worker wait less on a silent server (seconds, for an answer to begin and
+/// between two pieces of a body) than [`crate::worker::fetch::PATIENCE_S`].
+const PATIENCE_OVERRIDE_KEY: &str = "headlight.patience";
+
+fn stored(key: &str) -> Option<String> {
+    window().local_storage().ok().flatten().and_then(|s| s.get_item(key).ok().flatten())
+}
+
 fn hub_base() -> String {
-    let stored = window().local_storage().ok().flatten().and_then(|s| s.get_item(HUB_OVERRIDE_KEY).ok().flatten());
-    hub::hub_base(stored.as_deref())
+    hub::hub_base(stored(HUB_OVERRIDE_KEY).as_deref())
 }
 
 fn request(source: ModelSource, files: js_sys::Array) -> LoadRequest {
-    LoadRequest { source, hub: hub_base(), files }
+    LoadRequest { source, hub: hub_base(), patience: stored(PATIENCE_OVERRIDE_KEY).and_then(|s| s.trim().parse().ok()), files }
 }
 
 /// What the browser says it has, in GiB (`navigator.deviceMemory`).

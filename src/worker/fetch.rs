@@ -3,24 +3,27 @@
 //! complete, validated files are kept. Every request of a load carries its [`Abort`], so a
 //! Cancel stops the transfer in flight at once.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal, Cache, Headers, ReadableStreamDefaultReader, Request, RequestCache, RequestInit, Response, ResponseInit};
 
-use crate::hub::progress::{Meter, Progress};
+use crate::hub::progress::{Meter, Progress, format_bytes};
 use crate::hub::{CACHE_NAME, DEFAULT_HUB, SIZE_HEADER};
 use crate::hub::transfer::{Answer, Head, Transfer};
 use crate::worker::scope::{js_error, now, scope, sleep};
 
 /// Progress is posted at most this often.
 const PROGRESS_EVERY_MS: f64 = 100.0;
-/// A server that has not begun to answer a request after this long is given up on.
-const ANSWER_WITHIN_S: u32 = 30;
+/// A server that has not begun to answer a request after this long, or that sends nothing more
+/// of an answer's body for this long, is given up on (unless a test waits less: [`patience`]).
+pub const PATIENCE_S: u32 = 30;
 
 thread_local! {
+    /// How long the newest load or plan waits on a silent server, in seconds.
+    static PATIENCE: Cell<u32> = const { Cell::new(PATIENCE_S) };
     /// The Hub base URL of the newest load or plan: with the worker's own origin, where it may
     /// fetch from ([`crate::hub::may_fetch`]).
     static HUB: RefCell<String> = RefCell::new(DEFAULT_HUB.into());
@@ -29,6 +32,30 @@ thread_local! {
 /// Holds the worker's requests to `hub` (and its CDN, when it is the Hub) and its own origin.
 pub fn allow(hub: &str) {
     HUB.with(|h| *h.borrow_mut() = hub.to_string());
+}
+
+/// How long the worker waits on a silent server: [`PATIENCE_S`], or `seconds` (1 to 300), which
+/// the page passes only from a test's override (`localStorage["headlight.patience"]`).
+pub fn patience(seconds: Option<u32>) {
+    PATIENCE.with(|p| p.set(seconds.map_or(PATIENCE_S, |s| s.clamp(1, 300))));
+}
+
+fn patience_s() -> u32 {
+    PATIENCE.with(Cell::get)
+}
+
+/// `promise`'s value, or `None` when the worker's [`patience`] runs out first (an answer or a
+/// read result is never `undefined`, the timer's value).
+async fn within_patience(promise: &js_sys::Promise) -> Result<Option<JsValue>, JsValue> {
+    let mut timeout = None;
+    let timer = js_sys::Promise::new(&mut |resolve, _| {
+        timeout = scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, patience_s() as i32 * 1000).ok();
+    });
+    let first = JsFuture::from(js_sys::Promise::race(&js_sys::Array::of2(promise, &timer))).await;
+    if let Some(timeout) = timeout {
+        scope().clear_timeout_with_handle(timeout);
+    }
+    Ok(Some(first?).filter(|v| !v.is_undefined()))
 }
 
 fn location(part: &str) -> String {
@@ -59,6 +86,10 @@ pub enum Failure {
     Cancelled,
     /// The server did not begin to answer in time: not asked again by itself.
     NoAnswer,
+    /// The server began to answer, then sent nothing more of the body for the worker's
+    /// [`patience`] (`received` bytes of `total`): the request was aborted, and is not made again
+    /// by itself.
+    Stalled { received: u64, total: Option<u64> },
     /// Anything else, in words.
     Failed(String),
 }
@@ -68,7 +99,15 @@ impl Failure {
         match self {
             Failure::NotFound => format!("{file}: not found (404)"),
             Failure::Cancelled => format!("{file}: cancelled"),
-            Failure::NoAnswer => format!("{file}: the server did not answer within {ANSWER_WITHIN_S} s: it may be down or overloaded"),
+            Failure::NoAnswer => format!("{file}: the server did not answer within {} s: it may be down or overloaded", patience_s()),
+            Failure::Stalled { received, total } => {
+                let after = match (received, total) {
+                    (0, _) => "its answer began".to_string(),
+                    (received, Some(total)) => format!("{} of {}", format_bytes(received), format_bytes(total)),
+                    (received, None) => format_bytes(received),
+                };
+                format!("{file}: the server stopped sending after {after}, and sent nothing more for {} s: it may be overloaded, or the connection is lost. Nothing was stored; press Retry to try again", patience_s())
+            }
             Failure::Failed(why) => format!("{file}: {why}"),
         }
     }
@@ -105,7 +144,8 @@ pub struct Partial {
     pub transfer: Transfer,
 }
 
-async fn request(url: &str, method: &str, range: Option<&str>, abort: &Abort) -> Result<Response, Failure> {
+/// A request's answer, once its headers came, and the request's own stop switch.
+async fn request(url: &str, method: &str, range: Option<&str>, abort: &Abort) -> Result<(Response, Abort), Failure> {
     send(url, method, range, RequestCache::Default, abort)?.response(abort).await
 }
 
@@ -153,47 +193,59 @@ pub struct Started {
 }
 
 impl Started {
-    /// The response, once the server begins to answer; given up on after [`ANSWER_WITHIN_S`].
-    async fn response(self, abort: &Abort) -> Result<Response, Failure> {
-        let timer = js_sys::Promise::new(&mut |resolve, _| {
-            let _ = scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ANSWER_WITHIN_S as i32 * 1000);
-        });
-        let first = JsFuture::from(js_sys::Promise::race(&js_sys::Array::of2(&self.response, &timer)))
+    /// The response, once the server begins to answer, and the request's own stop switch;
+    /// given up on after the worker's [`patience`].
+    async fn response(self, abort: &Abort) -> Result<(Response, Abort), Failure> {
+        let first = within_patience(&self.response)
             .await
             .map_err(|e| abort.failure(format!("the request failed ({}): offline, blocked, or the server is down", js_error(e))))?;
-        if first.is_undefined() {
+        let Some(first) = first else {
             self.own.abort();
             return Err(Failure::NoAnswer);
-        }
+        };
         let response: Response = first.unchecked_into();
         // A redirect is followed before the worker sees it: its body is never read.
         if let Err(why) = allowed(&response.url()) {
             self.own.abort();
             return Err(why);
         }
-        Ok(response)
+        Ok((response, self.own))
     }
 
     /// The whole body.
     pub async fn bytes(self, abort: &Abort) -> Result<Vec<u8>, Failure> {
-        body(self.response(abort).await?, abort).await
+        let (response, own) = self.response(abort).await?;
+        body(response, own, abort).await
     }
 }
 
 /// A response's whole body, or why not.
-async fn body(response: Response, abort: &Abort) -> Result<Vec<u8>, Failure> {
+async fn body(response: Response, own: Abort, abort: &Abort) -> Result<Vec<u8>, Failure> {
     if !response.ok() {
         return Err(status_failure(&response));
     }
-    let buffer = JsFuture::from(response.array_buffer().map_err(|e| Failure::Failed(js_error(e)))?)
-        .await
-        .map_err(|e| abort.failure(format!("the connection dropped ({})", js_error(e))))?;
-    Ok(Uint8Array::new(&buffer).to_vec())
+    let total = header(&response, "content-length").and_then(|l| l.parse().ok());
+    let body = Body::of(&response, own)?;
+    let mut bytes = Vec::new();
+    loop {
+        match body.next().await {
+            Ok(Some(chunk)) => append(&mut bytes, &chunk),
+            Ok(None) => return Ok(bytes),
+            Err(Stop::Silent) => return Err(Failure::Stalled { received: bytes.len() as u64, total }),
+            Err(Stop::Dropped(why)) => return Err(abort.failure(format!("the connection dropped ({why})"))),
+        }
+    }
+}
+
+fn append(bytes: &mut Vec<u8>, chunk: &Uint8Array) {
+    let start = bytes.len();
+    bytes.resize(start + chunk.length() as usize, 0);
+    chunk.copy_to(&mut bytes[start..]);
 }
 
 /// A file's size without its body (`HEAD`), `None` when the server does not say.
 pub async fn size(url: &str, abort: &Abort) -> Result<Option<u64>, Failure> {
-    let response = request(url, "HEAD", None, abort).await?;
+    let (response, _) = request(url, "HEAD", None, abort).await?;
     if !response.ok() {
         return Err(status_failure(&response));
     }
@@ -203,7 +255,7 @@ pub async fn size(url: &str, abort: &Abort) -> Result<Option<u64>, Failure> {
 /// The first `n` bytes of a file and its whole length, with a Range request (a server that
 /// ignores Range sends the whole file, of which only the start is read).
 pub async fn start(url: &str, n: usize, abort: &Abort) -> Result<(Vec<u8>, u64), Failure> {
-    let response = request(url, "GET", Some(&format!("bytes=0-{}", n.saturating_sub(1))), abort).await?;
+    let (response, own) = request(url, "GET", Some(&format!("bytes=0-{}", n.saturating_sub(1))), abort).await?;
     let length = match response.status() {
         206 => header(&response, "content-range").and_then(|r| crate::hub::transfer::parse_content_range(&r)).and_then(|(_, _, total)| total),
         200 => header(&response, "content-length").and_then(|l| l.parse().ok()),
@@ -214,32 +266,59 @@ pub async fn start(url: &str, n: usize, abort: &Abort) -> Result<(Vec<u8>, u64),
         Some(length) => length,
         None => size(url, abort).await?.ok_or_else(|| Failure::Failed("the server does not say how long the file is".into()))?,
     };
-    let reader = reader(&response)?;
+    let body = Body::of(&response, own)?;
     let mut bytes = Vec::with_capacity(n);
     while bytes.len() < n {
-        match read_chunk(&reader).await.map_err(|why| abort.failure(why))? {
-            Some(chunk) => bytes.extend(chunk.to_vec()),
-            None => break,
+        match body.next().await {
+            Ok(Some(chunk)) => append(&mut bytes, &chunk),
+            Ok(None) => break,
+            Err(Stop::Silent) => return Err(Failure::Stalled { received: bytes.len() as u64, total: Some(length) }),
+            Err(Stop::Dropped(why)) => return Err(abort.failure(why)),
         }
     }
-    let _ = reader.cancel();
+    body.stop();
     bytes.truncate(n);
     Ok((bytes, length))
 }
 
-fn reader(response: &Response) -> Result<ReadableStreamDefaultReader, Failure> {
-    let body = response.body().ok_or_else(|| Failure::Failed("the answer has no body".into()))?;
-    Ok(body.get_reader().unchecked_into())
+/// An answer's body, read piece by piece, and its request's own stop switch.
+struct Body {
+    reader: ReadableStreamDefaultReader,
+    own: Abort,
 }
 
-/// The next chunk of a stream, `None` at its end, `Err` when the connection dropped.
-async fn read_chunk(reader: &ReadableStreamDefaultReader) -> Result<Option<Uint8Array>, String> {
-    let result = JsFuture::from(reader.read()).await.map_err(js_error)?;
-    let done = Reflect::get(&result, &"done".into()).map_err(js_error)?.as_bool().unwrap_or(true);
-    if done {
-        return Ok(None);
+/// Why the next piece of a body did not come.
+enum Stop {
+    /// The server sent nothing for the worker's [`patience`]; the request was aborted.
+    Silent,
+    /// The connection dropped (or the load was aborted), in words.
+    Dropped(String),
+}
+
+impl Body {
+    fn of(response: &Response, own: Abort) -> Result<Body, Failure> {
+        let body = response.body().ok_or_else(|| Failure::Failed("the answer has no body".into()))?;
+        Ok(Body { reader: body.get_reader().unchecked_into(), own })
     }
-    Ok(Some(Reflect::get(&result, &"value".into()).map_err(js_error)?.unchecked_into()))
+
+    /// The next piece, `None` at the end. A server that sends nothing for the worker's
+    /// [`patience`] has its request aborted (the browser drops the connection).
+    async fn next(&self) -> Result<Option<Uint8Array>, Stop> {
+        let Some(result) = within_patience(&self.reader.read()).await.map_err(|e| Stop::Dropped(js_error(e)))? else {
+            self.own.abort();
+            return Err(Stop::Silent);
+        };
+        let field = |name: &str| Reflect::get(&result, &name.into()).map_err(|e| Stop::Dropped(js_error(e)));
+        if field("done")?.as_bool().unwrap_or(true) {
+            return Ok(None);
+        }
+        Ok(Some(field("value")?.unchecked_into()))
+    }
+
+    /// Reads no more of it.
+    fn stop(&self) {
+        let _ = self.reader.cancel();
+    }
 }
 
 /// Downloads a file whole as `fresh` bounds it (its length when known, a limit), posting
@@ -274,7 +353,7 @@ pub async fn download(
         let dropped = match request(url, "GET", transfer.range().as_deref(), abort).await {
             Err(Failure::Failed(why)) => why,
             Err(other) => return Err((other, keep(bytes, transfer))),
-            Ok(response) => {
+            Ok((response, own)) => {
                 let head = Head {
                     status: response.status(),
                     content_length: header(&response, "content-length").and_then(|l| l.parse().ok()),
@@ -290,19 +369,19 @@ pub async fn download(
                     Err(why) if head.status == 200 || head.status == 206 => return Err((Failure::Failed(why), None)),
                     Err(why) => return Err((Failure::Failed(why), keep(bytes, transfer))),
                 }
-                if let Some(total) = transfer.total {
-                    bytes.reserve((total as usize).saturating_sub(bytes.len()));
+                // a length this machine cannot address is never reserved (it is held to its limit,
+                // or to the length the memory estimate let through, before it gets here)
+                if let Some(total) = transfer.total.and_then(|t| usize::try_from(t).ok()) {
+                    bytes.reserve(total.saturating_sub(bytes.len()));
                 }
-                let reader = reader(&response).map_err(|f| (f, None))?;
+                let body = Body::of(&response, own).map_err(|f| (f, None))?;
                 let mut dropped = None;
                 loop {
-                    match read_chunk(&reader).await {
+                    match body.next().await {
                         Ok(Some(chunk)) => {
-                            let start = bytes.len();
-                            bytes.resize(start + chunk.length() as usize, 0);
-                            chunk.copy_to(&mut bytes[start..]);
+                            append(&mut bytes, &chunk);
                             if let Err(why) = transfer.add(chunk.length() as u64) {
-                                let _ = reader.cancel();
+                                body.stop();
                                 return Err((Failure::Failed(why), None));
                             }
                             let t = now();
@@ -314,7 +393,9 @@ pub async fn download(
                         }
                         Ok(None) => break,
                         Err(_) if abort.aborted() => return Err((Failure::Cancelled, keep(bytes, transfer))),
-                        Err(why) => {
+                        // A silent server is not asked again by itself: Retry resumes from here.
+                        Err(Stop::Silent) => return Err((Failure::Stalled { received: transfer.received, total: transfer.total }, keep(bytes, transfer))),
+                        Err(Stop::Dropped(why)) => {
                             dropped = Some(why);
                             break;
                         }

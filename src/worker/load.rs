@@ -70,6 +70,7 @@ fn memory() -> u64 {
 /// their hashes).
 pub async fn load(request: &LoadRequest, control: &Control<'_>) -> Result<(Checkpoint, ModelSource), LoadError> {
     fetch::allow(&request.hub);
+    fetch::patience(request.patience);
     match &request.source {
         ModelSource::Bundled => Ok((bundled(control).await?, ModelSource::Bundled)),
         ModelSource::Hub { repo, revision } => from_hub(&request.hub, repo, revision, control).await,
@@ -189,6 +190,7 @@ pub async fn plan(request: &LoadRequest) -> FromWorker {
     // A plan reads only sizes; each request gives up when the server is slow to answer, and the
     // page may stop waiting for it sooner.
     fetch::allow(&request.hub);
+    fetch::patience(request.patience);
     let abort = Abort::new();
     let repo = Repo { base: &request.hub, repo, revision, abort: &abort };
     if let Ok(cache) = fetch::cache().await

@@ -45,6 +45,9 @@ pub struct LoadRequest {
     pub source: ModelSource,
     /// The Hub's base URL (a test override from the page's localStorage, never from a link).
     pub hub: String,
+    /// How long the worker waits on a silent server, in seconds, when not the default
+    /// [`crate::worker::fetch::PATIENCE_S`]: a test override from the page's localStorage.
+    pub patience: Option<u32>,
     /// The files the user picked for a local source: `File` objects, passed as they are.
     #[serde(with = "serde_wasm_bindgen::preserve")]
     pub files: js_sys::Array,

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod hardening;
+pub mod sizes;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod synthetic;
 

@@ -36,10 +36,12 @@ after(() => {
   server?.kill();
 });
 
-/** A fresh browser profile (its own Cache API storage) pointed at the stand-in Hub, or `hub`. */
-async function newContext(hub = `${BASE}hub`) {
+/** A fresh browser profile (its own Cache API storage) pointed at the stand-in Hub, or `hub`;
+ *  `patience`: how many seconds its worker waits on a silent server (default 30). */
+async function newContext(hub = `${BASE}hub`, { patience } = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
   await context.addInitScript((h) => localStorage.setItem('headlight.hub', h), hub);
+  if (patience) await context.addInitScript((p) => localStorage.setItem('headlight.patience', p), String(patience));
   await context.addInitScript((key) => localStorage.setItem(key, '1'), GUIDE_DISMISSED);
   return context;
 }
@@ -396,6 +398,43 @@ test('lying servers: each fault a clear error, nothing spliced or stored; the wo
   const reference = fixture('tiny').cases[0];
   await run(page, reference.prompt);
   await matchesReference(page, reference);
+  await context.close();
+});
+
+test('a body that stops after its headers: given up on, nothing stored, the page usable, and Retry resumes', async () => {
+  // The worker waits 3 s on a silent server here (30 s by default), so the test need not wait long.
+  const context = await newContext(`${BASE}hub`, { patience: 3 });
+  const page = await open(context);
+  await loaded(page, 'mini');
+  await resetLog();
+  await ask(page, 'test/tiny-stall');
+  await confirmOrError(page);
+  const message = await errorText(page);
+  console.log(`stall: ${message}`);
+  assert.match(message, /^model\.safetensors: the server stopped sending after [\d.]+ kB of 14\.5 MB, and sent nothing more for 3 s: it may be overloaded, or the connection is lost\. Nothing was stored; press Retry to try again$/);
+  await page.waitForSelector('#retry-load:not(.hidden)');
+  assert.doesNotMatch(await page.textContent('#status-text'), /^Loading/);
+  assert.equal(await page.isEnabled('#load-model'), true);
+  await loaded(page, 'mini');
+  assert.deepEqual(await stored(page), [], 'nothing of a stalled download is stored');
+  await shot(page, 'hub-error-stalled');
+  // the model there was still runs
+  const mini = fixture('mini').cases[0];
+  await run(page, mini.prompt);
+  await matchesReference(page, mini);
+  // the stalled answer was the only one for the weights: not asked again by itself
+  // (the header check's requests name their last byte; a download's do not)
+  const weights = async () => (await hubLog()).filter((r) => r.method === 'GET' && r.path.startsWith('/cdn/test/tiny-stall')).map((r) => r.range ?? null).filter((r) => r === null || r.endsWith('-'));
+  assert.deepEqual(await weights(), [null]);
+  // Retry resumes where the silent answer stopped, and the model loads, runs and is stored.
+  await page.click('#retry-load');
+  await loaded(page, 'test/tiny-stall');
+  assert.deepEqual(await weights(), [null, 'bytes=4096-']);
+  const reference = fixture('tiny').cases[0];
+  await run(page, reference.prompt);
+  await matchesReference(page, reference);
+  assert.equal((await stored(page)).filter((u) => u.includes('/test/tiny-stall/')).length, 3);
+  assert.deepEqual(page.errors, []);
   await context.close();
 });
 

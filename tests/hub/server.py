@@ -53,6 +53,7 @@ REPOS = {
     "test/offsite": (TINY, "offsite"),  # the weights redirect to another origin (localhost for 127.0.0.1)
     "test/tiny-changed": (TINY, "changed"),  # the weights drop at 30% and come back with another ETag
     "test/no-length": (TINY, "no-length"),  # the weights' first answer has no Content-Length and ends halfway
+    "test/tiny-stall": (TINY, "stall"),  # the weights' first answer sends its headers and 4 KiB, then nothing
 }
 
 LOG = []
@@ -298,6 +299,11 @@ class Handler(SimpleHTTPRequestHandler):
             return self.send_then_drop(body, 2_500_000)
         if download and mode == "norange" and answer == 1:
             return self.send_then_drop(body, len(body) // 2)
+        if download and mode == "stall" and answer == 1:
+            self.wfile.write(body[:4096])
+            self.wfile.flush()
+            time.sleep(3600)  # the connection stays open, silent; the thread is a daemon
+            return
         if download and mode == "slow":
             for i in range(0, len(body), 64 * 1024):
                 self.wfile.write(body[i:i + 64 * 1024])
