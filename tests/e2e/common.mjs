@@ -168,10 +168,20 @@ export const cells = (page, maps = 'svg.heatmap') =>
     });
   }));
 
-/** The weight a map drawn of `maps` shows for query `q` over key `k`; filter by `layer` and `head`. */
-export async function weight(page, q, k, { maps = 'svg.heatmap', layer, head } = {}) {
-  const found = (await cells(page, maps)).find((c) => c.exact && c.query[0] === q && c.key[0] === k && (layer === undefined || c.layer === layer) && (head === undefined || c.head === head));
-  return found ? found.value : null;
+/**
+ * The weight a map drawn of `maps` shows for query `q` over key `k`; filter by `layer` and
+ * `head`. Waits for the maps asked to be drawn, then for a map that lists the cell (a run still
+ * streaming draws it once the query is read), and gives `null` after `timeout` ms without one.
+ */
+export async function weight(page, q, k, { maps = 'svg.heatmap', layer, head, timeout = RUN_TIMEOUT } = {}) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    await drawn(page);
+    const found = (await cells(page, maps)).find((c) => c.exact && c.query[0] === q && c.key[0] === k && (layer === undefined || c.layer === layer) && (head === undefined || c.head === head));
+    if (found) return found.value;
+    if (Date.now() > deadline) return null;
+    await page.waitForTimeout(100);
+  }
 }
 
 /**
