@@ -33,16 +33,21 @@ pub enum Click {
     Open,
 }
 
-/// The cell of `map` under the pointer of `event`, whose listener sits on the map's SVG.
-fn cell_under(map: &HeatmapView, event: &web_sys::MouseEvent) -> Option<Cell> {
-    let svg = event.current_target()?.dyn_into::<web_sys::Element>().ok()?;
-    let rect = svg.get_bounding_client_rect();
+/// Where the pointer of `event` lies in the element whose listener it reached, as fractions of
+/// its box (across, down); `None` for an element with no size.
+pub fn pointer_at(event: &web_sys::MouseEvent) -> Option<(f64, f64)> {
+    let element = event.current_target()?.dyn_into::<web_sys::Element>().ok()?;
+    let rect = element.get_bounding_client_rect();
     if rect.width() <= 0.0 || rect.height() <= 0.0 {
         return None;
     }
-    let x = (event.client_x() as f64 - rect.left()) / rect.width() * map.width as f64;
-    let y = (event.client_y() as f64 - rect.top()) / rect.height() * map.height as f64;
-    map.cell_at(x as f32, y as f32)
+    Some(((event.client_x() as f64 - rect.left()) / rect.width(), (event.client_y() as f64 - rect.top()) / rect.height()))
+}
+
+/// The cell of `map` under the pointer of `event`, whose listener sits on the map's SVG.
+fn cell_under(map: &HeatmapView, event: &web_sys::MouseEvent) -> Option<Cell> {
+    let (across, down) = pointer_at(event)?;
+    map.cell_at((across * map.width as f64) as f32, (down * map.height as f64) as f32)
 }
 
 /// Cells as the views worker wrote them (`Markup` holds paths and numbers, never text), set in

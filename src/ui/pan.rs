@@ -3,9 +3,8 @@
 //! keyboard reaches. Queries and keys move apart, so a late query reads against early keys.
 
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
 
-use crate::ui::map::cells;
+use crate::ui::map::{cells, pointer_at};
 use crate::ui::state::Ctx;
 use crate::view::heatmap::{DETAIL_MAX, HeatmapView, window_at};
 use crate::views::query::{MapModel, MapsQuery};
@@ -38,14 +37,9 @@ pub fn pan_controls(ctx: Ctx, query: &MapsQuery, detail: &HeatmapView, minimap: 
     let unit = side / len as f32;
     let (queries, keys) = (detail.window.clone(), detail.keys.clone());
     let place = move |ev: leptos::ev::MouseEvent| {
-        let Some(svg) = ev.current_target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
-        let rect = svg.get_bounding_client_rect();
-        if rect.width() <= 0.0 || rect.height() <= 0.0 {
-            return;
+        if let Some((across, down)) = pointer_at(&ev) {
+            ctx.edit(|v| v.pan = Some([window_at(down, len), window_at(across, len)]));
         }
-        let across = (ev.client_x() as f64 - rect.left()) / rect.width();
-        let down = (ev.client_y() as f64 - rect.top()) / rect.height();
-        ctx.edit(|v| v.pan = Some([window_at(down, len), window_at(across, len)]));
     };
     let current = [queries.start, keys.start];
     view! {

@@ -12,6 +12,7 @@ use headlight::hub::budget::{HEADROOM, WASM32_MEMORY, available, preflight};
 use headlight::hub::transfer::{Head, Transfer, parse_content_range};
 use headlight::model::config::{Gpt2Config, MAX_EMBD, MAX_HEADS, MAX_INNER, MAX_LAYERS, MAX_POSITIONS, MAX_VOCAB_SIZE};
 use headlight::rng::Rng;
+use headlight::synthetic;
 use serde_json::{Map, Value, json};
 
 /// What the app can address where `usize` has 32 bits.
@@ -132,32 +133,11 @@ fn header(tensors: &[(String, u32, Vec<u64>)], slack: u64) -> Option<(Vec<u8>, u
 
 /// GPT-2's tensors for `config` (with mask buffers in some layers), weights in `bits`.
 fn gpt2_tensors(config: &Gpt2Config, bits: u32) -> Vec<(String, u32, Vec<u64>)> {
-    let [vocab, positions, embd, inner] = [config.vocab_size, config.n_positions, config.n_embd, config.n_inner].map(|d| d as u64);
-    let mut tensors = vec![("wte.weight".to_string(), bits, vec![vocab, embd]), ("wpe.weight".to_string(), bits, vec![positions, embd])];
-    for layer in 0..config.n_layer {
-        let p = format!("h.{layer}.");
-        for (name, shape) in [
-            ("ln_1.weight", vec![embd]),
-            ("ln_1.bias", vec![embd]),
-            ("attn.c_attn.weight", vec![embd, 3 * embd]),
-            ("attn.c_attn.bias", vec![3 * embd]),
-            ("attn.c_proj.weight", vec![embd, embd]),
-            ("attn.c_proj.bias", vec![embd]),
-            ("ln_2.weight", vec![embd]),
-            ("ln_2.bias", vec![embd]),
-            ("mlp.c_fc.weight", vec![embd, inner]),
-            ("mlp.c_fc.bias", vec![inner]),
-            ("mlp.c_proj.weight", vec![inner, embd]),
-            ("mlp.c_proj.bias", vec![embd]),
-        ] {
-            tensors.push((format!("{p}{name}"), bits, shape));
-        }
-        if layer % 3 == 0 {
-            tensors.push((format!("{p}attn.bias"), bits, vec![1, 1, positions, positions]));
-        }
+    let positions = config.n_positions as u64;
+    let mut tensors: Vec<_> = synthetic::shapes(config).into_iter().map(|(name, shape)| (name, bits, shape)).collect();
+    for layer in (0..config.n_layer).step_by(3) {
+        tensors.push((format!("h.{layer}.attn.bias"), bits, vec![1, 1, positions, positions]));
     }
-    tensors.push(("ln_f.weight".to_string(), bits, vec![embd]));
-    tensors.push(("ln_f.bias".to_string(), bits, vec![embd]));
     tensors
 }
 
