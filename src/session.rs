@@ -3,11 +3,15 @@
 //! [`PREFILL_CHUNK`] positions through the KV cache, and generation is [`Generation`], the one
 //! engine the CLI, the worker and the replay of a link or an export use: it takes a step at a
 //! time, so the worker can stream and cancel, and its stop rules exist only there.
+//!
+//! A session runs on the kernels ([`crate::kernels`]) unless it is opened on the burn reference
+//! ([`Engine::Reference`]); both give the same [`Pass`], and the tests hold them to each other.
 
 use burn::tensor::Tensor;
 
-use crate::capture::Capture;
+use crate::capture::{Capture, pass_norms, pass_rows};
 use crate::error::{Error, Result};
+use crate::kernels::{self, Isa};
 use crate::model::f32_values;
 use crate::model::generate::{Decoding, Sampler};
 use crate::model::gpt2::{Gpt2, KvCache};
@@ -18,8 +22,29 @@ use crate::model::hooks::{Patterns, ValueNorms};
 /// chunk of 128 holds at most 75 MB, where one pass over the whole prompt would hold 604 MB.
 pub const PREFILL_CHUNK: usize = 128;
 
+/// Which implementation runs a session's forward passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// The kernels, compiled for this instruction set: the app's path.
+    Kernels(Isa),
+    /// The burn model, through its hook points: the reference the kernels are held to.
+    Reference,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine::Kernels(Isa::best())
+    }
+}
+
+/// An engine's keys and values of the positions run so far.
+enum Cache {
+    Kernels(Isa, kernels::attention::KvCache),
+    Reference(KvCache),
+}
+
 pub struct Session {
-    cache: KvCache,
+    cache: Cache,
     /// The ids run so far: the prompt read so far, then the generated ones.
     ids: Vec<u32>,
     prompt: Vec<u32>,
@@ -27,30 +52,31 @@ pub struct Session {
     capture: Option<Capture>,
 }
 
-/// The attention one forward pass computed for its new positions, as its hooks kept it:
-/// tensors until read.
+/// The attention one forward pass computed for its new positions, in the capture's layout.
 #[derive(Debug, Clone)]
 pub struct Pass {
     /// The position of its first new query.
     pub first: usize,
-    /// The new positions it ran.
-    positions: usize,
-    /// Per layer, the weights `[n_head, T, first + T]`.
-    patterns: Patterns,
-    /// Per layer, `‖v‖` of each new position in each head, `[n_head, T]`.
-    value_norms: ValueNorms,
+    layout: kernels::attention::Rows,
+    /// Query after query, layer after layer, head after head, the weights over keys
+    /// `0..=position` ([`kernels::attention::Rows`]).
+    rows: Vec<f32>,
+    /// `‖v‖` of each new position in each head, `[T][n_layer][n_head]`.
+    value_norms: Vec<f32>,
 }
 
 impl Pass {
     /// The new positions it ran.
     pub fn positions(&self) -> usize {
-        self.positions
+        self.layout.positions
     }
 
-    /// Per layer, the weights `[n_head, T, first + T]` and the norms `[n_head, T]`, row-major:
-    /// what [`Capture::append`] and [`Capture::append_value_norms`] take.
-    pub fn values(self) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
-        (self.patterns.layers.into_iter().map(f32_values).collect(), self.value_norms.layers.into_iter().map(f32_values).collect())
+    /// New query `i` (position `first + i`): its weights, layer after layer and head after head
+    /// over keys `0..=first + i`, and its `‖v‖` `[layer][head]`: what
+    /// [`Capture::append_position`] takes.
+    pub fn position(&self, i: usize) -> (&[f32], &[f32]) {
+        let per_position = self.layout.n_layer * self.layout.n_head;
+        (&self.rows[self.layout.before(i)..self.layout.before(i + 1)], &self.value_norms[i * per_position..(i + 1) * per_position])
     }
 }
 
@@ -80,7 +106,12 @@ fn in_vocabulary(model: &Gpt2, ids: &[u32]) -> Result<()> {
 impl Session {
     /// Reads the prompt, chunk by chunk. Refuses what [`Session::open`] refuses.
     pub fn start(model: &Gpt2, prompt: &[u32], capture: bool) -> Result<Self> {
-        let mut session = Session::open(model, prompt, capture)?;
+        Session::start_on(Engine::default(), model, prompt, capture)
+    }
+
+    /// [`Session::start`] on `engine`.
+    pub fn start_on(engine: Engine, model: &Gpt2, prompt: &[u32], capture: bool) -> Result<Self> {
+        let mut session = Session::open_on(engine, model, prompt, capture)?;
         while session.read_prompt(model).is_some() {}
         Ok(session)
     }
@@ -88,6 +119,11 @@ impl Session {
     /// A session for `prompt` that has read none of it yet: [`Session::read_prompt`] reads it.
     /// Refuses an empty prompt, a prompt longer than the context, and ids outside the vocabulary.
     pub fn open(model: &Gpt2, prompt: &[u32], capture: bool) -> Result<Self> {
+        Session::open_on(Engine::default(), model, prompt, capture)
+    }
+
+    /// [`Session::open`] on `engine`.
+    pub fn open_on(engine: Engine, model: &Gpt2, prompt: &[u32], capture: bool) -> Result<Self> {
         let config = &model.config;
         if prompt.is_empty() {
             return Err(Error::Prompt("is empty: type some text to run the model on".into()));
@@ -107,7 +143,12 @@ impl Session {
             capture.reserve_positions(prompt.len());
             capture
         });
-        Ok(Session { cache: KvCache::default(), ids: Vec::with_capacity(prompt.len()), prompt: prompt.to_vec(), last_logits: Vec::new(), capture })
+        let cache = match engine {
+            // room for the whole context at once: generation then never copies the cache
+            Engine::Kernels(isa) => Cache::Kernels(isa, kernels::attention::KvCache::with_capacity(config.n_layer, config.n_embd, config.n_positions)),
+            Engine::Reference => Cache::Reference(KvCache::default()),
+        };
+        Ok(Session { cache, ids: Vec::with_capacity(prompt.len()), prompt: prompt.to_vec(), last_logits: Vec::new(), capture })
     }
 
     /// Reads the next [`PREFILL_CHUNK`] positions of the prompt (fewer at its end); `None` once
@@ -124,20 +165,38 @@ impl Session {
     /// Runs `ids` as the next positions, keeping their attention; the logits are computed once
     /// the prompt is read.
     fn run(&mut self, model: &Gpt2, ids: &[u32]) -> Pass {
-        let first = self.ids.len();
-        let mut hooks = (Patterns::default(), ValueNorms::default());
-        let hidden = model.forward(ids, &mut self.cache, &mut hooks);
+        let (first, t, c) = (self.ids.len(), ids.len(), model.config.n_embd);
         self.ids.extend_from_slice(ids);
-        if self.ids.len() >= self.prompt.len() {
-            let [t, c] = hidden.dims();
-            let last: Tensor<2> = hidden.slice([t - 1..t, 0..c]); // [1, C]
-            self.last_logits = f32_values(model.logits(last));
-        }
-        let pass = Pass { first, positions: ids.len(), patterns: hooks.0, value_norms: hooks.1 };
+        let wants_logits = self.ids.len() >= self.prompt.len();
+        let layout = kernels::attention::Rows { first, positions: t, n_layer: model.config.n_layer, n_head: model.config.n_head };
+        let pass = match &mut self.cache {
+            Cache::Kernels(isa, cache) => {
+                let out = model.kernels().forward(*isa, model, ids, cache); // hidden [T, C]
+                if wants_logits {
+                    self.last_logits = model.kernels().logits(*isa, model, &out.hidden[(t - 1) * c..]);
+                }
+                Pass { first, layout, rows: out.rows, value_norms: out.value_norms }
+            }
+            Cache::Reference(cache) => {
+                let mut hooks = (Patterns::default(), ValueNorms::default());
+                let hidden = model.forward(ids, cache, &mut hooks); // [T, C]
+                if wants_logits {
+                    let last: Tensor<2> = hidden.slice([t - 1..t, 0..c]); // [1, C]
+                    self.last_logits = f32_values(model.logits(last));
+                }
+                let weights: Vec<Vec<f32>> = hooks.0.layers.into_iter().map(f32_values).collect(); // per layer [H, T, first + T]
+                let norms: Vec<Vec<f32>> = hooks.1.layers.into_iter().map(f32_values).collect(); // per layer [H, T]
+                let n_head = model.config.n_head;
+                let rows = (0..t).flat_map(|i| pass_rows(&weights, n_head, t, i).flatten().copied()).collect();
+                let value_norms = (0..t).flat_map(|i| pass_norms(&norms, n_head, t, i)).collect();
+                Pass { first, layout, rows, value_norms }
+            }
+        };
         if let Some(capture) = &mut self.capture {
-            let (weights, norms) = pass.clone().values();
-            capture.append(&weights, ids.len());
-            capture.append_value_norms(&norms, ids.len());
+            for i in 0..t {
+                let (rows, norms) = pass.position(i);
+                capture.append_position(rows, norms);
+            }
         }
         pass
     }

@@ -368,11 +368,14 @@ fn ablating_a_head_changes_only_what_comes_after_it() {
         other => panic!("{other:?}"),
     };
     let (same, _) = ablated(Vec::new());
+    // The intact run is the app's, on the kernels; ablation runs on the burn reference, which
+    // the kernels match within 1e-5 (tests/parity.rs).
+    let tolerance = 1e-5;
     let n = ids.len();
     let max_diff = |a: &Capture, layer: usize| (0..a.n_head()).flat_map(|h| (0..n).flat_map(move |q| (0..=q).map(move |k| (h, q, k)))).map(|(h, q, k)| (a.row(layer, h, q)[k] - intact.row(layer, h, q)[k]).abs()).fold(0.0f32, f32::max);
-    assert!((0..checkpoint.config().n_layer).all(|l| max_diff(&same, l) < 1e-6), "nothing switched off, nothing changed");
+    assert!((0..checkpoint.config().n_layer).all(|l| max_diff(&same, l) < tolerance), "nothing switched off, nothing changed");
     let (off, predictions) = ablated(vec![(1, 0), (1, 3)]);
-    assert!(max_diff(&off, 0) < 1e-6 && max_diff(&off, 1) < 1e-6, "layers up to the ablated one attend as before");
+    assert!(max_diff(&off, 0) < tolerance && max_diff(&off, 1) < tolerance, "layers up to the ablated one attend as before");
     assert!(max_diff(&off, 2) > 1e-4, "later layers see a different residual stream");
     let own = probabilities(session.last_logits());
     let last = predictions.last().unwrap();

@@ -1,5 +1,6 @@
 //! Parity with Hugging Face transformers on every checkpoint in tests/fixtures: the bundled model,
-//! both key layouts, F32, F16 and BF16 weights, odd head counts.
+//! both key layouts, F32, F16 and BF16 weights, odd head counts; and the kernels, in every
+//! variant this machine runs, against the burn reference on the same fixtures.
 
 mod common;
 
@@ -24,6 +25,10 @@ fn parity(model: &str) {
     let report = common::check(&checkpoint, &fixture);
     assert!(report.cases >= 7, "{model}: only {} cases", report.cases);
     println!("{model}: {report:?}");
+    for isa in headlight::kernels::Isa::available() {
+        let (attention, logits) = common::kernels_match_the_reference(&checkpoint, &fixture, isa);
+        println!("{model}: kernels ({}) against the burn reference: attention within {attention:e}, logits within {logits:e}", isa.name());
+    }
 }
 
 #[test]

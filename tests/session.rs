@@ -9,7 +9,7 @@ use headlight::Checkpoint;
 use headlight::model::config::Gpt2Config;
 use headlight::model::loader::load_gpt2;
 use headlight::model::generate::{Decoding, SamplingSettings};
-use headlight::capture::{Capture, pass_norms, pass_rows};
+use headlight::capture::Capture;
 use headlight::model::f32_values;
 use headlight::model::gpt2::KvCache;
 use headlight::model::hooks::Patterns;
@@ -110,11 +110,9 @@ fn a_prompt_read_in_chunks_equals_one_pass_over_it_and_the_page_records_the_same
     let mut firsts = Vec::new();
     while let Some(pass) = worker.read_prompt(&c.model) {
         firsts.push(pass.first);
-        let tq = pass.positions();
-        let (weights, norms) = pass.values();
-        for i in 0..tq {
-            let rows: Vec<f32> = pass_rows(&weights, n_head, tq, i).flatten().copied().collect();
-            page.append_position(&rows, &pass_norms(&norms, n_head, tq, i).collect::<Vec<_>>());
+        for i in 0..pass.positions() {
+            let (rows, norms) = pass.position(i);
+            page.append_position(rows, norms);
         }
     }
     assert_eq!(firsts, [0, PREFILL_CHUNK]);

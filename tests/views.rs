@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use headlight::Checkpoint;
 use headlight::analysis::aggregate::{Source, shown};
 use headlight::analysis::roles::roles_of;
-use headlight::capture::{Capture, pass_norms, pass_rows};
+use headlight::capture::Capture;
 use headlight::session::Session;
 use headlight::view::colour::Scale;
 use headlight::view::state::{Direction, Mode, ViewState};
@@ -30,14 +30,12 @@ fn fixture() -> common::Fixture {
 
 /// Every position's rows and value norms of `ids`, in the order the worker sends them.
 fn positions(checkpoint: &Checkpoint, ids: &[u32]) -> Vec<(Vec<f32>, Vec<f32>)> {
-    let n_head = checkpoint.config().n_head;
     let mut session = Session::open(&checkpoint.model, ids, false).unwrap();
     let mut out = Vec::new();
     while let Some(pass) = session.read_prompt(&checkpoint.model) {
-        let tq = pass.positions();
-        let (weights, norms) = pass.values();
-        for i in 0..tq {
-            out.push((pass_rows(&weights, n_head, tq, i).flatten().copied().collect(), pass_norms(&norms, n_head, tq, i).collect()));
+        for i in 0..pass.positions() {
+            let (rows, norms) = pass.position(i);
+            out.push((rows.to_vec(), norms.to_vec()));
         }
     }
     out

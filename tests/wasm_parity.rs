@@ -1,5 +1,6 @@
 //! The parity check run in the shipped target: wasm32 in headless Chromium
-//! (`cargo test --target wasm32-unknown-unknown`), on the bundled F16 model and the BF16 one;
+//! (`cargo test --target wasm32-unknown-unknown`), on the bundled F16 model and the BF16 one,
+//! with the kernels (simd128) held to the burn reference on the same fixtures;
 //! and hostile input, where `usize` has 32 bits and a panic kills the worker.
 
 #![cfg(target_arch = "wasm32")]
@@ -18,6 +19,10 @@ fn parity(files: [&[u8]; 3], fixture: &str) {
     let report = common::check(&checkpoint, &fixture);
     assert_eq!(report.cases, fixture.cases.len());
     web_sys::console::log_1(&format!("wasm parity, {}: {report:?}", fixture.model).into());
+    for isa in headlight::kernels::Isa::available() {
+        let (attention, logits) = common::kernels_match_the_reference(&checkpoint, &fixture, isa);
+        web_sys::console::log_1(&format!("wasm, {}: kernels ({}) against burn: attention within {attention:e}, logits within {logits:e}", fixture.model, isa.name()).into());
+    }
 }
 
 #[wasm_bindgen_test]

@@ -6,12 +6,11 @@
 
 #[cfg(target_arch = "wasm32")]
 mod exports {
-    use burn::tensor::{Device, Tensor, TensorData};
+    use burn::tensor::Device;
     use headlight::capture::Capture;
-    use burn::module::Param;
+    use headlight::kernels::Isa;
+    use headlight::kernels::gemm::{Packed, linear};
     use headlight::model::config::Gpt2Config;
-    use headlight::model::layers::Conv1D;
-    use headlight::model::f32_values;
     use headlight::model::generate::Decoding;
     use headlight::model::gpt2::Gpt2;
     use headlight::model::loader::load_gpt2;
@@ -53,7 +52,7 @@ mod exports {
             let mut page = Capture::for_app(c.n_layer, c.n_head, c.n_positions);
             page.reserve_positions(n);
             while let Some(pass) = worker.read_prompt(&self.model) {
-                for rows in Rows::of_pass(pass, c.n_head) {
+                for rows in Rows::of_pass(&pass) {
                     page.append_position(&rows.weights.to_vec(), &rows.value_norms);
                 }
             }
@@ -76,27 +75,32 @@ mod exports {
         core::arch::wasm32::memory_size(0) * 65536
     }
 
-    /// `[m, k] · [k, n]` the way the model's `Conv1D` computes it: burn's ndarray backend, or
-    /// the one-row kernel when `m` is 1. The operands are made once, outside the timed calls.
+    /// `[m, k] · [k, n]` the way the model computes it: `kernels::gemm::linear` on a weight
+    /// packed once. The operands are made once, outside the timed calls.
     #[wasm_bindgen]
     pub struct Matmul {
-        x: Tensor<2>,
-        layer: Conv1D,
+        x: Vec<f32>,
+        weight: Packed,
+        y: Vec<f32>,
     }
 
     #[wasm_bindgen]
     impl Matmul {
         #[wasm_bindgen(constructor)]
         pub fn new(m: usize, k: usize, n: usize) -> Matmul {
-            let device = Device::default();
-            let x = Tensor::from_data(TensorData::new((0..m * k).map(|i| (i % 7) as f32 * 0.1).collect::<Vec<f32>>(), [m, k]), &device);
-            let weight = Tensor::from_data(TensorData::new((0..k * n).map(|i| (i % 5) as f32 * 0.1).collect::<Vec<f32>>(), [k, n]), &device);
-            Matmul { x, layer: Conv1D { weight: Param::from_tensor(weight), bias: Param::from_tensor(Tensor::zeros([n], &device)) } }
+            let x = (0..m * k).map(|i| (i % 7) as f32 * 0.1).collect();
+            let weight = (0..k * n).map(|i| (i % 5) as f32 * 0.1).collect::<Vec<f32>>();
+            Matmul { x, weight: Packed::new(&weight, &vec![0.0; n], k, n), y: vec![0.0; m * n] }
         }
 
         /// The product `repeats` times; returns a checksum.
-        pub fn run(&self, repeats: usize) -> f32 {
-            (0..repeats).map(|_| f32_values(self.layer.forward(self.x.clone()))[0]).sum()
+        pub fn run(&mut self, repeats: usize) -> f32 {
+            (0..repeats)
+                .map(|_| {
+                    linear(Isa::best(), &self.x, &self.weight, None, &mut self.y);
+                    self.y[0]
+                })
+                .sum()
         }
     }
 

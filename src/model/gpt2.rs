@@ -1,6 +1,8 @@
 //! The stack: embeddings, `n_layer` blocks, final LayerNorm, LM head (tied to `wte` unless the
 //! config unties it), with a KV cache so generation runs one new position at a time.
 
+use std::sync::{Arc, OnceLock};
+
 use burn::module::{Module, Param};
 use burn::tensor::Tensor;
 
@@ -8,9 +10,9 @@ use super::attention::LayerCache;
 use super::block::Block;
 use super::config::Gpt2Config;
 use super::embedding::Embeddings;
-use super::gemv;
 use super::hooks::Hooks;
 use super::layers::LayerNorm;
+use crate::kernels::gpt2::Kernels;
 
 #[derive(Module, Debug)]
 pub struct Gpt2 {
@@ -23,6 +25,9 @@ pub struct Gpt2 {
     pub lm_head: Option<Param<Tensor<2>>>,
     #[module(skip)]
     pub config: Gpt2Config,
+    /// The blocks packed for the fast path ([`crate::kernels`]), at its first run.
+    #[module(skip)]
+    pub kernels: OnceLock<Arc<Kernels>>,
 }
 
 /// Keys and values of every position seen so far, per layer.
@@ -64,13 +69,14 @@ impl Gpt2 {
             Some(lm_head) => lm_head.val(),
             None => self.embeddings.wte.val(),
         }; // [V, C]
-        if hidden.dims()[0] == 1
-            && let Some(logits) = gemv::row_times_transposed(&hidden, head.clone())
-        {
-            return logits; // one dot product per vocabulary row
-        }
         // (head · hiddenᵀ)ᵀ rather than hidden · headᵀ: the big matrix is read as stored,
         // never transposed.
         head.matmul(hidden.transpose()).transpose() // [V, T] -> [T, V]
+    }
+
+    /// The blocks packed for [`crate::kernels`]: packed at the first call (not at load, so that
+    /// a checkpoint's file is gone before the packed copy is made), shared by clones after it.
+    pub fn kernels(&self) -> &Kernels {
+        self.kernels.get_or_init(|| Arc::new(Kernels::pack(self)))
     }
 }

@@ -3,8 +3,6 @@
 use burn::module::{Module, Param};
 use burn::tensor::Tensor;
 
-use super::gemv;
-
 /// GPT-2's `Conv1D`: a linear map whose weight is stored `[in, out]`, so `y = x W + b` uses it
 /// as stored.
 #[derive(Module, Debug)]
@@ -16,13 +14,8 @@ pub struct Conv1D {
 }
 
 impl Conv1D {
-    /// `[T, in] -> [T, out]`; one position (a generation step) reads the weight once, as stored.
+    /// `[T, in] -> [T, out]`
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
-        if x.dims()[0] == 1
-            && let Some(y) = gemv::row_times_matrix(&x, self.weight.val(), self.bias.val())
-        {
-            return y;
-        }
         x.matmul(self.weight.val()) + self.bias.val().unsqueeze::<2>()
     }
 }

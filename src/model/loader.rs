@@ -133,5 +133,5 @@ pub fn load_gpt2(config: &Gpt2Config, file: &[u8], device: &Device) -> Result<Lo
     if !unused.is_empty() {
         w.warnings.push(format!("{} tensors are not part of a GPT-2 LM and were not used: {}", unused.len(), unused.join(", ")));
     }
-    Ok(Loaded { model: Gpt2 { embeddings, h, ln_f, lm_head, config: config.clone() }, warnings: w.warnings })
+    Ok(Loaded { model: Gpt2 { embeddings, h, ln_f, lm_head, config: config.clone(), kernels: Default::default() }, warnings: w.warnings })
 }

@@ -4,7 +4,6 @@ pub mod attention;
 pub mod block;
 pub mod config;
 pub mod embedding;
-pub mod gemv;
 pub mod generate;
 pub mod gpt2;
 pub mod hooks;

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::probe::{Answer, Question};
-use crate::capture::{Capture, pass_norms, pass_rows};
+use crate::capture::Capture;
 use crate::hub::ModelSource;
 use crate::hub::progress::Progress;
 use crate::model::generate::Decoding;
@@ -93,13 +93,11 @@ pub struct Rows {
 
 impl Rows {
     /// The rows of every position one forward pass read.
-    pub fn of_pass(pass: Pass, n_head: usize) -> Vec<Rows> {
-        let (first, tq) = (pass.first, pass.positions());
-        let (weights, norms) = pass.values();
-        (0..tq)
+    pub fn of_pass(pass: &Pass) -> Vec<Rows> {
+        (0..pass.positions())
             .map(|i| {
-                let rows: Vec<f32> = pass_rows(&weights, n_head, tq, i).flatten().copied().collect();
-                Rows { position: first + i, weights: js_sys::Float32Array::from(rows.as_slice()), value_norms: pass_norms(&norms, n_head, tq, i).collect() }
+                let (rows, value_norms) = pass.position(i);
+                Rows { position: pass.first + i, weights: js_sys::Float32Array::from(rows), value_norms: value_norms.to_vec() }
             })
             .collect()
     }

@@ -66,7 +66,7 @@ fn begin(state: &Rc<RefCell<State>>, checkpoint: &Checkpoint, slot: Slot, run: u
 /// hears how far the run has got.
 async fn run(state: &Rc<RefCell<State>>, checkpoint: &Checkpoint, request: &RunRequest) -> Result<Finish, String> {
     let (model, tokenizer) = (&checkpoint.model, &checkpoint.tokenizer);
-    let (run, slot, n_head) = (request.run, request.slot, model.config.n_head);
+    let (run, slot) = (request.run, request.slot);
     let mut generation = Generation::new(request.decoding, request.new_tokens, request.forced.clone()).map_err(|e| e.to_string())?;
     let mut ids = tokenizer.encode(&request.prompt).map_err(|e| e.to_string())?;
     if request.bos {
@@ -81,7 +81,7 @@ async fn run(state: &Rc<RefCell<State>>, checkpoint: &Checkpoint, request: &RunR
     post(&FromWorker::Prompt { run, tokens });
     while let Some(pass) = session.read_prompt(model) {
         let positions = pass.first + pass.positions();
-        to_views(state, &ToViews::Rows { slot, run, rows: Rows::of_pass(pass, n_head), token: None });
+        to_views(state, &ToViews::Rows { slot, run, rows: Rows::of_pass(&pass), token: None });
         post(&FromWorker::Read { run, positions, millis: now() - started });
         yield_now().await;
         if let Some(finish) = state.borrow().interruption(run) {
@@ -95,7 +95,7 @@ async fn run(state: &Rc<RefCell<State>>, checkpoint: &Checkpoint, request: &RunR
         match generation.step(model, &mut session, interruption.is_some()).map_err(|e| e.to_string())? {
             Next::Token(id, pass) => {
                 let token = tokenizer.tokens(&[id]).remove(0);
-                to_views(state, &ToViews::Rows { slot, run, rows: Rows::of_pass(pass, n_head), token: Some(token.clone()) });
+                to_views(state, &ToViews::Rows { slot, run, rows: Rows::of_pass(&pass), token: Some(token.clone()) });
                 post(&FromWorker::Step { run, token, millis: now() - started });
             }
             Next::Stopped(Stop::Cancelled) => return Ok(interruption.expect("only an interruption cancels")), // or supersedes

@@ -11,7 +11,9 @@ pub mod synthetic;
 
 use headlight::Checkpoint;
 use headlight::inspect::{Request, inspect};
+use headlight::kernels::Isa;
 use headlight::model::generate::Decoding;
+use headlight::session::{Engine, Generation, Session};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -33,6 +35,11 @@ pub struct Case {
 
 pub const ATTENTION_TOLERANCE: f32 = 1e-4;
 pub const LOGIT_TOLERANCE: f32 = 1e-3;
+
+/// How far the kernels may be from the burn reference: the same f32 arithmetic summed in
+/// another order.
+pub const KERNEL_ATTENTION_TOLERANCE: f32 = 1e-5;
+pub const KERNEL_LOGIT_TOLERANCE: f32 = 1e-4;
 
 /// Largest differences seen over a fixture.
 #[derive(Debug, Default)]
@@ -85,4 +92,43 @@ pub fn check(checkpoint: &Checkpoint, fixture: &Fixture) -> Report {
         report.cases += 1;
     }
     report
+}
+
+/// Runs every case of a fixture on the kernels compiled for `isa` and on the burn reference,
+/// with the capture on, through the prompt and 12 greedy steps: every attention row and value
+/// norm (prompt and generated positions), the logits after the prompt and the greedy ids must
+/// agree. Returns the largest attention and logit differences.
+pub fn kernels_match_the_reference(checkpoint: &Checkpoint, fixture: &Fixture, isa: Isa) -> (f32, f32) {
+    let model = &checkpoint.model;
+    let (mut attention_error, mut logit_error) = (0.0f32, 0.0f32);
+    for case in &fixture.cases {
+        let at = format!("{} / {:?} on {}", fixture.model, case.prompt, isa.name());
+        let run = |engine| {
+            let mut session = Session::start_on(engine, model, &case.ids, true).unwrap_or_else(|e| panic!("{at}: {e}"));
+            let logits = session.last_logits().to_vec();
+            Generation::new(Decoding::Greedy, 12, Vec::new()).and_then(|mut g| g.run(model, &mut session, |_, _| {})).unwrap();
+            (session, logits)
+        };
+        let ((fast, fast_logits), (reference, reference_logits)) = (run(Engine::Kernels(isa)), run(Engine::Reference));
+        assert_eq!(fast.generated(), reference.generated(), "greedy ids of {at}");
+        let error = max_error(fast_logits.iter(), reference_logits.iter());
+        assert!(error <= KERNEL_LOGIT_TOLERANCE, "logits of {at} are off by {error}");
+        logit_error = logit_error.max(error);
+        let (fast, reference) = (fast.capture().unwrap(), reference.capture().unwrap());
+        assert_eq!(fast.len(), reference.len());
+        for l in 0..fast.n_layer() {
+            for h in 0..fast.n_head() {
+                for q in 0..fast.len() {
+                    let error = max_error(fast.row(l, h, q).iter(), reference.row(l, h, q).iter());
+                    assert!(error <= KERNEL_ATTENTION_TOLERANCE, "attention [{l}][{h}][{q}] of {at} is off by {error}");
+                    attention_error = attention_error.max(error);
+                }
+                let (norms, want) = (fast.value_norms(l, h, fast.len()).unwrap(), reference.value_norms(l, h, fast.len()).unwrap());
+                for (a, b) in norms.iter().zip(&want) {
+                    assert!((a - b).abs() <= 1e-5 * b.abs().max(1.0), "value norm of [{l}][{h}] of {at}: {a} vs {b}");
+                }
+            }
+        }
+    }
+    (attention_error, logit_error)
 }

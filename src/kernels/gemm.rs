@@ -1,0 +1,236 @@
+//! `y = act(x W + b)`, the one product of the model, for one row (a generation step) or many.
+//!
+//! `W: [in, out]` (GPT-2's `Conv1D` layout) is packed once, at the first run, into panels of
+//! [`NR`] columns: panel `p` holds columns `p·NR .. p·NR + NR` row after row, `[in][NR]`,
+//! zero-padded past `out`, so the micro-kernel reads it as one stream. A block of at most `MC`
+//! rows of `x` is packed the same way, `MR` rows interleaved `[in][MR]`, and shared by every
+//! panel. The micro-kernel keeps an `MR × NR` tile of `y` in registers over the whole of `in`,
+//! starting from the bias, and applies the activation before the tile is stored: `y` is
+//! written once, and nothing is packed per product but the small block of `x`.
+
+use super::math::activate;
+use super::simd::{Lanes, NR};
+use crate::model::config::Activation;
+
+/// Rows of `x` packed at once: their packing stays in cache while every panel passes by.
+const MC: usize = 48;
+
+/// `W` and `b` of one `Conv1D`, packed for the micro-kernel.
+#[derive(Clone)]
+pub struct Packed {
+    pub n_in: usize,
+    pub n_out: usize,
+    /// `[ceil(out / NR)][in][NR]`
+    panels: Vec<f32>,
+    /// `[ceil(out / NR) · NR]`, zero-padded.
+    bias: Vec<f32>,
+}
+
+impl std::fmt::Debug for Packed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Packed([{}, {}])", self.n_in, self.n_out)
+    }
+}
+
+impl Packed {
+    /// Packs `weight: [in, out]`, row-major, and `bias: [out]`.
+    pub fn new(weight: &[f32], bias: &[f32], n_in: usize, n_out: usize) -> Packed {
+        assert_eq!((weight.len(), bias.len()), (n_in * n_out, n_out), "a [{n_in}, {n_out}] weight and its bias");
+        let n_panels = n_out.div_ceil(NR);
+        let mut panels = vec![0.0; n_panels * n_in * NR];
+        for (p, panel) in panels.chunks_exact_mut(n_in * NR).enumerate() {
+            let (j0, width) = (p * NR, NR.min(n_out - p * NR));
+            for (k, row) in panel.chunks_exact_mut(NR).enumerate() {
+                row[..width].copy_from_slice(&weight[k * n_out + j0..][..width]);
+            }
+        }
+        let mut bias = bias.to_vec();
+        bias.resize(n_panels * NR, 0.0);
+        Packed { n_in, n_out, panels, bias }
+    }
+
+    /// Bytes held.
+    pub fn bytes(&self) -> usize {
+        4 * (self.panels.len() + self.bias.len())
+    }
+}
+
+/// `y = act(x W + b)` for `x: [T, in]`, `y: [T, out]`, row-major; [`super::Isa`] picks the
+/// instruction set.
+pub fn linear(isa: super::Isa, x: &[f32], w: &Packed, activation: Option<Activation>, y: &mut [f32]) {
+    super::on_isa!(isa, linear_on, (x: &[f32], w: &Packed, activation: Option<Activation>, y: &mut [f32]) -> ())
+}
+
+/// [`linear`] in the vectors of `L`.
+#[inline(always)]
+fn linear_on<L: Lanes>(x: &[f32], w: &Packed, activation: Option<Activation>, y: &mut [f32]) {
+    let (k, n) = (w.n_in, w.n_out);
+    let t = x.len() / k;
+    assert!(x.len() == t * k && y.len() == t * n, "x: [{t}, {k}] and y: [{t}, {n}]");
+    if t == 1 {
+        // one row needs no packing: x is already `[k][1]`
+        for (p, (panel, bias)) in w.panels.chunks_exact(k * NR).zip(w.bias.chunks_exact(NR)).enumerate() {
+            let (j0, width) = (p * NR, NR.min(n - p * NR));
+            Tile { panel, bias, activation, n, width }.one_row::<L>(x, &mut y[j0..]);
+        }
+        return;
+    }
+    let mut block = vec![0.0f32; MC.min(t) * k]; // x's rows r0 .. r0 + MC, packed
+    for r0 in (0..t).step_by(MC) {
+        let rows = MC.min(t - r0);
+        pack_rows(&x[r0 * k..(r0 + rows) * k], k, L::MR, &mut block);
+        for (p, (panel, bias)) in w.panels.chunks_exact(k * NR).zip(w.bias.chunks_exact(NR)).enumerate() {
+            let (j0, width) = (p * NR, NR.min(n - p * NR));
+            let tile = Tile { panel, bias, activation, n, width };
+            for g in (0..rows).step_by(L::MR) {
+                let m = L::MR.min(rows - g);
+                let (a, y) = (&block[g * k..(g + m) * k], &mut y[(r0 + g) * n + j0..]);
+                match m {
+                    1 => tile.rows::<L, 1>(a, y),
+                    2 => tile.rows::<L, 2>(a, y),
+                    3 => tile.rows::<L, 3>(a, y),
+                    4 => tile.rows::<L, 4>(a, y),
+                    5 => tile.rows::<L, 5>(a, y),
+                    6 => tile.rows::<L, 6>(a, y),
+                    _ => unreachable!("tiles have at most 6 rows"),
+                }
+            }
+        }
+    }
+}
+
+/// The micro-kernel's ceiling on this machine, in GFLOP/s: `iters` rounds of the tile's
+/// multiply-adds (`MR` rows of [`NR`] independent chains, 2 flops each) with no memory traffic,
+/// the factors passed through `black_box` so the loop cannot be folded. What [`linear`] can
+/// reach at best. Native only (wasm32 has no clock here; the browser benchmark measures its own).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn peak_gflops(isa: super::Isa, iters: usize) -> f64 {
+    super::on_isa!(isa, peak_on, (iters: usize) -> f64)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+#[inline(always)]
+fn peak_on<L: Lanes>(iters: usize) -> f64 {
+    use std::hint::black_box;
+    let (a, b) = (L::splat(black_box(0.999_9)), L::splat(black_box(1e-4)));
+    let mut acc = [L::splat(1.0); 6];
+    let start = std::time::Instant::now();
+    for _ in 0..black_box(iters) {
+        for row in &mut acc[..L::MR] {
+            *row = L::madd(*row, a, b);
+        }
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    black_box(acc);
+    (iters * L::MR * NR * 2) as f64 / seconds / 1e9
+}
+
+/// Packs `x: [rows, k]` in groups of `mr` rows (the last group may have fewer, `m`), each group
+/// `[k][m]`: row `g + r`, column `i` lands at `g·k + i·m + r`.
+fn pack_rows(x: &[f32], k: usize, mr: usize, out: &mut [f32]) {
+    let rows = x.len() / k;
+    for g in (0..rows).step_by(mr) {
+        let m = mr.min(rows - g);
+        let group = &mut out[g * k..(g + m) * k];
+        for r in 0..m {
+            for (i, &v) in x[(g + r) * k..(g + r + 1) * k].iter().enumerate() {
+                group[i * m + r] = v;
+            }
+        }
+    }
+}
+
+/// One panel of one product, seen by the micro-kernel.
+struct Tile<'a> {
+    /// `[k][NR]`
+    panel: &'a [f32],
+    /// `[NR]`
+    bias: &'a [f32],
+    activation: Option<Activation>,
+    /// Row stride of `y`.
+    n: usize,
+    /// Columns of the panel inside `out`.
+    width: usize,
+}
+
+impl Tile<'_> {
+    /// `y[r][..width] = act(a_r · panel + bias)` for the `M` rows of `a: [k][M]`; `y` starts at
+    /// the tile's first element. The `M` rows of accumulators stay in registers over all of `k`.
+    #[inline(always)]
+    fn rows<L: Lanes, const M: usize>(&self, a: &[f32], y: &mut [f32]) {
+        let mut acc = [L::load(self.bias); M];
+        for (a, b) in a.chunks_exact(M).zip(self.panel.chunks_exact(NR)) {
+            let b = L::load(b);
+            for r in 0..M {
+                acc[r] = L::madd(acc[r], L::splat(a[r]), b); // y[r][c] += x[r][i] W[i][c]
+            }
+        }
+        for (r, acc) in acc.into_iter().enumerate() {
+            self.store::<L>(acc, &mut y[r * self.n..]);
+        }
+    }
+
+    /// [`Tile::rows`] for one row `x: [k]`, over two sets of accumulators (even and odd `i`) so
+    /// that consecutive multiply-adds do not wait on each other.
+    #[inline(always)]
+    fn one_row<L: Lanes>(&self, x: &[f32], y: &mut [f32]) {
+        let (mut even, mut odd) = (L::load(self.bias), L::splat(0.0));
+        let (pairs, panel_pairs) = (x.chunks_exact(2), self.panel.chunks_exact(2 * NR));
+        let last = pairs.remainder().first().map(|&a| (a, &panel_pairs.remainder()[..NR]));
+        for (a, b) in pairs.zip(panel_pairs) {
+            even = L::madd(even, L::splat(a[0]), L::load(&b[..NR]));
+            odd = L::madd(odd, L::splat(a[1]), L::load(&b[NR..]));
+        }
+        if let Some((a, b)) = last {
+            even = L::madd(even, L::splat(a), L::load(b));
+        }
+        self.store::<L>(L::madd(even, odd, L::splat(1.0)), y);
+    }
+
+    /// `y[..width] = act(row)`.
+    #[inline(always)]
+    fn store<L: Lanes>(&self, row: L::Row, y: &mut [f32]) {
+        let mut out = [0.0f32; NR];
+        L::store(row, &mut out);
+        if let Some(activation) = self.activation {
+            activate(activation, &mut out);
+        }
+        y[..self.width].copy_from_slice(&out[..self.width]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::Isa;
+
+    /// Values with no pattern a wrong index could hide behind.
+    fn values(n: usize, seed: usize) -> Vec<f32> {
+        (0..n).map(|i| ((i * 7919 + seed * 104729) % 1013) as f32 / 1013.0 - 0.5).collect()
+    }
+
+    #[test]
+    fn every_shape_and_variant_matches_the_plain_product() {
+        // rows around the tile and block sizes, widths not multiples of the panel
+        for (t, k, n) in [(1, 37, 53), (5, 16, 16), (7, 64, 33), (50, 29, 70), (97, 40, 17)] {
+            let (x, w, b) = (values(t * k, 1), values(k * n, 2), values(n, 3));
+            let packed = Packed::new(&w, &b, k, n);
+            for isa in Isa::available() {
+                for activation in [None, Some(Activation::GeluTanh), Some(Activation::Relu)] {
+                    let mut y = vec![f32::NAN; t * n];
+                    linear(isa, &x, &packed, activation, &mut y);
+                    for r in 0..t {
+                        for j in 0..n {
+                            let mut want = vec![b[j] + (0..k).map(|i| x[r * k + i] * w[i * n + j]).sum::<f32>()];
+                            if let Some(activation) = activation {
+                                activate(activation, &mut want);
+                            }
+                            let got = y[r * n + j];
+                            assert!((got - want[0]).abs() < 1e-5, "{} [{t}, {k}] x [{k}, {n}] at ({r}, {j}): {got} vs {}", isa.name(), want[0]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
