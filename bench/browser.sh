@@ -2,7 +2,9 @@
 # Browser benchmark: headlight's release wasm build against onnxruntime-web (npm) on the same
 # GPT-2-small-shaped checkpoint in headless Chromium, one thread each; plus the matrix-product
 # microbenchmark against the simd128 peak and the peak wasm memory. Writes bench/results/browser.json.
-# Needs the checkpoint and the native peer's venv: run bench/native.sh first.
+# Needs the checkpoint and the native peer's venv: run bench/native.sh first. RELAXED=1 builds
+# headlight with relaxed SIMD (fused multiply-add), as the page runs it where the browser has it;
+# PRODUCTS=1 times the matrix products only.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -14,11 +16,11 @@ if [[ ! -f "$dir/gpt2-attn.onnx" ]]; then
   bench/.venv/bin/python bench/export_onnx.py --dir "$dir"
 fi
 echo "==> building the wasm benchmark (release)" >&2
-cargo build --locked --release --target wasm32-unknown-unknown --features bench --bin headlight-bench
-wasm-bindgen --target web --out-dir bench/browser/pkg target/wasm32-unknown-unknown/release/headlight-bench.wasm
+cargo build --locked --release --target wasm32-unknown-unknown --features "bench${RELAXED:+,relaxed-simd}" --bin headlight-bench
+wasm-bindgen --target web --out-dir bench/browser/pkg "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/headlight-bench.wasm"
 (cd bench/browser && [[ -d node_modules/onnxruntime-web ]] || npm ci --no-audit --no-fund)
 
 source scripts/serve_static.sh
 serve_static "$root"
 mkdir -p bench/results
-node bench/browser/run.mjs "${STATIC_URL}bench/browser/index.html" bench/results/browser.json
+node bench/browser/run.mjs "${STATIC_URL}bench/browser/index.html${PRODUCTS:+?products}" "bench/results/browser${RELAXED:+-relaxed}.json"

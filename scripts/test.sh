@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every headlight test: native (unit, parity with transformers, loader, CLI), the parity
-# check again in wasm in headless Chromium, and the browser end-to-end tests of the built app.
+# check again in wasm in headless Chromium (simd128 and relaxed-SIMD kernels), and the browser end-to-end tests of the built app.
 # Installs whatever is missing first; trunk (the longest install) builds in the background
 # while the native tests build and run.
 set -euo pipefail
@@ -19,6 +19,9 @@ need_wasm_bindgen
 step "wasm tests in headless Chromium"
 CHROMEDRIVER="$(command -v chromedriver)" WASM_BINDGEN_TEST_TIMEOUT=600 \
   cargo test --locked --target wasm32-unknown-unknown --test wasm_parity
+step "wasm tests again, the kernels built with relaxed SIMD (the page's worker where the browser has it)"
+CHROMEDRIVER="$(command -v chromedriver)" WASM_BINDGEN_TEST_TIMEOUT=600 \
+  cargo test --locked --target wasm32-unknown-unknown --features relaxed-simd --test wasm_parity
 
 if ! wait "$trunk_install"; then
   cat "$trunk_log" >&2

@@ -75,42 +75,63 @@ mod exports {
         core::arch::wasm32::memory_size(0) * 65536
     }
 
-    /// `[m, k] · [k, n]` the way the model computes it: `kernels::gemm::linear` on a weight
-    /// packed once. The operands are made once, outside the timed calls.
+    /// `[m, k] · [k, n]` the way the model computes it: `kernels::gemm::linear` on weights
+    /// packed once. `copies` weights are taken in turn: one keeps it in cache ("hot"); enough to
+    /// outgrow the caches read it from memory each time ("cold"). The operands are made once,
+    /// outside the timed calls.
     #[wasm_bindgen]
     pub struct Matmul {
         x: Vec<f32>,
-        weight: Packed,
+        weights: Vec<Packed>,
+        turn: usize,
         y: Vec<f32>,
     }
 
     #[wasm_bindgen]
     impl Matmul {
         #[wasm_bindgen(constructor)]
-        pub fn new(m: usize, k: usize, n: usize) -> Matmul {
+        pub fn new(m: usize, k: usize, n: usize, copies: usize) -> Matmul {
             let x = (0..m * k).map(|i| (i % 7) as f32 * 0.1).collect();
-            let weight = (0..k * n).map(|i| (i % 5) as f32 * 0.1).collect::<Vec<f32>>();
-            Matmul { x, weight: Packed::new(&weight, &vec![0.0; n], k, n), y: vec![0.0; m * n] }
+            let weights = (0..copies.max(1)).map(|c| Packed::new(&(0..k * n).map(|i| ((i + c) % 5) as f32 * 0.1).collect::<Vec<f32>>(), &vec![0.0; n], k, n)).collect();
+            Matmul { x, weights, turn: 0, y: vec![0.0; m * n] }
         }
 
-        /// The product `repeats` times; returns a checksum.
+        /// The product `repeats` times, each on the next weight; returns a checksum.
         pub fn run(&mut self, repeats: usize) -> f32 {
-            (0..repeats)
-                .map(|_| {
-                    linear(Isa::best(), &self.x, &self.weight, None, &mut self.y);
-                    self.y[0]
-                })
-                .sum()
+            let mut checksum = 0.0;
+            for _ in 0..repeats {
+                self.turn = (self.turn + 1) % self.weights.len();
+                linear(Isa::best(), &self.x, &self.weights[self.turn], None, &mut self.y);
+                checksum += self.y[0];
+            }
+            checksum
         }
     }
 
-    /// The machine's simd128 multiply-add peak: `iters` rounds of 12 independent f32x4
-    /// multiply-then-add chains, 96 flops a round (12 chains × 4 lanes × 2), no memory traffic:
-    /// enough chains in flight that the adds' and multiplies' latency does not limit them.
-    /// The chains start apart and the factors pass through `black_box`, so the compiler can
-    /// neither merge the chains nor fold the loop. Returns a checksum that uses every chain.
+    /// The instruction set the kernels run on here: `simd128` or `relaxed-simd`.
     #[wasm_bindgen]
-    pub fn simd_peak(iters: u32) -> f32 {
+    pub fn isa() -> String {
+        Isa::best().name().into()
+    }
+
+    /// The machine's simd128 multiply-add peak: `iters` rounds of 12 independent f32x4
+    /// multiply-add chains, 96 flops a round (12 chains × 4 lanes × 2), no memory traffic:
+    /// enough chains in flight that latency does not limit them. `fused`: relaxed SIMD's
+    /// `f32x4.relaxed_madd` (built with the `relaxed-simd` feature only), else a multiply then
+    /// an add. The chains start apart and the factors pass through `black_box`, so the compiler
+    /// can neither merge the chains nor fold the loop. Returns a checksum that uses every chain.
+    #[wasm_bindgen]
+    pub fn simd_peak(iters: u32, fused: bool) -> f32 {
+        #[cfg(feature = "relaxed-simd")]
+        if fused {
+            return peak_chains::<true>(iters);
+        }
+        assert!(!fused, "built without the relaxed-simd feature");
+        peak_chains::<false>(iters)
+    }
+
+    #[cfg_attr(feature = "relaxed-simd", target_feature(enable = "relaxed-simd"))]
+    fn peak_chains<const FUSED: bool>(iters: u32) -> f32 {
         use core::arch::wasm32::*;
         use core::hint::black_box;
         let m = black_box(f32x4_splat(0.999_9));
@@ -118,6 +139,11 @@ mod exports {
         let mut acc: [v128; 12] = core::array::from_fn(|i| f32x4_splat(1.0 + i as f32 * 0.125));
         for _ in 0..black_box(iters) {
             for a in &mut acc {
+                #[cfg(feature = "relaxed-simd")]
+                if FUSED {
+                    *a = f32x4_relaxed_madd(*a, m, c);
+                    continue;
+                }
                 *a = f32x4_add(f32x4_mul(*a, m), c);
             }
         }

@@ -16,7 +16,8 @@
 //! Natively the AVX2+FMA variant is compiled inside `#[target_feature(enable = "avx2,fma")]`
 //! functions and chosen at run time; the portable one is the target's baseline (SSE2 on x86-64).
 //! On wasm32 the one variant is simd128 (the crate is built with `+simd128`, see
-//! `.cargo/config.toml`), fused where it is built with `relaxed-simd` too.
+//! `.cargo/config.toml`); with the `relaxed-simd` feature its kernels are compiled with relaxed
+//! SIMD enabled, and multiply-adds are fused.
 
 pub mod attention;
 pub mod gemm;
@@ -60,7 +61,7 @@ impl Isa {
     /// `portable` (`simd128` or `relaxed-simd` on wasm32) or `avx2+fma`.
     pub fn name(self) -> &'static str {
         match self.0 {
-            Kind::Portable if cfg!(all(target_arch = "wasm32", target_feature = "relaxed-simd")) => "relaxed-simd",
+            Kind::Portable if cfg!(all(target_arch = "wasm32", feature = "relaxed-simd")) => "relaxed-simd",
             Kind::Portable if cfg!(target_arch = "wasm32") => "simd128",
             Kind::Portable => "portable",
             #[cfg(target_arch = "x86_64")]
@@ -92,8 +93,17 @@ macro_rules! on_isa {
             unsafe { avx2_fma($($arg),*) }
         }
 
+        /// The kernel with relaxed SIMD's instructions allowed (the `relaxed-simd` feature).
+        #[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
+        #[target_feature(enable = "relaxed-simd")]
+        fn relaxed($($arg: $ty),*) -> $ret {
+            $f::<$crate::kernels::simd::Simd128>($($arg),*)
+        }
+
         match $isa.0 {
-            #[cfg(target_arch = "wasm32")]
+            #[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
+            $crate::kernels::Kind::Portable => relaxed($($arg),*),
+            #[cfg(all(target_arch = "wasm32", not(feature = "relaxed-simd")))]
             $crate::kernels::Kind::Portable => $f::<$crate::kernels::simd::Simd128>($($arg),*),
             #[cfg(not(target_arch = "wasm32"))]
             $crate::kernels::Kind::Portable => $f::<$crate::kernels::simd::Portable>($($arg),*),

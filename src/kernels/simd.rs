@@ -4,8 +4,8 @@
 //!
 //! - [`Portable`]: plain arrays, which LLVM turns into the target's baseline vectors (SSE2 on
 //!   x86-64, NEON on aarch64).
-//! - [`Simd128`] (wasm32): four `v128`; with the crate built for `relaxed-simd`, its multiply-add
-//!   is `f32x4_relaxed_madd`, one fused instruction where the engine has it.
+//! - [`Simd128`] (wasm32): four `v128`; with the `relaxed-simd` feature its multiply-add is
+//!   `f32x4_relaxed_madd`, one fused instruction on engines that fuse it (V8 on x86-64 with FMA).
 //! - [`Avx2Fma`] (x86-64): two `__m256` with fused multiply-add, chosen at run time.
 //!
 //! Each type's operations are `#[inline(always)]`: inlined into a function compiled for its
@@ -91,9 +91,11 @@ mod wasm {
 
     impl Lanes for Simd128 {
         type Row = [v128; 4];
-        // 3 x 4 accumulators, a panel row's 4 vectors loaded one at a time and the broadcast
-        // values stay within the 16 registers a wasm engine has on x86-64
-        const MR: usize = 3;
+        // 2 x 4 accumulators, a panel row's 4 vectors, a broadcast and the product of an unfused
+        // multiply-add: 14 registers. V8 on x86-64 allocates 15 (it keeps one as scratch); with
+        // 3 rows it spilled, and the products ran at 23 GFLOP/s instead of 30 (simd128) and 38
+        // (relaxed-simd) in the browser benchmark.
+        const MR: usize = 2;
 
         #[inline(always)]
         fn splat(x: f32) -> Self::Row {
@@ -121,11 +123,12 @@ mod wasm {
         fn madd(acc: Self::Row, a: Self::Row, b: Self::Row) -> Self::Row {
             let mut out = acc;
             for ((o, a), b) in out.iter_mut().zip(a).zip(b) {
-                #[cfg(target_feature = "relaxed-simd")]
+                // inlined into the kernels' `relaxed` entry points, which enable relaxed SIMD
+                #[cfg(feature = "relaxed-simd")]
                 {
                     *o = f32x4_relaxed_madd(a, b, *o);
                 }
-                #[cfg(not(target_feature = "relaxed-simd"))]
+                #[cfg(not(feature = "relaxed-simd"))]
                 {
                     *o = f32x4_add(*o, f32x4_mul(a, b));
                 }

@@ -5,8 +5,30 @@ use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
 use web_sys::{ErrorEvent, MessageEvent, MessagePort, Worker, WorkerOptions};
 
-/// The workers' loader script, written by Trunk next to the page.
+/// The workers' loader scripts, written by Trunk next to the page: the worker built for simd128,
+/// and the same built with relaxed SIMD (fused multiply-add in the kernels).
 const WORKER_SCRIPT: &str = "./headlight-worker_loader.js";
+const RELAXED_WORKER_SCRIPT: &str = "./headlight-worker-relaxed_loader.js";
+
+/// Where tests make the page start the simd128 worker (value `simd128`) in a browser that has
+/// relaxed SIMD. Read from localStorage only, so a link cannot set it.
+const SIMD_OVERRIDE_KEY: &str = "headlight.simd";
+
+/// A module whose one function uses relaxed SIMD (`i8x16.relaxed_swizzle` of two splats): the
+/// engines that validate it run the relaxed build; a module using relaxed SIMD would fail to
+/// compile on the others (Safari, older browsers), which get the simd128 build.
+const RELAXED_SIMD_PROBE: [u8; 36] = [0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 15, 1, 13, 0, 65, 1, 253, 15, 65, 2, 253, 15, 253, 128, 2, 11];
+
+/// A test override from the page's localStorage.
+pub(crate) fn stored(key: &str) -> Option<String> {
+    web_sys::window()?.local_storage().ok().flatten().and_then(|s| s.get_item(key).ok().flatten())
+}
+
+/// The worker build this browser runs fastest.
+fn worker_script() -> &'static str {
+    let relaxed = js_sys::WebAssembly::validate(&js_sys::Uint8Array::from(&RELAXED_SIMD_PROBE[..])).unwrap_or(false);
+    if relaxed && stored(SIMD_OVERRIDE_KEY).as_deref() != Some("simd128") { RELAXED_WORKER_SCRIPT } else { WORKER_SCRIPT }
+}
 
 pub struct Bridge {
     worker: Worker,
@@ -30,7 +52,7 @@ impl Bridge {
     pub fn spawn<M: DeserializeOwned>(name: &str, on_message: impl Fn(M) + 'static, on_error: impl Fn(String) + 'static) -> Result<Bridge, String> {
         let options = WorkerOptions::new();
         options.set_name(name);
-        let worker = Worker::new_with_options(WORKER_SCRIPT, &options).map_err(|e| format!("the {name} worker cannot start: {e:?}"))?;
+        let worker = Worker::new_with_options(worker_script(), &options).map_err(|e| format!("the {name} worker cannot start: {e:?}"))?;
         let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| match serde_wasm_bindgen::from_value::<M>(event.data()) {
             Ok(message) => on_message(message),
             Err(e) => web_sys::console::error_1(&format!("headlight: unreadable worker message: {e}").into()),

@@ -39,7 +39,7 @@ fn status_text(model: &ModelStatus, run: Option<&RunData>) -> String {
     match (model, run) {
         (ModelStatus::Loading(what), _) => format!("Loading the model: {what}…"),
         (ModelStatus::Failed(error), _) => error.clone(),
-        (ModelStatus::Ready(info), None) => format!("Model “{}” ready: {} layers × {} heads, context {}.", info.name, info.n_layer, info.n_head, info.n_positions),
+        (ModelStatus::Ready(info), None) => format!("Model “{}” ready: {} layers × {} heads, context {}; kernels: {}.", info.name, info.n_layer, info.n_head, info.n_positions, info.kernels),
         (ModelStatus::Ready(_), Some(run)) => {
             if let Some(error) = &run.error {
                 return format!("This run failed: {error}");
@@ -128,7 +128,12 @@ pub fn Controls(ctx: Ctx) -> impl IntoView {
                     value=move || progress().map_or(0.0, |p| p.0)
                     class:idle=move || progress().is_none()
                 ></progress>
-                <span id="status-text" data-ready=move || ready().to_string() data-running=move || running().to_string()>
+                <span
+                    id="status-text"
+                    data-ready=move || ready().to_string()
+                    data-running=move || running().to_string()
+                    data-kernels=move || ctx.model.with(|m| if let ModelStatus::Ready(info) = m { info.kernels.clone() } else { String::new() })
+                >
                     {move || ctx.model.with(|m| ctx.run.with(|r| status_text(m, r.as_ref())))}
                 </span>
             </div>

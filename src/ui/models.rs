@@ -9,6 +9,7 @@ use wasm_bindgen::JsCast;
 use crate::hub::budget::{Estimate, available};
 use crate::hub::progress::{Progress, format_bytes};
 use crate::hub::{self, KNOWN, ModelSource, RepoId, Revision};
+use crate::ui::bridge::stored;
 use crate::ui::cache::{self, Stored};
 use crate::ui::hub_state::{Ask, Plan};
 use crate::ui::state::{Ctx, ModelStatus};
@@ -21,10 +22,6 @@ const HUB_OVERRIDE_KEY: &str = "headlight.hub";
 /// Where tests make the worker wait less on a silent server (seconds, for an answer to begin and
 /// between two pieces of a body) than [`crate::worker::fetch::PATIENCE_S`].
 const PATIENCE_OVERRIDE_KEY: &str = "headlight.patience";
-
-fn stored(key: &str) -> Option<String> {
-    window().local_storage().ok().flatten().and_then(|s| s.get_item(key).ok().flatten())
-}
 
 fn hub_base() -> String {
     hub::hub_base(stored(HUB_OVERRIDE_KEY).as_deref())
@@ -467,7 +464,7 @@ fn StoredModels(ctx: Ctx) -> impl IntoView {
 pub fn Models(ctx: Ctx) -> impl IntoView {
     let loaded = move || {
         ctx.hub.loaded.with(|m| match m {
-            Some(m) => format!("Loaded: {} · {} layers × {} heads, context {}", m.name, m.n_layer, m.n_head, m.n_positions),
+            Some(m) => format!("Loaded: {} · {} layers × {} heads, context {} · {} kernels", m.name, m.n_layer, m.n_head, m.n_positions, m.kernels),
             None => "No model loaded yet".into(),
         })
     };

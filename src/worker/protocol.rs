@@ -76,6 +76,8 @@ pub struct ModelInfo {
     pub n_layer: usize,
     pub n_head: usize,
     pub n_positions: usize,
+    /// The instruction set the kernels run on (`simd128`, `relaxed-simd`).
+    pub kernels: String,
 }
 
 /// The attention rows of one query position, in the order [`Capture::append_position`] takes:

@@ -218,7 +218,7 @@ fn start_load(state: Rc<RefCell<State>>, request: LoadRequest) {
         match loaded {
             Ok((checkpoint, source)) => {
                 let c = checkpoint.config();
-                let model = ModelInfo { name: source.label(), source, n_layer: c.n_layer, n_head: c.n_head, n_positions: c.n_positions };
+                let model = ModelInfo { name: source.label(), source, n_layer: c.n_layer, n_head: c.n_head, n_positions: c.n_positions, kernels: crate::kernels::Isa::best().name().into() };
                 let warnings = checkpoint.warnings.clone();
                 let positions = position_maps(&checkpoint);
                 {

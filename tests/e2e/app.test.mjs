@@ -43,6 +43,24 @@ test('chips and heatmap cells match the reference capture', async () => {
   assert.ok((await chipLabels(page)).some((l) => l.startsWith('␣')));
 });
 
+test('the page runs the relaxed-SIMD worker where Chromium has it, the simd128 one when told, and both match the reference', async () => {
+  const reference = fixture.cases[1];
+  for (const [simd, init] of [['relaxed-simd', undefined], ['simd128', () => localStorage.setItem('headlight.simd', 'simd128')]]) {
+    const page = await open('', { init });
+    await ready(page);
+    assert.equal(await page.getAttribute('#status-text', 'data-kernels'), simd, `the ${simd} build is running`);
+    await run(page, reference.prompt);
+    for (const [layer, head, q, k] of [[0, 1, 5, 2], [3, 3, 13, 12], [5, 7, 13, 4]]) {
+      await pick(page, 'Layer', layer);
+      await pick(page, 'Head', head);
+      const shown = await cellValue(page, layer, head, q, k);
+      assert.ok(Math.abs(shown - reference.attentions[layer][head][q][k]) < 1e-4, `${simd}: L${layer} H${head} q${q} k${k}: ${shown}`);
+    }
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  }
+});
+
 test('clicking a chip pins it, shades the stream by its row and highlights it in the heatmap', async () => {
   const page = await open();
   const reference = fixture.cases[1];
