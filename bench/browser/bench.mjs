@@ -70,14 +70,30 @@ async function peerGenerate(session) {
   return (performance.now() - start) / GENERATED;
 }
 
-/** `?products` in the page's address: only the matrix-product table (for tuning the kernels). */
-const productsOnly = new URLSearchParams(location.search).has('products');
+/** `?products` in the page's address: only the matrix-product table (for tuning the kernels).
+ * `?profile=N`: only headlight's forward pass over N tokens, five times after a warm-up, for
+ * bench/browser/profile.mjs to record a CPU profile of. */
+const query = new URLSearchParams(location.search);
+const productsOnly = query.has('products');
+const profileTokens = Number(query.get('profile') ?? 0);
 
 async function run() {
   await init();
   results.headlight_isa = isa();
+  if (profileTokens > 0) return profile(profileTokens);
   if (!productsOnly) await engines();
   products();
+}
+
+async function profile(n) {
+  const bench = new Bench(await fetchBytes('config.json'), await fetchBytes('model.safetensors'));
+  bench.forward(n, false);
+  window.profileReady = true;
+  await new Promise((resolve) => { window.profileGo = resolve; });
+  const start = performance.now();
+  for (let i = 0; i < 5; i++) bench.forward(n, false);
+  log(`5 forward passes over ${n} tokens: ${(performance.now() - start).toFixed(0)} ms`);
+  bench.free();
 }
 
 async function engines() {

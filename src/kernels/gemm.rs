@@ -13,7 +13,7 @@ use super::simd::{Lanes, NR};
 use crate::model::config::Activation;
 
 /// Rows of `x` packed at once: their packing stays in cache while every panel passes by.
-const MC: usize = 48;
+const MC: usize = 128;
 
 /// `W` and `b` of one `Conv1D`, packed for the micro-kernel.
 #[derive(Clone)]
