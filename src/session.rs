@@ -145,7 +145,7 @@ impl Session {
         });
         let cache = match engine {
             // room for the whole context at once: generation then never copies the cache
-            Engine::Kernels(isa) => Cache::Kernels(isa, kernels::attention::KvCache::with_capacity(config.n_layer, config.n_embd, config.n_positions)),
+            Engine::Kernels(isa) => Cache::Kernels(isa, kernels::attention::KvCache::with_capacity(config.n_layer, config.n_head, config.n_embd, config.n_positions)),
             Engine::Reference => Cache::Reference(KvCache::default()),
         };
         Ok(Session { cache, ids: Vec::with_capacity(prompt.len()), prompt: prompt.to_vec(), last_logits: Vec::new(), capture })

@@ -2,26 +2,47 @@
 //! `0..=p` and nothing else, so there is no mask to build and no score to throw away. Each
 //! softmax row is computed in place where the capture keeps it ([`Rows`]), and the KV cache
 //! is allocated for its whole length once.
+//!
+//! The scores `Q Kᵀ` are the product's micro-kernel ([`super::gemm`]) with each head's keys as
+//! the weight: the cache keeps them transposed in panels of [`NR`] positions, `[D][NR]` each,
+//! so a tile of queries meets sixteen keys at a time with no horizontal sums.
 
 use super::Isa;
+use super::gemm::{Tile, pack_rows, tile_rows};
 use super::math::{axpy, dot, softmax};
-use super::simd::Lanes;
+use super::simd::{Lanes, NR};
 
-/// The keys and values of every position one layer has seen, `[T_past, C]` each: a position's
-/// heads side by side, as they leave `c_attn`. Room for the whole run is taken once.
+/// The keys and values of every position one layer has seen. Room for the whole run is taken
+/// once.
 #[derive(Debug, Clone, Default)]
 pub struct LayerCache {
-    /// `[T_past, C]`
-    k: Vec<f32>,
-    /// `[T_past, C]`
+    /// Per head, `Kᵀ` in panels of [`NR`] positions: `[ceil(T_past / NR)][D][NR]`, zero past
+    /// the last position.
+    kt: Vec<Vec<f32>>,
+    /// `[T_past, C]`: a position's heads side by side, as they leave `c_attn`.
     v: Vec<f32>,
 }
 
 impl LayerCache {
+    fn with_capacity(n_head: usize, n_embd: usize, positions: usize) -> LayerCache {
+        let per_head = positions.next_multiple_of(NR) * n_embd / n_head;
+        LayerCache { kt: (0..n_head).map(|_| Vec::with_capacity(per_head)).collect(), v: Vec::with_capacity(positions * n_embd) }
+    }
+
     /// Appends the keys and values of the new positions from `qkv: [T, 3C]`.
     fn extend(&mut self, qkv: &[f32], c: usize) {
+        let d = c / self.kt.len();
         for row in qkv.chunks_exact(3 * c) {
-            self.k.extend_from_slice(&row[c..2 * c]);
+            let j = self.v.len() / c; // this position
+            let (panel, lane) = (j / NR, j % NR);
+            for (kt, k) in self.kt.iter_mut().zip(row[c..2 * c].chunks_exact(d)) {
+                if lane == 0 {
+                    kt.resize((panel + 1) * d * NR, 0.0);
+                }
+                for (i, &k) in k.iter().enumerate() {
+                    kt[(panel * d + i) * NR + lane] = k;
+                }
+            }
             self.v.extend_from_slice(&row[2 * c..]);
         }
     }
@@ -35,11 +56,10 @@ pub struct KvCache {
 }
 
 impl KvCache {
-    /// A cache with room for `positions` positions of `n_layer` layers `n_embd` wide: it
-    /// never grows (and copies) while a run stays within that.
-    pub fn with_capacity(n_layer: usize, n_embd: usize, positions: usize) -> KvCache {
-        let layer = || LayerCache { k: Vec::with_capacity(positions * n_embd), v: Vec::with_capacity(positions * n_embd) };
-        KvCache { layers: (0..n_layer).map(|_| layer()).collect(), len: 0 }
+    /// A cache with room for `positions` positions of `n_layer` layers of `n_head` heads,
+    /// `n_embd` wide: it never grows (and copies) while a run stays within that.
+    pub fn with_capacity(n_layer: usize, n_head: usize, n_embd: usize, positions: usize) -> KvCache {
+        KvCache { layers: (0..n_layer).map(|_| LayerCache::with_capacity(n_head, n_embd, positions)).collect(), len: 0 }
     }
 
     /// Positions held.
@@ -98,27 +118,45 @@ pub fn causal(isa: Isa, layer: usize, qkv: &[f32], cache: &mut LayerCache, n_hea
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn causal_on<L: Lanes>(layer: usize, qkv: &[f32], cache: &mut LayerCache, n_head: usize, scale: f32, layout: Rows, rows: &mut [f32], value_norms: &mut [f32], z: &mut [f32]) {
-    let c = z.len() / layout.positions; // z: [T, C]
+    let (t, c) = (layout.positions, z.len() / layout.positions); // z: [T, C]
     let d = c / n_head;
     cache.extend(qkv, c);
-    let (k, v) = (&cache.k, &cache.v); // [Tk, C] each, Tk = first + T
-    for (i, (qkv, z)) in qkv.chunks_exact(3 * c).zip(z.chunks_exact_mut(c)).enumerate() {
-        let p = layout.first + i; // this query's position: it sees keys 0..=p
-        for h in 0..n_head {
-            let head = h * d..(h + 1) * d;
-            let q = &qkv[head.clone()]; // [D]
-            let weights = &mut rows[layout.start(i, layer, h)..][..p + 1]; // [p + 1]
-            for (w, k) in weights.iter_mut().zip(k.chunks_exact(c)) {
-                *w = dot::<L>(q, &k[head.clone()]) * scale; // q · k_j / sqrt(D)
+    let stride = (layout.first + t).next_multiple_of(NR); // keys, rounded up to whole panels
+    let mut q = vec![0.0f32; t * d]; // one head's queries, [T, D]
+    let mut packed = vec![0.0f32; t * d]; // the same in groups of MR, [T / MR][D][MR]
+    let mut scores = vec![0.0f32; L::MR * stride]; // a group's scores, [MR, keys]
+    let zeros = [0.0f32; NR];
+    for (h, kt) in cache.kt.iter().enumerate() {
+        let head = h * d..(h + 1) * d;
+        for (q, qkv) in q.chunks_exact_mut(d).zip(qkv.chunks_exact(3 * c)) {
+            q.copy_from_slice(&qkv[head.clone()]);
+        }
+        pack_rows(&q, d, L::MR, &mut packed);
+        for g in (0..t).step_by(L::MR) {
+            let m = L::MR.min(t - g);
+            let keys = layout.first + g + m; // the group's last query sees keys 0..keys
+            for (p, panel) in kt.chunks_exact(d * NR).take(keys.div_ceil(NR)).enumerate() {
+                let tile = Tile { panel, bias: &zeros, activation: None, n: stride, width: NR };
+                tile_rows::<L>(&tile, m, &packed[g * d..(g + m) * d], &mut scores[p * NR..]); // q · k_j
             }
-            softmax(weights);
-            let z = &mut z[head.clone()]; // [D] = Σ_j w_j v_j
-            z.fill(0.0);
-            for (&w, v) in weights.iter().zip(v.chunks_exact(c)) {
-                axpy::<L>(w, &v[head.clone()], z);
+            for (r, scores) in scores.chunks_exact(stride).take(m).enumerate() {
+                let i = g + r;
+                let p = layout.first + i; // this query's position: it sees keys 0..=p
+                let weights = &mut rows[layout.start(i, layer, h)..][..p + 1]; // [p + 1]
+                for (w, s) in weights.iter_mut().zip(scores) {
+                    *w = s * scale; // q · k_j / sqrt(D)
+                }
+                softmax(weights);
+                let z = &mut z[i * c..][head.clone()]; // [D] = Σ_j w_j v_j
+                z.fill(0.0);
+                for (&w, v) in weights.iter().zip(cache.v.chunks_exact(c)) {
+                    axpy::<L>(w, &v[head.clone()], z);
+                }
             }
-            let v_p = &qkv[2 * c..][head];
-            value_norms[(i * layout.n_layer + layer) * n_head + h] = dot::<L>(v_p, v_p).sqrt();
+        }
+        for (i, qkv) in qkv.chunks_exact(3 * c).enumerate() {
+            let v_i = &qkv[2 * c..][head.clone()];
+            value_norms[(i * layout.n_layer + layer) * n_head + h] = dot::<L>(v_i, v_i).sqrt();
         }
     }
 }

@@ -84,16 +84,7 @@ fn linear_on<L: Lanes>(x: &[f32], w: &Packed, activation: Option<Activation>, y:
             let tile = Tile { panel, bias, activation, n, width };
             for g in (0..rows).step_by(L::MR) {
                 let m = L::MR.min(rows - g);
-                let (a, y) = (&block[g * k..(g + m) * k], &mut y[(r0 + g) * n + j0..]);
-                match m {
-                    1 => tile.rows::<L, 1>(a, y),
-                    2 => tile.rows::<L, 2>(a, y),
-                    3 => tile.rows::<L, 3>(a, y),
-                    4 => tile.rows::<L, 4>(a, y),
-                    5 => tile.rows::<L, 5>(a, y),
-                    6 => tile.rows::<L, 6>(a, y),
-                    _ => unreachable!("tiles have at most 6 rows"),
-                }
+                tile_rows::<L>(&tile, m, &block[g * k..(g + m) * k], &mut y[(r0 + g) * n + j0..]);
             }
         }
     }
@@ -113,7 +104,7 @@ pub fn peak_gflops(isa: super::Isa, iters: usize) -> f64 {
 fn peak_on<L: Lanes>(iters: usize) -> f64 {
     use std::hint::black_box;
     let (a, b) = (L::splat(black_box(0.999_9)), L::splat(black_box(1e-4)));
-    let mut acc = [L::splat(1.0); 6];
+    let mut acc = [L::splat(1.0); 8];
     let start = std::time::Instant::now();
     for _ in 0..black_box(iters) {
         for row in &mut acc[..L::MR] {
@@ -125,9 +116,25 @@ fn peak_on<L: Lanes>(iters: usize) -> f64 {
     (iters * L::MR * NR * 2) as f64 / seconds / 1e9
 }
 
+/// [`Tile::rows`] for the `m` rows (at most 8) of `a: [k][m]`.
+#[inline(always)]
+pub(super) fn tile_rows<L: Lanes>(tile: &Tile, m: usize, a: &[f32], y: &mut [f32]) {
+    match m {
+        1 => tile.rows::<L, 1>(a, y),
+        2 => tile.rows::<L, 2>(a, y),
+        3 => tile.rows::<L, 3>(a, y),
+        4 => tile.rows::<L, 4>(a, y),
+        5 => tile.rows::<L, 5>(a, y),
+        6 => tile.rows::<L, 6>(a, y),
+        7 => tile.rows::<L, 7>(a, y),
+        8 => tile.rows::<L, 8>(a, y),
+        _ => unreachable!("tiles have at most 8 rows"),
+    }
+}
+
 /// Packs `x: [rows, k]` in groups of `mr` rows (the last group may have fewer, `m`), each group
 /// `[k][m]`: row `g + r`, column `i` lands at `g·k + i·m + r`.
-fn pack_rows(x: &[f32], k: usize, mr: usize, out: &mut [f32]) {
+pub(super) fn pack_rows(x: &[f32], k: usize, mr: usize, out: &mut [f32]) {
     let rows = x.len() / k;
     for g in (0..rows).step_by(mr) {
         let m = mr.min(rows - g);
@@ -141,16 +148,16 @@ fn pack_rows(x: &[f32], k: usize, mr: usize, out: &mut [f32]) {
 }
 
 /// One panel of one product, seen by the micro-kernel.
-struct Tile<'a> {
+pub(super) struct Tile<'a> {
     /// `[k][NR]`
-    panel: &'a [f32],
+    pub panel: &'a [f32],
     /// `[NR]`
-    bias: &'a [f32],
-    activation: Option<Activation>,
+    pub bias: &'a [f32],
+    pub activation: Option<Activation>,
     /// Row stride of `y`.
-    n: usize,
+    pub n: usize,
     /// Columns of the panel inside `out`.
-    width: usize,
+    pub width: usize,
 }
 
 impl Tile<'_> {

@@ -107,7 +107,7 @@ impl Kernels {
         let config = &model.config;
         let (t, c, n_layer, n_head) = (ids.len(), config.n_embd, self.h.len(), self.n_head);
         if cache.layers.len() != n_layer {
-            *cache = KvCache::with_capacity(n_layer, c, config.n_positions);
+            *cache = KvCache::with_capacity(n_layer, n_head, c, config.n_positions);
         }
         let layout = Rows { first: cache.len(), positions: t, n_layer, n_head };
         let mut x = embed(model, ids, layout.first); // [T, C]
