@@ -104,7 +104,7 @@ pub fn peak_gflops(isa: super::Isa, iters: usize) -> f64 {
 fn peak_on<L: Lanes>(iters: usize) -> f64 {
     use std::hint::black_box;
     let (a, b) = (L::splat(black_box(0.999_9)), L::splat(black_box(1e-4)));
-    let mut acc = [L::splat(1.0); 8];
+    let mut acc = [L::splat(1.0); 6];
     let start = std::time::Instant::now();
     for _ in 0..black_box(iters) {
         for row in &mut acc[..L::MR] {
@@ -116,7 +116,7 @@ fn peak_on<L: Lanes>(iters: usize) -> f64 {
     (iters * L::MR * NR * 2) as f64 / seconds / 1e9
 }
 
-/// [`Tile::rows`] for the `m` rows (at most 8) of `a: [k][m]`.
+/// [`Tile::rows`] for the `m` rows (at most 6) of `a: [k][m]`.
 #[inline(always)]
 pub(super) fn tile_rows<L: Lanes>(tile: &Tile, m: usize, a: &[f32], y: &mut [f32]) {
     match m {
@@ -126,9 +126,7 @@ pub(super) fn tile_rows<L: Lanes>(tile: &Tile, m: usize, a: &[f32], y: &mut [f32
         4 => tile.rows::<L, 4>(a, y),
         5 => tile.rows::<L, 5>(a, y),
         6 => tile.rows::<L, 6>(a, y),
-        7 => tile.rows::<L, 7>(a, y),
-        8 => tile.rows::<L, 8>(a, y),
-        _ => unreachable!("tiles have at most 8 rows"),
+        _ => unreachable!("tiles have at most 6 rows"),
     }
 }
 

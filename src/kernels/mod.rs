@@ -13,8 +13,8 @@
 //! - [`simd`]: the instruction sets, as [`simd::Lanes`] types: every kernel is written once over
 //!   them.
 //!
-//! Natively the AVX2+FMA and AVX-512 variants are compiled inside `#[target_feature]` functions
-//! and the best the CPU has is chosen at run time; the portable one is the target's baseline (SSE2 on x86-64).
+//! Natively the AVX2+FMA variant is compiled inside `#[target_feature(enable = "avx2,fma")]`
+//! functions and chosen at run time; the portable one is the target's baseline (SSE2 on x86-64).
 //! On wasm32 the one variant is simd128 (the crate is built with `+simd128`, see
 //! `.cargo/config.toml`); with the `relaxed-simd` feature its kernels are compiled with relaxed
 //! SIMD enabled, and multiply-adds are fused.
@@ -38,9 +38,6 @@ enum Kind {
     /// AVX2 with fused multiply-add (x86-64, detected at run time).
     #[cfg(target_arch = "x86_64")]
     Avx2Fma,
-    /// AVX-512F (x86-64, detected at run time).
-    #[cfg(target_arch = "x86_64")]
-    Avx512,
 }
 
 impl Isa {
@@ -50,17 +47,9 @@ impl Isa {
     /// Every variant this machine runs, the portable one first.
     pub fn available() -> Vec<Isa> {
         #[cfg(target_arch = "x86_64")]
-        {
-            let mut isas = vec![Isa::PORTABLE];
-            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-                isas.push(Isa(Kind::Avx2Fma));
-            }
-            if std::is_x86_feature_detected!("avx512f") {
-                isas.push(Isa(Kind::Avx512));
-            }
-            isas
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            return vec![Isa::PORTABLE, Isa(Kind::Avx2Fma)];
         }
-        #[cfg(not(target_arch = "x86_64"))]
         vec![Isa::PORTABLE]
     }
 
@@ -77,8 +66,6 @@ impl Isa {
             Kind::Portable => "portable",
             #[cfg(target_arch = "x86_64")]
             Kind::Avx2Fma => "avx2+fma",
-            #[cfg(target_arch = "x86_64")]
-            Kind::Avx512 => "avx512",
         }
     }
 }
@@ -113,21 +100,6 @@ macro_rules! on_isa {
             $f::<$crate::kernels::simd::Simd128>($($arg),*)
         }
 
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx512f")]
-        fn avx512($($arg: $ty),*) -> $ret {
-            $f::<$crate::kernels::simd::Avx512>($($arg),*)
-        }
-
-        /// Only [`crate::kernels::Isa::available`] makes the `Avx512` kind that leads here.
-        #[cfg(target_arch = "x86_64")]
-        #[allow(unsafe_code)]
-        fn enter_avx512($($arg: $ty),*) -> $ret {
-            // SAFETY: reached only through an `Isa` of kind `Avx512`, which `Isa::available`
-            // makes only after `is_x86_feature_detected!` found AVX-512F on this CPU.
-            unsafe { avx512($($arg),*) }
-        }
-
         match $isa.0 {
             #[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
             $crate::kernels::Kind::Portable => relaxed($($arg),*),
@@ -137,8 +109,6 @@ macro_rules! on_isa {
             $crate::kernels::Kind::Portable => $f::<$crate::kernels::simd::Portable>($($arg),*),
             #[cfg(target_arch = "x86_64")]
             $crate::kernels::Kind::Avx2Fma => enter_avx2_fma($($arg),*),
-            #[cfg(target_arch = "x86_64")]
-            $crate::kernels::Kind::Avx512 => enter_avx512($($arg),*),
         }
     }};
 }

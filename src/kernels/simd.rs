@@ -7,7 +7,6 @@
 //! - [`Simd128`] (wasm32): four `v128`; with the `relaxed-simd` feature its multiply-add is
 //!   `f32x4_relaxed_madd`, one fused instruction on engines that fuse it (V8 on x86-64 with FMA).
 //! - [`Avx2Fma`] (x86-64): two `__m256` with fused multiply-add, chosen at run time.
-//! - [`Avx512`] (x86-64): one `__m512`, fused, chosen at run time where the CPU has AVX-512F.
 //!
 //! Each type's operations are `#[inline(always)]`: inlined into a function compiled for its
 //! instruction set (see [`super::on_isa`]), they become single instructions.
@@ -146,7 +145,7 @@ mod wasm {
 }
 
 #[cfg(target_arch = "x86_64")]
-pub use x86::{Avx2Fma, Avx512};
+pub use x86::Avx2Fma;
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
@@ -206,50 +205,6 @@ mod x86 {
             }
         }
     }
-
-    /// AVX-512F: a row is one 512-bit vector. Reached, like [`Avx2Fma`], only from functions
-    /// compiled with `avx512f` after the feature was detected.
-    pub struct Avx512;
-
-    impl Lanes for Avx512 {
-        type Row = __m512;
-        // 8 accumulators, the panel row and a broadcast: 10 of the 32 registers; 8 rows keep
-        // the loads at one panel row per 8 multiply-adds
-        const MR: usize = 8;
-
-        #[inline(always)]
-        fn splat(x: f32) -> Self::Row {
-            // SAFETY: AVX-512F is present (see the type's comment).
-            unsafe { _mm512_set1_ps(x) }
-        }
-
-        #[inline(always)]
-        fn load(x: &[f32]) -> Self::Row {
-            let x = &x[..NR];
-            // SAFETY: `x` holds 16 f32, so the unaligned 64-byte read lies inside it; AVX-512F
-            // is present.
-            unsafe { _mm512_loadu_ps(x.as_ptr()) }
-        }
-
-        #[inline(always)]
-        fn store(row: Self::Row, y: &mut [f32]) {
-            let y = &mut y[..NR];
-            // SAFETY: `y` holds 16 f32, so the 64-byte write lies inside it; AVX-512F is present.
-            unsafe { _mm512_storeu_ps(y.as_mut_ptr(), row) }
-        }
-
-        #[inline(always)]
-        fn madd(acc: Self::Row, a: Self::Row, b: Self::Row) -> Self::Row {
-            // SAFETY: AVX-512F is present (see the type's comment).
-            unsafe { _mm512_fmadd_ps(a, b, acc) }
-        }
-
-        #[inline(always)]
-        fn sum(row: Self::Row) -> f32 {
-            // SAFETY: AVX-512F is present (see the type's comment).
-            unsafe { _mm512_reduce_add_ps(row) }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -276,22 +231,11 @@ mod tests {
             // SAFETY: both features were just detected.
             unsafe { check_avx2_fma() }
         }
-        #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the feature was just detected.
-            unsafe { check_avx512() }
-        }
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
     fn check_avx2_fma() {
         check::<Avx2Fma>();
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f")]
-    fn check_avx512() {
-        check::<Avx512>();
     }
 }
