@@ -3,14 +3,10 @@
 // over N tokens, and prints the functions by self time. Usage (after bench/browser.sh has built
 // the page): node bench/browser/profile.mjs URL-of-bench/browser/index.html N [out.cpuprofile]
 import { writeFileSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { launch } from './chromium.mjs';
 
 const [url, n = '64', out] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 const page = await browser.newPage();
 page.on('console', (m) => console.log(`  [page] ${m.text()}`));
 await page.goto(`${url}?profile=${n}`);

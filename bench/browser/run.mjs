@@ -1,14 +1,10 @@
 // Drives the browser benchmark: opens the page in Debian's headless Chromium, waits for it to
 // finish, prints the table of headlight / onnxruntime-web ratios and writes the JSON.
 import { writeFileSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { launch } from './chromium.mjs';
 
 const [url, out] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 const page = await browser.newPage();
 page.on('console', (m) => console.log(`  [page] ${m.text()}`));
 page.on('pageerror', (e) => console.log(`  [page error] ${e}`));
