@@ -3,8 +3,9 @@
 //!
 //! Data flows one way: text -> [`tokenizer`] -> ids -> [`model`] -> [`capture`] -> views.
 
-// `unsafe` is denied everywhere but in one place: entering the kernels compiled for AVX2 and
-// FMA after the CPU was found to have them (`kernels::on_isa!`).
+// `unsafe` is denied everywhere but in two places: the kernels' vector loads and stores
+// (`kernels::simd`), and entering the kernels compiled for AVX2 and FMA after the CPU was found
+// to have them (`kernels::on_isa!`).
 #![deny(unsafe_code)]
 
 pub mod analysis;

@@ -95,11 +95,6 @@ impl Kernels {
         Kernels { h, ln_f: norm(&model.ln_f), n_head: model.config.n_head, activation: model.config.activation }
     }
 
-    /// Bytes the packed weights hold (beside burn's copy).
-    pub fn bytes(&self) -> usize {
-        self.h.iter().map(|b| b.c_attn.bytes() + b.attn_c_proj.bytes() + b.c_fc.bytes() + b.mlp_c_proj.bytes()).sum()
-    }
-
     /// Runs `ids` as the positions following those in `cache`, and extends the cache.
     /// `model` is the model these kernels were packed from (its embeddings are read there).
     /// The caller keeps `cache.len() + ids.len() <= n_positions`.

@@ -1,11 +1,8 @@
 //! Elementwise and row kernels in f32, branch-free so that a loop over a slice of them becomes
-//! vector code. Sums run over [`LANES`] partial sums, the way a vector register holds them.
+//! vector code. Sums run over [`NR`] partial sums, the way a row of vectors holds them.
 
 use super::simd::{Lanes, NR, Portable};
 use crate::model::config::Activation;
-
-/// Partial sums kept side by side, as a row of vectors holds them.
-pub const LANES: usize = NR;
 
 /// `Σ a_i b_i`, in the vectors of `L`.
 #[inline(always)]
@@ -36,23 +33,13 @@ pub fn axpy<L: Lanes>(a: f32, x: &[f32], y: &mut [f32]) {
 /// `Σ x_i`.
 #[inline(always)]
 pub fn sum(x: &[f32]) -> f32 {
-    let chunks = x.chunks_exact(LANES);
+    let chunks = x.chunks_exact(NR);
     let tail: f32 = chunks.remainder().iter().sum();
-    let mut acc = [0.0f32; LANES];
+    let (mut acc, one) = (Portable::splat(0.0), Portable::splat(1.0));
     for x in chunks {
-        let x: &[f32; LANES] = x.try_into().expect("a chunk");
-        for (acc, &x) in acc.iter_mut().zip(x) {
-            *acc += x;
-        }
+        acc = Portable::madd(acc, Portable::load(x), one); // acc + x, exactly
     }
-    sum_lanes(acc) + tail
-}
-
-#[inline(always)]
-fn sum_lanes(acc: [f32; LANES]) -> f32 {
-    // halves added first, as a vector reduction would
-    let (low, high) = acc.split_at(LANES / 2);
-    low.iter().zip(high).map(|(a, b)| a + b).sum()
+    Portable::sum(acc) + tail
 }
 
 /// `e^x` in f32, Cephes' `expf`: `x = n ln 2 + r` with `|r| <= ln 2 / 2`, a degree-6 polynomial
