@@ -110,8 +110,12 @@ pub struct Ctx {
     /// Queries to the views worker, which keeps the captures, and its replies.
     pub views: Views,
     bridge: StoredValue<Option<Bridge>, LocalStorage>,
-    /// Whether each worker (inference, views) says it is listening: they are connected once both do.
-    listening: StoredValue<(bool, bool)>,
+    /// Whether the inference worker says it is listening: it is connected to the views worker
+    /// once both do.
+    listening: StoredValue<bool>,
+    /// Runs asked while the workers were not connected (a views worker restarting), sent once
+    /// they are: the rows of a run sent earlier would go to a port nobody reads.
+    held: StoredValue<Vec<RunRequest>>,
     next_id: StoredValue<u32>,
     /// Workers started since the model was last ready: a worker that dies on start is not
     /// restarted for ever.
@@ -140,7 +144,8 @@ impl Ctx {
             analyses: Analyses::new(),
             views: Views::new(),
             bridge: StoredValue::new_local(None),
-            listening: StoredValue::new((false, false)),
+            listening: StoredValue::new(false),
+            held: StoredValue::new(Vec::new()),
             next_id: StoredValue::new(0),
             restarts: StoredValue::new(0),
         };
@@ -154,7 +159,6 @@ impl Ctx {
         let ctx = *self;
         self.views.set_bridge(None);
         self.views.clear();
-        self.listening.update_value(|l| l.1 = false);
         match Bridge::spawn(VIEWS, move |message| ctx.receive_views(message), move |error| ctx.views_failed(error)) {
             Ok(bridge) => self.views.set_bridge(Some(bridge)),
             Err(error) => self.model.set(ModelStatus::Failed(error)),
@@ -167,17 +171,22 @@ impl Ctx {
         let ctx = *self;
         self.bridge.set_value(None);
         self.worker_starting();
-        self.listening.update_value(|l| l.0 = false);
+        self.listening.set_value(false);
         match Bridge::spawn("inference", move |message| ctx.receive(message), move |error| ctx.worker_failed(error)) {
             Ok(bridge) => self.bridge.set_value(Some(bridge)),
             Err(error) => self.model.set(ModelStatus::Failed(error)),
         }
     }
 
+    /// Whether both workers listen, and so have a channel between them.
+    fn connected(&self) -> bool {
+        self.listening.get_value() && self.views.listening()
+    }
+
     /// A new channel between the two workers, replacing any older one, once both listen (a
-    /// message sent to a worker before it listens is lost).
+    /// message sent to a worker before it listens is lost); then the runs held for it.
     fn connect(&self) {
-        if self.listening.get_value() != (true, true) {
+        if !self.connected() {
             return;
         }
         let Ok(channel) = web_sys::MessageChannel::new() else { return };
@@ -188,12 +197,22 @@ impl Ctx {
                 bridge.send_port(&ToWorker::Connect { port: to_views.clone() }, &to_views);
             }
         });
+        for request in self.held.try_update_value(std::mem::take).unwrap_or_default() {
+            self.send(&ToWorker::Run(request));
+        }
     }
 
     /// The views worker died (out of memory, most likely): a new one starts, and the run shown
-    /// has to be read again, since its capture died with the worker.
+    /// has to be read again, since its capture died with the worker; a run in progress stops.
     fn views_failed(&self, error: String) {
-        self.notice.set(Some(format!("The worker that draws the maps stopped ({error}); it may have run out of memory. A new one was started: press Run to read the prompt again.")));
+        let error = format!("The worker that draws the maps stopped ({error}); it may have run out of memory. A new one was started: press Run to read the prompt again.");
+        for slot in [self.run, self.compare] {
+            if let Some(id) = slot.with_untracked(|r| r.as_ref().filter(|r| r.running()).map(|r| r.id)) {
+                self.send(&ToWorker::Cancel { run: id });
+                self.update_id(id, |run| run.error = Some(error.clone()));
+            }
+        }
+        self.notice.set(Some(error));
         let ctx = *self;
         leptos::task::spawn_local(async move { ctx.spawn_views() });
     }
@@ -203,7 +222,7 @@ impl Ctx {
     fn receive_views(&self, message: FromViews) {
         let (query, reply) = match message {
             FromViews::Started => {
-                self.listening.update_value(|l| l.1 = true);
+                self.views.started();
                 return self.connect();
             }
             FromViews::Answer { query, reply } => (query, *reply),
@@ -256,7 +275,14 @@ impl Ctx {
             started: now(),
             waited: None,
         }));
-        self.send(&ToWorker::Run(request));
+        if self.connected() {
+            self.send(&ToWorker::Run(request));
+        } else {
+            self.held.update_value(|held| {
+                held.retain(|older| older.slot != slot);
+                held.push(request);
+            });
+        }
     }
 
     /// Asks the worker for the shown run in the CLI's JSON schema; it arrives as `Exported`.
@@ -328,7 +354,7 @@ impl Ctx {
             }
             FromWorker::Started => {
                 self.receive_hub(FromWorker::Started);
-                self.listening.update_value(|l| l.0 = true);
+                self.listening.set_value(true);
                 self.connect();
             }
             message @ (FromWorker::Plan { .. }

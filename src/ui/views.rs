@@ -1,6 +1,7 @@
 //! The page's end of the views worker: for each kind of query, the one the page asks now and the
 //! reply to it. A reply to anything else (a query since replaced) is dropped; the reply shown
-//! stays until the next one arrives, so nothing flickers while the worker computes.
+//! stays until the next one arrives, so nothing flickers while the worker computes. Queries asked
+//! before the worker listens are sent once it does (a message it gets earlier is lost).
 
 use leptos::prelude::*;
 
@@ -46,11 +47,17 @@ pub struct Views {
     pub roles: Asked,
     pub ablation: Asked,
     bridge: StoredValue<Option<Bridge>, LocalStorage>,
+    /// Whether the worker has said it listens.
+    listening: StoredValue<bool>,
 }
 
 impl Views {
     pub fn new() -> Views {
-        Views { maps: Asked::new(), export: Asked::new(), shade: Asked::new(), lines: Asked::new(), roles: Asked::new(), ablation: Asked::new(), bridge: StoredValue::new_local(None) }
+        Views { maps: Asked::new(), export: Asked::new(), shade: Asked::new(), lines: Asked::new(), roles: Asked::new(), ablation: Asked::new(), bridge: StoredValue::new_local(None), listening: StoredValue::new(false) }
+    }
+
+    fn all(&self) -> [Asked; 6] {
+        [self.maps, self.export, self.shade, self.lines, self.roles, self.ablation]
     }
 
     fn asked(&self, query: &Query) -> Asked {
@@ -64,8 +71,26 @@ impl Views {
         }
     }
 
+    /// A new worker (or none): it does not listen yet.
     pub fn set_bridge(&self, bridge: Option<Bridge>) {
         self.bridge.set_value(bridge);
+        self.listening.set_value(false);
+    }
+
+    pub fn listening(&self) -> bool {
+        self.listening.get_value()
+    }
+
+    /// The worker listens: every query still waiting for its reply is sent.
+    pub fn started(&self) {
+        self.listening.set_value(true);
+        for asked in self.all() {
+            if !asked.current()
+                && let Some(query) = asked.query.get_untracked()
+            {
+                self.send(&ToViews::Ask(query), None);
+            }
+        }
     }
 
     pub fn send(&self, message: &ToViews, port: Option<&web_sys::MessagePort>) {
@@ -84,7 +109,9 @@ impl Views {
             return;
         }
         asked.query.set(Some(query.clone()));
-        self.send(&ToViews::Ask(query), None);
+        if self.listening() {
+            self.send(&ToViews::Ask(query), None);
+        }
     }
 
     /// Whether `query` is what its consumer asks now (else its reply is dropped).
@@ -99,7 +126,7 @@ impl Views {
 
     /// Forgets every query and reply (a new views worker knows none of them).
     pub fn clear(&self) {
-        for asked in [self.maps, self.export, self.shade, self.lines, self.roles, self.ablation] {
+        for asked in self.all() {
             asked.query.set(None);
             asked.reply.set(None);
         }

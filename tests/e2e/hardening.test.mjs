@@ -176,14 +176,18 @@ test('a crashed worker is reported and restarted, the prompt and view kept', asy
 test('a crashed views worker is reported and restarted, and the next run draws again', async () => {
   const page = await open();
   const reference = fixture.cases[1];
-  await run(page, reference.prompt);
-  await page.waitForSelector('svg.heatmap path.cell');
+  // the views worker dies in the middle of a long run: the run stops with the reason
+  await setSetting(page, 'New tokens', '200');
+  await page.fill('#prompt', 'SELECT * FROM users WHERE');
+  await page.click('#run');
+  await page.waitForSelector('.chip.generated');
   const views = await worker(page, 'views');
   await views.evaluate(() => setTimeout(() => { throw new Error('simulated crash (test)'); }));
   await page.waitForSelector('.notice:not(.hidden)');
   assert.match(await notice(page), /^The worker that draws the maps stopped \(.*simulated crash \(test\)\); .* press Run to read the prompt again\.$/);
-  assert.equal(await page.inputValue('#prompt'), reference.prompt);
-  for (let i = 0; i < 50 && (await worker(page, 'views')) === views; i++) await page.waitForTimeout(100);
+  await page.waitForFunction(() => /^This run failed: The worker that draws the maps stopped/.test(document.querySelector('#status-text').textContent));
+  assert.equal(await page.inputValue('#prompt'), 'SELECT * FROM users WHERE');
+  // Run at once, before the new views worker listens: the run waits for it, and draws
   await run(page, reference.prompt);
   await page.waitForSelector('svg.heatmap path.cell');
   assert.equal((await weight(page, 3, 1)).toFixed(4), reference.attentions[0][0][3][1].toFixed(4));
