@@ -4,11 +4,19 @@
 # microbenchmark against the simd128 peak and the peak wasm memory. Writes bench/results/browser.json.
 # Needs the checkpoint and the native peer's venv: run bench/native.sh first. RELAXED=1 builds
 # headlight with relaxed SIMD (fused multiply-add), as the page runs it where the browser has it;
-# PRODUCTS=1 times the matrix products only.
+# PRODUCTS=1 times the matrix products only. DTYPE=f16 runs both engines on an f16 checkpoint
+# (bench/gpt2_small.py --dtype f16; headlight keeps it 16-bit, onnxruntime-web reads the same
+# values exported as f32).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-dir="target/bench/gpt2-small-random"
+if [[ "${DTYPE:-f32}" == f16 ]]; then
+  model="gpt2-small-f16"
+  python3 bench/gpt2_small.py --out "target/bench/$model" --dtype f16
+else
+  model="gpt2-small-random"
+fi
+dir="target/bench/$model"
 [[ -f "$dir/model.safetensors" ]] || { echo "run bench/native.sh first: it writes the checkpoint" >&2; exit 1; }
 
 if [[ ! -f "$dir/gpt2-attn.onnx" ]]; then
@@ -23,4 +31,4 @@ wasm-bindgen --target web --out-dir bench/browser/pkg "${CARGO_TARGET_DIR:-targe
 source scripts/serve_static.sh
 serve_static "$root"
 mkdir -p bench/results
-node bench/browser/run.mjs "${STATIC_URL}bench/browser/index.html${PRODUCTS:+?products}" "bench/results/browser${RELAXED:+-relaxed}.json"
+node bench/browser/run.mjs "${STATIC_URL}bench/browser/index.html?model=$model${PRODUCTS:+&products}" "bench/results/browser${RELAXED:+-relaxed}${DTYPE:+-$DTYPE}.json"

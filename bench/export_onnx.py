@@ -64,7 +64,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--dir", required=True, help="folder with config.json and model.safetensors")
     args = parser.parse_args()
-    reference = GPT2LMHeadModel.from_pretrained(args.dir).eval()
+    # in f32, as the peer computes, whatever the file stores (transformers would keep f16 as f16)
+    reference = GPT2LMHeadModel.from_pretrained(args.dir, dtype=torch.float32).eval()
     cfg = reference.config
     weights = load_file(os.path.join(args.dir, "model.safetensors"))
     d = cfg.n_embd // cfg.n_head

@@ -1,16 +1,16 @@
 #!/usr/bin/env python3
 """Writes a GPT-2-small-shaped checkpoint with random weights (12 layers x 12 heads, 768 wide,
-1024 positions, 50257 tokens; f32, about 500 MB) for the app benchmark: config.json,
-model.safetensors in Hugging Face's layout, and GPT-2's tokenizer.json (the bundled model's).
+1024 positions, 50257 tokens; f32, about 500 MB, or f16 with --dtype f16) for the benchmarks:
+config.json, model.safetensors in Hugging Face's layout, and GPT-2's tokenizer.json (the bundled
+model's).
 
 Standard library only. Weights are N(0, 0.02) (GPT-2's initialiser) drawn once into a block of a
 prime length and repeated with a different offset per tensor; LayerNorm weights are 1 and biases
 0, so activations stay in a real model's range.
 
-    python3 bench/gpt2_small.py --out target/bench/gpt2-small-app
+    python3 bench/gpt2_small.py --out target/bench/gpt2-small-app [--dtype f16]
 """
 import argparse
-import array
 import json
 import random
 import shutil
@@ -42,20 +42,23 @@ def shapes(c):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True, type=Path)
-    out = parser.parse_args().out
+    parser.add_argument("--dtype", choices=["f32", "f16"], default="f32")
+    args = parser.parse_args()
+    out, code = args.out, {"f32": "f", "f16": "e"}[args.dtype]
+    width = struct.calcsize(code)
     weights = out / "model.safetensors"
     if weights.exists():
         return
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(0)
-    block = array.array("f", (rng.gauss(0.0, 0.02) for _ in range(BLOCK))).tobytes() * 2
+    block = struct.pack(f"<{BLOCK}{code}", *(rng.gauss(0.0, 0.02) for _ in range(BLOCK))) * 2
     tensors = list(shapes(CONFIG))
     header, offset = {}, 0
     for name, shape in tensors:
-        size = 4
+        size = width
         for s in shape:
             size *= s
-        header[name] = {"dtype": "F32", "shape": shape, "data_offset_start": offset, "data_offsets": [offset, offset + size]}
+        header[name] = {"dtype": args.dtype.upper(), "shape": shape, "data_offset_start": offset, "data_offsets": [offset, offset + size]}
         offset += size
     for entry in header.values():
         del entry["data_offset_start"]
@@ -70,16 +73,16 @@ def main():
             for s in shape:
                 count *= s
             if ".ln_" in name or name.startswith("ln_"):
-                f.write(array.array("f", [1.0 if name.endswith("weight") else 0.0]).tobytes() * count)
+                f.write(struct.pack(f"<{code}", 1.0 if name.endswith("weight") else 0.0) * count)
                 continue
             if name.endswith(".bias"):
-                f.write(bytes(4 * count))
+                f.write(bytes(width * count))
                 continue
             start = (k * 7919) % BLOCK
             remaining = count
             while remaining:
                 take = min(remaining, BLOCK)
-                f.write(block[4 * start:4 * (start + take)])
+                f.write(block[width * start:width * (start + take)])
                 remaining -= take
                 start = (start + take) % BLOCK
     tmp.rename(weights)

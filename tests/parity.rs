@@ -25,6 +25,7 @@ fn parity(model: &str) {
     let report = common::check(&checkpoint, &fixture);
     assert!(report.cases >= 7, "{model}: only {} cases", report.cases);
     println!("{model}: {report:?}");
+    common::kernels_keep_the_stored_dtype(&checkpoint, &read("model.safetensors"));
     for isa in headlight::kernels::Isa::available() {
         let (attention, logits) = common::kernels_match_the_reference(&checkpoint, &fixture, isa);
         println!("{model}: kernels ({}) against the burn reference: attention within {attention:e}, logits within {logits:e}", isa.name());

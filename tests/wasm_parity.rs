@@ -19,10 +19,19 @@ fn parity(files: [&[u8]; 3], fixture: &str) {
     let report = common::check(&checkpoint, &fixture);
     assert_eq!(report.cases, fixture.cases.len());
     web_sys::console::log_1(&format!("wasm parity, {}: {report:?}", fixture.model).into());
+    common::kernels_keep_the_stored_dtype(&checkpoint, weights);
     for isa in headlight::kernels::Isa::available() {
         let (attention, logits) = common::kernels_match_the_reference(&checkpoint, &fixture, isa);
         web_sys::console::log_1(&format!("wasm, {}: kernels ({}) against burn: attention within {attention:e}, logits within {logits:e}", fixture.model, isa.name()).into());
     }
+}
+
+#[wasm_bindgen_test]
+fn simd128_widens_every_finite_16_bit_value_exactly() {
+    use half::{bf16, f16};
+    use headlight::kernels::simd::{Simd128, widening_mismatch};
+    assert_eq!(widening_mismatch::<Simd128, f16>(|b| f16::from_bits(b).to_f32()), None, "f16");
+    assert_eq!(widening_mismatch::<Simd128, bf16>(|b| bf16::from_bits(b).to_f32()), None, "bf16");
 }
 
 #[wasm_bindgen_test]

@@ -8,7 +8,6 @@
 import init, { Bench, Matmul, memory_bytes, simd_peak, isa } from './pkg/headlight-bench.js';
 import * as ort from './node_modules/onnxruntime-web/dist/ort.wasm.min.mjs';
 
-const MODEL = '../../target/bench/gpt2-small-random/';
 const LENGTHS = [16, 64, 256, 1024];
 const GENERATED = 64;
 const GENERATION_PROMPT = 16;
@@ -74,6 +73,8 @@ async function peerGenerate(session) {
  * `?profile=N`: only headlight's forward pass over N tokens, five times after a warm-up, for
  * bench/browser/profile.mjs to record a CPU profile of. */
 const query = new URLSearchParams(location.search);
+/** `?model=gpt2-small-f16`: the f16 checkpoint (bench/browser.sh with DTYPE=f16). */
+const MODEL = `../../target/bench/${query.get('model') ?? 'gpt2-small-random'}/`;
 const productsOnly = query.has('products');
 const profileTokens = Number(query.get('profile') ?? 0);
 
@@ -175,17 +176,22 @@ function products() {
   }
   // the products are measured against the peak of the instructions they run on
   const peak = results.relaxed_peak_gflops ?? results.simd_peak_gflops;
-  for (const [m, k, n] of [[64, 768, 2304], [64, 3072, 768], [256, 768, 3072], [1024, 768, 768], [1, 768, 2304], [1, 768, 50257]]) {
+  // f32 weights at every shape; 16-bit ones (widened as they are read) where a 16-bit
+  // checkpoint's products differ: a prompt's block, and the one-row products of generation
+  const shapes = [[64, 768, 2304], [64, 3072, 768], [256, 768, 3072], [1024, 768, 768], [1, 768, 2304], [1, 768, 50257]];
+  const cases = [...shapes.map((s) => [...s, 'f32']), ...['f16', 'bf16'].flatMap((p) => [[64, 768, 2304, p], [1, 768, 2304, p], [1, 768, 50257, p]])];
+  for (const [m, k, n, precision] of cases) {
     const repeats = Math.max(1, Math.round(2e8 / (2 * m * k * n)));
     const rates = {};
     // hot: one weight, again and again; cold: weights that fill 64 MiB, taken in turn
-    for (const [kind, copies] of [['hot', 1], ['cold', Math.max(1, Math.ceil((64 << 20) / (4 * k * n)) + 1)]]) {
-      const product = new Matmul(m, k, n, copies);
+    const bytes = precision === 'f32' ? 4 : 2;
+    for (const [kind, copies] of [['hot', 1], ['cold', Math.max(1, Math.ceil((64 << 20) / (bytes * k * n)) + 1)]]) {
+      const product = new Matmul(m, k, n, copies, precision);
       rates[kind] = bestRate(2 * m * k * n * repeats, () => product.run(repeats), 10);
       product.free();
     }
-    results.matmul.push({ m, k, n, hot: rates.hot, cold: rates.cold, of_peak: rates.hot / peak, cold_of_peak: rates.cold / peak });
-    log(`matmul ${m}x${k}x${n}: hot ${rates.hot.toFixed(1)}, cold ${rates.cold.toFixed(1)} GFLOP/s (${(100 * rates.hot / peak).toFixed(0)}% / ${(100 * rates.cold / peak).toFixed(0)}% of peak)`);
+    results.matmul.push({ m, k, n, precision, hot: rates.hot, cold: rates.cold, of_peak: rates.hot / peak, cold_of_peak: rates.cold / peak });
+    log(`matmul ${m}x${k}x${n} ${precision}: hot ${rates.hot.toFixed(1)}, cold ${rates.cold.toFixed(1)} GFLOP/s (${(100 * rates.hot / peak).toFixed(0)}% / ${(100 * rates.cold / peak).toFixed(0)}% of peak)`);
   }
 }
 

@@ -25,7 +25,7 @@ for (const c of results.cases) {
 }
 console.log('median (fastest-slowest); ratio = headlight / onnxruntime-web medians: below 1 means headlight is faster.');
 console.log(`\nsimd128 multiply-add peak: ${fmt(results.simd_peak_gflops)} GFLOP/s${results.relaxed_peak_gflops ? `; relaxed-simd fused: ${fmt(results.relaxed_peak_gflops)} GFLOP/s` : ''}`);
-for (const m of results.matmul) console.log(`matmul [${m.m}x${m.k}]·[${m.k}x${m.n}]: hot ${fmt(m.hot)}, cold ${fmt(m.cold)} GFLOP/s = ${(100 * m.of_peak).toFixed(0)}% / ${(100 * m.cold_of_peak).toFixed(0)}% of ${results.relaxed_peak_gflops ? 'the relaxed-simd' : 'the simd128'} peak`);
+for (const m of results.matmul) console.log(`matmul [${m.m}x${m.k}]·[${m.k}x${m.n}] ${m.precision ?? "f32"}: hot ${fmt(m.hot)}, cold ${fmt(m.cold)} GFLOP/s = ${(100 * m.of_peak).toFixed(0)}% / ${(100 * m.cold_of_peak).toFixed(0)}% of ${results.relaxed_peak_gflops ? 'the relaxed-simd' : 'the simd128'} peak`);
 const mb = (b) => (b / 2 ** 20).toFixed(0);
 if (results.memory.after_load) {
   console.log(`\nwasm memory: ${mb(results.memory.after_load)} MiB after loading the model`);

@@ -90,9 +90,16 @@ mod exports {
     #[wasm_bindgen]
     impl Matmul {
         #[wasm_bindgen(constructor)]
-        pub fn new(m: usize, k: usize, n: usize, copies: usize) -> Matmul {
+        /// `precision`: `f32`, or `f16` / `bf16` (the weights rounded to it, so they are packed
+        /// in it and widened as they are read).
+        pub fn new(m: usize, k: usize, n: usize, copies: usize, precision: &str) -> Matmul {
+            let round: fn(f32) -> f32 = match precision {
+                "f16" => |v| half::f16::from_f32(v).to_f32(),
+                "bf16" => |v| half::bf16::from_f32(v).to_f32(),
+                _ => |v| v,
+            };
             let x = (0..m * k).map(|i| (i % 7) as f32 * 0.1).collect();
-            let weights = (0..copies.max(1)).map(|c| Packed::new(&(0..k * n).map(|i| ((i + c) % 5) as f32 * 0.1).collect::<Vec<f32>>(), &vec![0.0; n], k, n)).collect();
+            let weights = (0..copies.max(1)).map(|c| Packed::new(&(0..k * n).map(|i| round(((i + c) % 5) as f32 * 0.1)).collect::<Vec<f32>>(), &vec![0.0; n], k, n)).collect();
             Matmul { x, weights, turn: 0, y: vec![0.0; m * n] }
         }
 

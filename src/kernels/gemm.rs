@@ -1,15 +1,22 @@
 //! `y = act(x W + b)`, the one product of the model, for one row (a generation step) or many.
 //!
-//! `W: [in, out]` (GPT-2's `Conv1D` layout) is packed once, at the first run, into panels of
-//! [`NR`] columns: panel `p` holds columns `p·NR .. p·NR + NR` row after row, `[in][NR]`,
-//! zero-padded past `out`, so the micro-kernel reads it as one stream. A block of at most `MC`
+//! `W: [in, out]` (GPT-2's `Conv1D` layout) is packed once, when the model loads, into panels
+//! of [`NR`] columns: panel `p` holds columns `p·NR .. p·NR + NR` row after row, `[in][NR]`
+//! (16-bit rows in [`super::simd::HALF_ORDER`]), zero-padded past `out`, so the micro-kernel reads it as one stream. A block of at most `MC`
 //! rows of `x` is packed the same way, `MR` rows interleaved `[in][MR]`, and shared by every
 //! panel. The micro-kernel keeps an `MR × NR` tile of `y` in registers over the whole of `in`,
 //! starting from the bias, and applies the activation before the tile is stored: `y` is
 //! written once, and nothing is packed per product but the small block of `x`.
+//!
+//! A weight whose every value is a finite f16 (or bf16), as in a 16-bit checkpoint, is packed
+//! in that type: half the memory, and half the bytes a generated token streams. One row reads
+//! it widened in registers; a block of rows widens each panel once into an f32 scratch panel
+//! that all its rows share. Widening is exact, so the products are the same as in f32.
+
+use half::{bf16, f16};
 
 use super::math::activate;
-use super::simd::{Lanes, NR};
+use super::simd::{Element, Lanes, NR};
 use crate::model::config::Activation;
 
 /// Rows of `x` packed at once, as many as a chunk of the prompt ([`crate::session::PREFILL_CHUNK`]):
@@ -17,20 +24,58 @@ use crate::model::config::Activation;
 /// once (blocks of 48 read it twice at 64 rows, and the products ran at 28 instead of 37 GFLOP/s).
 const MC: usize = 128;
 
+/// The type a weight's values are kept in: the narrowest that holds every one exactly, bf16
+/// before f16 where both do (most bf16 values of a weight's size are f16 ones too, and bf16
+/// widens in one instruction).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precision {
+    F32,
+    F16,
+    Bf16,
+}
+
+impl Precision {
+    /// The narrowest type that holds each of `values`.
+    pub fn of(values: &[f32]) -> Precision {
+        if values.iter().all(|&v| bf16::holds(v)) {
+            Precision::Bf16
+        } else if values.iter().all(|&v| f16::holds(v)) {
+            Precision::F16
+        } else {
+            Precision::F32
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::F32 => f32::NAME,
+            Precision::F16 => f16::NAME,
+            Precision::Bf16 => bf16::NAME,
+        }
+    }
+}
+
+/// `[ceil(out / NR)][in][NR]`, in the weight's [`Precision`].
+#[derive(Clone)]
+enum Panels {
+    F32(Vec<f32>),
+    F16(Vec<f16>),
+    Bf16(Vec<bf16>),
+}
+
 /// `W` and `b` of one `Conv1D`, packed for the micro-kernel.
 #[derive(Clone)]
 pub struct Packed {
     pub n_in: usize,
     pub n_out: usize,
-    /// `[ceil(out / NR)][in][NR]`
-    panels: Vec<f32>,
+    panels: Panels,
     /// `[ceil(out / NR) · NR]`, zero-padded.
     bias: Vec<f32>,
 }
 
 impl std::fmt::Debug for Packed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Packed([{}, {}])", self.n_in, self.n_out)
+        write!(f, "Packed([{}, {}], {})", self.n_in, self.n_out, self.precision().name())
     }
 }
 
@@ -38,18 +83,51 @@ impl Packed {
     /// Packs `weight: [in, out]`, row-major, and `bias: [out]`.
     pub fn new(weight: &[f32], bias: &[f32], n_in: usize, n_out: usize) -> Packed {
         assert_eq!((weight.len(), bias.len()), (n_in * n_out, n_out), "a [{n_in}, {n_out}] weight and its bias");
-        let n_panels = n_out.div_ceil(NR);
-        let mut panels = vec![0.0; n_panels * n_in * NR];
-        for (p, panel) in panels.chunks_exact_mut(n_in * NR).enumerate() {
-            let (j0, width) = (p * NR, NR.min(n_out - p * NR));
-            for (k, row) in panel.chunks_exact_mut(NR).enumerate() {
-                row[..width].copy_from_slice(&weight[k * n_out + j0..][..width]);
-            }
-        }
+        Packed::of(weight, bias, n_in, n_out, |i, j| weight[i * n_out + j])
+    }
+
+    /// Packs `weightᵀ` for `weight: [out, in]`, row-major, with no bias (the LM head: `wte`
+    /// read as `[n_embd, vocab_size]`).
+    pub fn transposed(weight: &[f32], n_out: usize, n_in: usize) -> Packed {
+        assert_eq!(weight.len(), n_in * n_out, "a [{n_out}, {n_in}] weight");
+        Packed::of(weight, &vec![0.0; n_out], n_in, n_out, |i, j| weight[j * n_in + i])
+    }
+
+    /// Packs the weight whose `W[i][j]` is `at(i, j)`, all of whose values are `values`.
+    fn of(values: &[f32], bias: &[f32], n_in: usize, n_out: usize, at: impl Fn(usize, usize) -> f32) -> Packed {
+        let panels = match Precision::of(values) {
+            Precision::F32 => Panels::F32(panels(n_in, n_out, at)),
+            Precision::F16 => Panels::F16(panels(n_in, n_out, at)),
+            Precision::Bf16 => Panels::Bf16(panels(n_in, n_out, at)),
+        };
         let mut bias = bias.to_vec();
-        bias.resize(n_panels * NR, 0.0);
+        bias.resize(n_out.div_ceil(NR) * NR, 0.0);
         Packed { n_in, n_out, panels, bias }
     }
+
+    pub fn precision(&self) -> Precision {
+        match self.panels {
+            Panels::F32(_) => Precision::F32,
+            Panels::F16(_) => Precision::F16,
+            Panels::Bf16(_) => Precision::Bf16,
+        }
+    }
+}
+
+/// `W: [in, out]`, `W[i][j] = at(i, j)`, as panels of `E`, each row in `E`'s column order
+/// ([`Element::ORDER`]), zero-padded.
+fn panels<E: Element>(n_in: usize, n_out: usize, at: impl Fn(usize, usize) -> f32) -> Vec<E> {
+    let mut panels = vec![E::from_f32(0.0); n_out.div_ceil(NR) * n_in * NR];
+    for (p, panel) in panels.chunks_exact_mut(n_in * NR).enumerate() {
+        for (i, row) in panel.chunks_exact_mut(NR).enumerate() {
+            for (value, column) in row.iter_mut().zip(E::ORDER.map(|c| p * NR + c)) {
+                if column < n_out {
+                    *value = E::from_f32(at(i, column));
+                }
+            }
+        }
+    }
+    panels
 }
 
 /// `y = act(x W + b)` for `x: [T, in]`, `y: [T, out]`, row-major; [`super::Isa`] picks the
@@ -61,24 +139,35 @@ pub fn linear(isa: super::Isa, x: &[f32], w: &Packed, activation: Option<Activat
 /// [`linear`] in the vectors of `L`.
 #[inline(always)]
 fn linear_on<L: Lanes>(x: &[f32], w: &Packed, activation: Option<Activation>, y: &mut [f32]) {
+    match &w.panels {
+        Panels::F32(panels) => product::<L, f32>(x, w, panels, activation, y),
+        Panels::F16(panels) => product::<L, f16>(x, w, panels, activation, y),
+        Panels::Bf16(panels) => product::<L, bf16>(x, w, panels, activation, y),
+    }
+}
+
+/// [`linear`] over `w`'s `panels`, kept in `E`.
+#[inline(always)]
+fn product<L: Lanes, E: Element>(x: &[f32], w: &Packed, panels: &[E], activation: Option<Activation>, y: &mut [f32]) {
     let (k, n) = (w.n_in, w.n_out);
     let t = x.len() / k;
     assert!(x.len() == t * k && y.len() == t * n, "x: [{t}, {k}] and y: [{t}, {n}]");
     if t == 1 {
         // one row needs no packing: x is already `[k][1]`
-        for (p, (panel, bias)) in w.panels.chunks_exact(k * NR).zip(w.bias.chunks_exact(NR)).enumerate() {
+        for (p, (panel, bias)) in panels.chunks_exact(k * NR).zip(w.bias.chunks_exact(NR)).enumerate() {
             let (j0, width) = (p * NR, NR.min(n - p * NR));
             Tile { panel, bias, activation, n, width }.one_row::<L>(x, &mut y[j0..]);
         }
         return;
     }
     let mut block = vec![0.0f32; MC.min(t) * k]; // x's rows r0 .. r0 + MC, packed
+    let mut wide = Vec::new(); // a 16-bit panel in f32, `[k][NR]`
     for r0 in (0..t).step_by(MC) {
         let rows = MC.min(t - r0);
         pack_rows(&x[r0 * k..(r0 + rows) * k], k, L::MR, &mut block);
-        for (p, (panel, bias)) in w.panels.chunks_exact(k * NR).zip(w.bias.chunks_exact(NR)).enumerate() {
+        for (p, (panel, bias)) in panels.chunks_exact(k * NR).zip(w.bias.chunks_exact(NR)).enumerate() {
             let (j0, width) = (p * NR, NR.min(n - p * NR));
-            let tile = Tile { panel, bias, activation, n, width };
+            let tile = Tile { panel: E::widened::<L>(panel, &mut wide), bias, activation, n, width };
             for g in (0..rows).step_by(L::MR) {
                 let m = L::MR.min(rows - g);
                 tile_rows::<L>(&tile, m, &block[g * k..(g + m) * k], &mut y[(r0 + g) * n + j0..]);
@@ -143,9 +232,9 @@ pub(super) fn pack_rows(x: &[f32], k: usize, mr: usize, out: &mut [f32]) {
 }
 
 /// One panel of one product, seen by the micro-kernel.
-pub(super) struct Tile<'a> {
+pub(super) struct Tile<'a, E = f32> {
     /// `[k][NR]`
-    pub panel: &'a [f32],
+    pub panel: &'a [E],
     /// `[NR]`
     pub bias: &'a [f32],
     pub activation: Option<Activation>,
@@ -171,7 +260,9 @@ impl Tile<'_> {
             self.store::<L>(acc, &mut y[r * self.n..]);
         }
     }
+}
 
+impl<E: Element> Tile<'_, E> {
     /// [`Tile::rows`] for one row `x: [k]`, over two sets of accumulators (even and odd `i`) so
     /// that consecutive multiply-adds do not wait on each other.
     #[inline(always)]
@@ -180,11 +271,11 @@ impl Tile<'_> {
         let (pairs, panel_pairs) = (x.chunks_exact(2), self.panel.chunks_exact(2 * NR));
         let last = pairs.remainder().first().map(|&a| (a, &panel_pairs.remainder()[..NR]));
         for (a, b) in pairs.zip(panel_pairs) {
-            even = L::madd(even, L::splat(a[0]), L::load(&b[..NR]));
-            odd = L::madd(odd, L::splat(a[1]), L::load(&b[NR..]));
+            even = L::madd(even, L::splat(a[0]), E::load::<L>(&b[..NR]));
+            odd = L::madd(odd, L::splat(a[1]), E::load::<L>(&b[NR..]));
         }
         if let Some((a, b)) = last {
-            even = L::madd(even, L::splat(a), L::load(b));
+            even = L::madd(even, L::splat(a), E::load::<L>(b));
         }
         self.store::<L>(L::madd(even, odd, L::splat(1.0)), y);
     }
@@ -211,28 +302,64 @@ mod tests {
         (0..n).map(|i| ((i * 7919 + seed * 104729) % 1013) as f32 / 1013.0 - 0.5).collect()
     }
 
+    /// `values` as `precision` keeps them.
+    fn rounded(values: Vec<f32>, precision: Precision) -> Vec<f32> {
+        match precision {
+            Precision::F32 => values,
+            Precision::F16 => values.into_iter().map(|v| f16::from_f32(v).to_f32()).collect(),
+            Precision::Bf16 => values.into_iter().map(|v| bf16::from_f32(v).to_f32()).collect(),
+        }
+    }
+
     #[test]
-    fn every_shape_and_variant_matches_the_plain_product() {
+    fn every_shape_precision_and_variant_matches_the_plain_product() {
         // rows around the tile and block sizes, widths not multiples of the panel
-        for (t, k, n) in [(1, 37, 53), (5, 16, 16), (7, 64, 33), (50, 29, 70), (97, 40, 17)] {
-            let (x, w, b) = (values(t * k, 1), values(k * n, 2), values(n, 3));
-            let packed = Packed::new(&w, &b, k, n);
-            for isa in Isa::available() {
-                for activation in [None, Some(Activation::GeluTanh), Some(Activation::Relu)] {
-                    let mut y = vec![f32::NAN; t * n];
-                    linear(isa, &x, &packed, activation, &mut y);
-                    for r in 0..t {
-                        for j in 0..n {
-                            let mut want = vec![b[j] + (0..k).map(|i| x[r * k + i] * w[i * n + j]).sum::<f32>()];
-                            if let Some(activation) = activation {
-                                activate(activation, &mut want);
+        for (t, k, n) in [(1, 37, 53), (5, 16, 16), (7, 64, 33), (50, 29, 70), (97, 40, 17), (130, 24, 20)] {
+            for precision in [Precision::F32, Precision::F16, Precision::Bf16] {
+                let (x, w, b) = (values(t * k, 1), rounded(values(k * n, 2), precision), values(n, 3));
+                let packed = Packed::new(&w, &b, k, n);
+                assert_eq!(packed.precision(), precision, "the narrowest type that holds the weight");
+                for isa in Isa::available() {
+                    for activation in [None, Some(Activation::GeluTanh), Some(Activation::Relu)] {
+                        let mut y = vec![f32::NAN; t * n];
+                        linear(isa, &x, &packed, activation, &mut y);
+                        for r in 0..t {
+                            for j in 0..n {
+                                let mut want = vec![b[j] + (0..k).map(|i| x[r * k + i] * w[i * n + j]).sum::<f32>()];
+                                if let Some(activation) = activation {
+                                    activate(activation, &mut want);
+                                }
+                                let got = y[r * n + j];
+                                assert!((got - want[0]).abs() < 1e-5, "{} {precision:?} [{t}, {k}] x [{k}, {n}] at ({r}, {j}): {got} vs {}", isa.name(), want[0]);
                             }
-                            let got = y[r * n + j];
-                            assert!((got - want[0]).abs() < 1e-5, "{} [{t}, {k}] x [{k}, {n}] at ({r}, {j}): {got} vs {}", isa.name(), want[0]);
                         }
                     }
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_head_is_packed_transposed_and_16_bit_values_are_kept_in_16_bits() {
+        let (v, c) = (37, 20);
+        let head = rounded(values(v * c, 4), Precision::F16); // [V, C]
+        let packed = Packed::transposed(&head, v, c);
+        assert_eq!((packed.n_in, packed.n_out, packed.precision()), (c, v, Precision::F16));
+        let x = values(c, 5);
+        for isa in Isa::available() {
+            let mut y = vec![f32::NAN; v];
+            linear(isa, &x, &packed, None, &mut y);
+            for (j, got) in y.iter().enumerate() {
+                let want: f32 = (0..c).map(|i| x[i] * head[j * c + i]).sum();
+                assert!((got - want).abs() < 1e-5, "{} logit {j}: {got} vs {want}", isa.name());
+            }
+        }
+        // a value no 16-bit type holds keeps the weight in f32; so does one that is not finite
+        let mut wide = head.clone();
+        wide[3] = 0.1;
+        assert_eq!(Precision::of(&wide), Precision::F32);
+        wide[3] = f32::INFINITY;
+        assert_eq!(Precision::of(&wide), Precision::F32);
+        assert_eq!(Precision::of(&rounded(values(64, 6), Precision::Bf16)), Precision::Bf16);
     }
 }

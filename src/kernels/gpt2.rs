@@ -1,5 +1,7 @@
 //! GPT-2's stack on the kernels: the blocks' weights packed once from a loaded
-//! [`crate::model::gpt2::Gpt2`], the embeddings and the tied head read where burn keeps them.
+//! [`crate::model::gpt2::Gpt2`], the embeddings read where burn keeps them. The LM head is read
+//! there too, unless its values are 16-bit ones: then a 16-bit packed copy halves what each
+//! generated token streams through it.
 //! `x = x + attn(ln_1(x))`, `x = x + mlp(ln_2(x))`, each residual add fused with the LayerNorm
 //! that follows it.
 
@@ -11,7 +13,7 @@ use burn::tensor::Tensor;
 use burn_ndarray::{NdArray, NdArrayTensor};
 
 use super::attention::{self, KvCache, Rows};
-use super::gemm::{Packed, linear};
+use super::gemm::{Packed, Precision, linear};
 use super::math::{Norm, dot};
 use super::simd::Lanes;
 use super::{Isa, on_isa};
@@ -42,6 +44,8 @@ pub struct Block {
 pub struct Kernels {
     pub h: Vec<Block>,
     pub ln_f: Norm,
+    /// The LM head's `Wᵀ`, `[n_embd, vocab_size]`, when every value is a 16-bit one.
+    head: Option<Packed>,
     n_head: usize,
     activation: Activation,
 }
@@ -92,7 +96,16 @@ impl Kernels {
                 mlp_c_proj: pack(&b.mlp.c_proj),
             })
             .collect();
-        Kernels { h, ln_f: norm(&model.ln_f), n_head: model.config.n_head, activation: model.config.activation }
+        let (v, c) = (model.config.vocab_size, model.config.n_embd);
+        let head = with_values(model.head(), |w| (Precision::of(w) != Precision::F32).then(|| Packed::transposed(w, v, c)));
+        Kernels { h, ln_f: norm(&model.ln_f), head, n_head: model.config.n_head, activation: model.config.activation }
+    }
+
+    /// The type the blocks' products read their weights in: `f32`, `f16`, `bf16`, or `mixed`.
+    pub fn precision(&self) -> &'static str {
+        let mut each = self.h.iter().flat_map(|b| [&b.c_attn, &b.attn_c_proj, &b.c_fc, &b.mlp_c_proj]).map(Packed::precision);
+        let first = each.next().unwrap_or(Precision::F32);
+        if each.all(|p| p == first) { first.name() } else { "mixed" }
     }
 
     /// Runs `ids` as the positions following those in `cache`, and extends the cache.
@@ -134,13 +147,14 @@ impl Kernels {
     /// `[n_embd] -> [vocab_size]`: one position's hidden state against every token's embedding
     /// (the LM head, `wte` unless the config unties it), one dot product per vocabulary row.
     pub fn logits(&self, isa: Isa, model: &Gpt2, hidden: &[f32]) -> Vec<f32> {
-        let head = match &model.lm_head {
-            Some(lm_head) => lm_head.val(),
-            None => model.embeddings.wte.val(),
-        }; // [V, C]
+        if let Some(head) = &self.head {
+            let mut logits = vec![0.0; head.n_out];
+            linear(isa, hidden, head, None, &mut logits); // [C] x [C, V]
+            return logits;
+        }
         // dispatched inside the closure: a closure is compiled on its own, without the features
         // of a function it is called from
-        with_values(head, |head| on_isa!(isa, logits_on, (head: &[f32], hidden: &[f32]) -> Vec<f32>))
+        with_values(model.head(), |head| on_isa!(isa, logits_on, (head: &[f32], hidden: &[f32]) -> Vec<f32>))
     }
 }
 

@@ -13,7 +13,7 @@
 //! - [`simd`]: the instruction sets, as [`simd::Lanes`] types: every kernel is written once over
 //!   them.
 //!
-//! Natively the AVX2+FMA variant is compiled inside `#[target_feature(enable = "avx2,fma")]`
+//! Natively the AVX2+FMA variant is compiled inside `#[target_feature(enable = "avx2,fma,f16c")]`
 //! functions and chosen at run time; the portable one is the target's baseline (SSE2 on x86-64).
 //! On wasm32 the one variant is simd128 (the crate is built with `+simd128`, see
 //! `.cargo/config.toml`); with the `relaxed-simd` feature its kernels are compiled with relaxed
@@ -35,7 +35,8 @@ enum Kind {
     /// The target's baseline: SSE2 on x86-64, simd128 on wasm32 ([`simd::Portable`],
     /// [`simd::Simd128`]).
     Portable,
-    /// AVX2 with fused multiply-add (x86-64, detected at run time).
+    /// AVX2 with fused multiply-add and F16C (x86-64, detected at run time; every CPU with AVX2
+    /// has F16C).
     #[cfg(target_arch = "x86_64")]
     Avx2Fma,
 }
@@ -47,7 +48,7 @@ impl Isa {
     /// Every variant this machine runs, the portable one first.
     pub fn available() -> Vec<Isa> {
         #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") && std::is_x86_feature_detected!("f16c") {
             return vec![Isa::PORTABLE, Isa(Kind::Avx2Fma)];
         }
         vec![Isa::PORTABLE]
@@ -78,7 +79,7 @@ impl Isa {
 macro_rules! on_isa {
     ($isa:expr, $f:ident, ($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty) => {{
         #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx2,fma")]
+        #[target_feature(enable = "avx2,fma,f16c")]
         fn avx2_fma($($arg: $ty),*) -> $ret {
             $f::<$crate::kernels::simd::Avx2Fma>($($arg),*)
         }
@@ -88,7 +89,7 @@ macro_rules! on_isa {
         #[allow(unsafe_code)]
         fn enter_avx2_fma($($arg: $ty),*) -> $ret {
             // SAFETY: reached only through an `Isa` of kind `Avx2Fma`, which `Isa::available`
-            // makes only after `is_x86_feature_detected!` found AVX2 and FMA on this CPU, so
+            // makes only after `is_x86_feature_detected!` found AVX2, FMA and F16C on this CPU, so
             // the features `avx2_fma` is compiled for are present.
             unsafe { avx2_fma($($arg),*) }
         }

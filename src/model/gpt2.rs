@@ -65,13 +65,17 @@ impl Gpt2 {
 
     /// `[T, n_embd] -> [T, vocab_size]`: the hidden state against every token's embedding.
     pub fn logits(&self, hidden: Tensor<2>) -> Tensor<2> {
-        let head = match &self.lm_head {
-            Some(lm_head) => lm_head.val(),
-            None => self.embeddings.wte.val(),
-        }; // [V, C]
         // (head · hiddenᵀ)ᵀ rather than hidden · headᵀ: the big matrix is read as stored,
         // never transposed.
-        head.matmul(hidden.transpose()).transpose() // [V, T] -> [T, V]
+        self.head().matmul(hidden.transpose()).transpose() // [V, T] -> [T, V]
+    }
+
+    /// The LM head, `[vocab_size, n_embd]`: `wte` unless the config unties it.
+    pub fn head(&self) -> Tensor<2> {
+        match &self.lm_head {
+            Some(lm_head) => lm_head.val(),
+            None => self.embeddings.wte.val(),
+        }
     }
 
     /// The blocks packed for [`crate::kernels`]: packed at the first call (not at load, so that

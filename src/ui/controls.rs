@@ -39,7 +39,7 @@ fn status_text(model: &ModelStatus, run: Option<&RunData>) -> String {
     match (model, run) {
         (ModelStatus::Loading(what), _) => format!("Loading the model: {what}…"),
         (ModelStatus::Failed(error), _) => error.clone(),
-        (ModelStatus::Ready(info), None) => format!("Model “{}” ready: {} layers × {} heads, context {}; kernels: {}.", info.name, info.n_layer, info.n_head, info.n_positions, info.kernels),
+        (ModelStatus::Ready(info), None) => format!("Model “{}” ready: {} layers × {} heads, context {}; kernels: {} on {} weights.", info.name, info.n_layer, info.n_head, info.n_positions, info.kernels, info.weights),
         (ModelStatus::Ready(_), Some(run)) => {
             if let Some(error) = &run.error {
                 return format!("This run failed: {error}");

@@ -78,6 +78,8 @@ pub struct ModelInfo {
     pub n_positions: usize,
     /// The instruction set the kernels run on (`simd128`, `relaxed-simd`).
     pub kernels: String,
+    /// The type the kernels keep the blocks' weights in (`f32`, `f16`, `bf16`; `mixed`).
+    pub weights: String,
 }
 
 /// The attention rows of one query position, in the order [`Capture::append_position`] takes:

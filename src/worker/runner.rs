@@ -218,7 +218,9 @@ fn start_load(state: Rc<RefCell<State>>, request: LoadRequest) {
         match loaded {
             Ok((checkpoint, source)) => {
                 let c = checkpoint.config();
-                let model = ModelInfo { name: source.label(), source, n_layer: c.n_layer, n_head: c.n_head, n_positions: c.n_positions, kernels: crate::kernels::Isa::best().name().into() };
+                // packed now, the file gone: a 16-bit checkpoint's blocks stay 16-bit
+                let weights = checkpoint.model.kernels().precision().into();
+                let model = ModelInfo { name: source.label(), source, n_layer: c.n_layer, n_head: c.n_head, n_positions: c.n_positions, kernels: crate::kernels::Isa::best().name().into(), weights };
                 let warnings = checkpoint.warnings.clone();
                 let positions = position_maps(&checkpoint);
                 {

@@ -132,3 +132,12 @@ pub fn kernels_match_the_reference(checkpoint: &Checkpoint, fixture: &Fixture, i
     }
     (attention_error, logit_error)
 }
+
+/// The kernels keep the blocks' weights in the dtype the file stores them in (read here from
+/// the safetensors header itself): 16-bit checkpoints stay 16-bit.
+pub fn kernels_keep_the_stored_dtype(checkpoint: &Checkpoint, weights: &[u8]) {
+    let n = u64::from_le_bytes(weights[..8].try_into().unwrap()) as usize;
+    let header: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&weights[8..8 + n]).unwrap();
+    let stored = header.iter().find(|(name, _)| name.ends_with("h.0.mlp.c_fc.weight")).map(|(_, t)| t["dtype"].as_str().unwrap().to_lowercase()).unwrap();
+    assert_eq!(checkpoint.model.kernels().precision(), stored);
+}

@@ -49,6 +49,8 @@ test('the page runs the relaxed-SIMD worker where Chromium has it, the simd128 o
     const page = await open('', { init });
     await ready(page);
     assert.equal(await page.getAttribute('#status-text', 'data-kernels'), simd, `the ${simd} build is running`);
+    // the bundled checkpoint is f16, and the kernels keep its weights so
+    assert.match(await page.textContent('#model-loaded'), new RegExp(` · ${simd} kernels on f16 weights$`));
     await run(page, reference.prompt);
     for (const [layer, head, q, k] of [[0, 1, 5, 2], [3, 3, 13, 12], [5, 7, 13, 4]]) {
       await pick(page, 'Layer', layer);
