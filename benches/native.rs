@@ -114,9 +114,8 @@ fn main() {
     let args = args();
     let (config, weights) = checkpoint(&args.dir);
     let start = Instant::now();
-    let model = load_gpt2(&config, &weights, &Device::default()).expect("the checkpoint loads").model;
+    let model = load_gpt2(&config, weights, &Device::default()).expect("the checkpoint loads").model;
     let load_ms = start.elapsed().as_secs_f64() * 1e3;
-    drop(weights);
 
     let mut rng = Rng::seeded(2019);
     let ids: Vec<u32> = (0..1024).map(|_| (rng.next_u64() % config.vocab_size as u64) as u32).collect();

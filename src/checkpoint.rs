@@ -18,12 +18,13 @@ pub struct Checkpoint {
 }
 
 impl Checkpoint {
-    pub fn from_bytes(config: &[u8], weights: &[u8], tokenizer: &[u8]) -> Result<Self> {
+    /// `weights` is consumed as the model is built (see [`crate::safetensors::widen`]).
+    pub fn from_bytes(config: &[u8], weights: Vec<u8>, tokenizer: &[u8]) -> Result<Self> {
         Self::with_tokenizer(config, weights, Tokenizer::from_bytes(tokenizer)?)
     }
 
     /// From a tokenizer built already (from `vocab.json` + `merges.txt`, say).
-    pub fn with_tokenizer(config: &[u8], weights: &[u8], tokenizer: Tokenizer) -> Result<Self> {
+    pub fn with_tokenizer(config: &[u8], weights: Vec<u8>, tokenizer: Tokenizer) -> Result<Self> {
         let config = Gpt2Config::from_json(config)?;
         if tokenizer.vocab_size() > config.vocab_size {
             return Err(Error::Tokenizer(format!(

@@ -156,11 +156,43 @@ impl<'a> SafeTensors<'a> {
     }
 }
 
-/// A tensor's values widened to f32, whatever the stored float dtype; other dtypes are refused
-/// naming the tensor.
-pub fn to_f32(name: &str, view: &TensorView<'_>) -> Result<Vec<f32>> {
-    let words = |n: usize| view.data().chunks_exact(n);
-    Ok(match view.dtype() {
+/// A tensor's values widened to f32, and its shape.
+#[derive(Debug)]
+pub struct Widened {
+    pub values: Vec<f32>,
+    pub shape: Vec<usize>,
+}
+
+/// Widens the tensors of `file` that `wanted` names to f32, from the end of the file backwards,
+/// each one's bytes freed as soon as it is widened (the file is cut short and shrunk in place), so
+/// the file and the weights are never held whole at once: an f32 file peaks near its size plus its
+/// largest tensor instead of twice its size, a 16-bit one near the f32 weights. The file is
+/// checked whole first ([`SafeTensors::parse`]); a tensor of a dtype other than F32, F16 and BF16
+/// is refused by name.
+pub fn widen(mut file: Vec<u8>, wanted: impl Fn(&str) -> bool) -> Result<BTreeMap<String, Widened>> {
+    SafeTensors::parse(&file)?;
+    let (header, data_start) = (Header::parse(&file, file.len() as u64)?, Header::prefix_len(&file, file.len() as u64)?);
+    let mut tensors: Vec<(String, TensorInfo)> = header.tensors.into_iter().filter(|(name, _)| wanted(name)).collect();
+    tensors.sort_by_key(|(_, t)| std::cmp::Reverse(t.data.start));
+    let mut widened = BTreeMap::new();
+    for (name, TensorInfo { dtype, shape, data }) in tensors {
+        // inside the file, whose length is a usize: checked by the header
+        let (begin, end) = (data_start + data.start as usize, data_start + data.end as usize);
+        let values = widen_bytes(&name, dtype, &file[begin..end])?;
+        // an empty tensor may sit inside another's bytes (only non-empty ones are kept apart)
+        if begin < end {
+            file.truncate(begin);
+            file.shrink_to_fit();
+        }
+        widened.insert(name, Widened { values, shape });
+    }
+    Ok(widened)
+}
+
+/// One tensor's little-endian `bytes` of `dtype` as f32.
+fn widen_bytes(name: &str, dtype: Dtype, bytes: &[u8]) -> Result<Vec<f32>> {
+    let words = |n: usize| bytes.chunks_exact(n);
+    Ok(match dtype {
         Dtype::F32 => words(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
         Dtype::F16 => words(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
         Dtype::BF16 => words(2).map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),

@@ -168,7 +168,7 @@ fn the_repeat_sequence_is_two_copies_of_distinct_tokens() {
 fn mini() -> Checkpoint {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("public/models/mini");
     let read = |f: &str| std::fs::read(dir.join(f)).unwrap();
-    Checkpoint::from_bytes(&read("config.json"), &read("model.safetensors"), &read("tokenizer.json")).unwrap()
+    Checkpoint::from_bytes(&read("config.json"), read("model.safetensors"), &read("tokenizer.json")).unwrap()
 }
 
 const PROMPT: &str = "The quick brown fox jumps over the lazy dog. The quick brown fox";

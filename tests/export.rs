@@ -15,7 +15,7 @@ use headlight::view::heatmap::{Layout, MapRequest, heatmap};
 fn bundled() -> Checkpoint {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/public/models/mini/");
     let read = |f: &str| std::fs::read(format!("{dir}{f}")).unwrap();
-    Checkpoint::from_bytes(&read("config.json"), &read("model.safetensors"), &read("tokenizer.json")).unwrap()
+    Checkpoint::from_bytes(&read("config.json"), read("model.safetensors"), &read("tokenizer.json")).unwrap()
 }
 
 #[test]

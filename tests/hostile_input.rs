@@ -20,7 +20,7 @@ fn read(file: &str) -> Vec<u8> {
 }
 
 fn bundled() -> Checkpoint {
-    Checkpoint::from_bytes(&read("config.json"), &read("model.safetensors"), &read("tokenizer.json")).unwrap()
+    Checkpoint::from_bytes(&read("config.json"), read("model.safetensors"), &read("tokenizer.json")).unwrap()
 }
 
 /// Prompts a person can type or paste that stress the byte-level tokenizer and the page.
@@ -106,9 +106,9 @@ fn ids_outside_the_vocabulary_are_refused_and_the_session_goes_on() {
 #[test]
 fn a_tokenizer_from_another_model_is_refused() {
     let small = br#"{"vocab_size": 11, "n_positions": 8, "n_embd": 4, "n_layer": 1, "n_head": 2}"#;
-    let e = Checkpoint::from_bytes(small, &[], &read("tokenizer.json")).err().unwrap();
+    let e = Checkpoint::from_bytes(small, Vec::new(), &read("tokenizer.json")).err().unwrap();
     assert_eq!(e.to_string(), "tokenizer.json: has 50257 tokens but the model's vocabulary holds 11: the tokenizer belongs to another model");
-    let e = Checkpoint::from_bytes(&read("config.json"), &read("model.safetensors"), b"{\"model\": 3").err().unwrap();
+    let e = Checkpoint::from_bytes(&read("config.json"), read("model.safetensors"), b"{\"model\": 3").err().unwrap();
     assert!(e.to_string().starts_with("tokenizer.json: cannot be read: "), "{e}");
     assert!(Gpt2Config::from_json(&read("config.json")).is_ok());
 }

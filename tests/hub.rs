@@ -120,7 +120,7 @@ fn vocab_and_merges_tokenize_as_transformers_does() {
     assert_eq!(slow.vocab_size(), fast.vocab_size());
     // and a checkpoint runs with it
     let dir = "tests/fixtures/models/odd-heads-f32";
-    let checkpoint = Checkpoint::with_tokenizer(&read(dir, "config.json"), &read(dir, "model.safetensors"), slow).unwrap();
+    let checkpoint = Checkpoint::with_tokenizer(&read(dir, "config.json"), read(dir, "model.safetensors"), slow).unwrap();
     assert_eq!(checkpoint.config().n_head, 6);
 }
 

@@ -16,7 +16,7 @@ fn config(json: &str) -> Gpt2Config {
 }
 
 fn load_error(config: &Gpt2Config, bytes: &[u8]) -> Error {
-    match load_gpt2(config, bytes, &Device::default()) {
+    match load_gpt2(config, bytes.to_vec(), &Device::default()) {
         Ok(_) => panic!("loading should have failed"),
         Err(e) => e,
     }
@@ -26,7 +26,7 @@ fn load_error(config: &Gpt2Config, bytes: &[u8]) -> Error {
 fn a_complete_checkpoint_loads_in_both_layouts() {
     let c = config(CONFIG);
     for prefix in ["transformer.", ""] {
-        let loaded = load_gpt2(&c, &file(&tensors(&c, prefix)), &Device::default()).unwrap();
+        let loaded = load_gpt2(&c, file(&tensors(&c, prefix)), &Device::default()).unwrap();
         assert_eq!(loaded.model.h.len(), 2);
         assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
     }
@@ -73,7 +73,7 @@ fn an_untied_head_needs_lm_head_weight_and_uses_it() {
     t.push(("lm_head.weight".into(), vec![11, 4], (0..44).map(|j| (j as f32 * 0.3).cos()).collect()));
     let bytes = file(&t);
     let logits = |c: &Gpt2Config| {
-        let model = load_gpt2(c, &bytes, &Device::default()).unwrap().model;
+        let model = load_gpt2(c, bytes.clone(), &Device::default()).unwrap().model;
         let mut cache = Default::default();
         let hidden = model.forward(&[1, 2, 3], &mut cache, &mut ());
         headlight::model::f32_values(model.logits(hidden))
@@ -151,7 +151,7 @@ fn non_finite_and_unused_weights_warn() {
     t[3].2[0] = f32::NAN;
     t.push(("score.weight".into(), vec![2, 4], vec![0.0; 8]));
     t.push(("transformer.h.0.attn.bias".into(), vec![1, 1, 8, 8], vec![1.0; 64]));
-    let loaded = load_gpt2(&c, &file(&t), &Device::default()).unwrap();
+    let loaded = load_gpt2(&c, file(&t), &Device::default()).unwrap();
     let warnings = loaded.warnings.join("\n");
     assert!(warnings.contains(&t[3].0) && warnings.contains("NaN"), "{warnings}");
     assert!(warnings.contains("score.weight") && !warnings.contains("attn.bias"), "{warnings}");
@@ -235,7 +235,7 @@ fn each_broken_checkpoint_reads_its_exact_message() {
     for (what, bytes, config, expected) in cases {
         assert_eq!(load_error(config, &bytes).to_string(), expected, "{what}");
     }
-    let loaded = load_gpt2(&c, &file(&non_finite), &Device::default()).unwrap();
+    let loaded = load_gpt2(&c, file(&non_finite), &Device::default()).unwrap();
     assert_eq!(loaded.warnings, [format!("tensor `{}` holds 2 NaN or infinite values; outputs will be meaningless", non_finite[2].0)]);
 }
 

@@ -20,7 +20,7 @@ fn parity(model: &str) {
     assert_eq!(fixture.model, model);
     let dir = model_dir(model);
     let read = |f: &str| std::fs::read(dir.join(f)).unwrap();
-    let checkpoint = Checkpoint::from_bytes(&read("config.json"), &read("model.safetensors"), &read("tokenizer.json")).unwrap();
+    let checkpoint = Checkpoint::from_bytes(&read("config.json"), read("model.safetensors"), &read("tokenizer.json")).unwrap();
     assert!(checkpoint.warnings.is_empty(), "{:?}", checkpoint.warnings);
     let report = common::check(&checkpoint, &fixture);
     assert!(report.cases >= 7, "{model}: only {} cases", report.cases);

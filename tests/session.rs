@@ -18,7 +18,7 @@ use headlight::session::{Generation, Next, PREFILL_CHUNK, Session, Stop};
 fn bundled() -> Checkpoint {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/public/models/mini/");
     let read = |f: &str| std::fs::read(format!("{dir}{f}")).unwrap();
-    Checkpoint::from_bytes(&read("config.json"), &read("model.safetensors"), &read("tokenizer.json")).unwrap()
+    Checkpoint::from_bytes(&read("config.json"), read("model.safetensors"), &read("tokenizer.json")).unwrap()
 }
 
 #[test]
@@ -165,7 +165,7 @@ fn generation_stops_at_endoftext_and_keeps_it() {
             _ => {}
         }
     }
-    let model = load_gpt2(&config, &synthetic::file(&t), &Device::default()).unwrap().model;
+    let model = load_gpt2(&config, synthetic::file(&t), &Device::default()).unwrap().model;
     let mut session = Session::start(&model, &[1, 2], true).unwrap();
     let mut picks = Vec::new();
     let stop = Generation::new(Decoding::Greedy, 4, Vec::new()).unwrap().run(&model, &mut session, |_, id| picks.push(id)).unwrap();
@@ -211,7 +211,7 @@ fn logits_that_are_not_numbers_stop_generation_with_a_reason() {
     let mut t = synthetic::tensors(&config, "transformer.");
     let ln_f = t.iter_mut().find(|(name, _, _)| name == "transformer.ln_f.weight").unwrap();
     ln_f.2[0] = f32::NAN;
-    let loaded = load_gpt2(&config, &synthetic::file(&t), &Device::default()).unwrap();
+    let loaded = load_gpt2(&config, synthetic::file(&t), &Device::default()).unwrap();
     assert!(loaded.warnings.iter().any(|w| w.contains("transformer.ln_f.weight") && w.contains("NaN")), "{:?}", loaded.warnings);
     let model = loaded.model;
     let mut session = Session::start(&model, &[1, 2], false).unwrap();

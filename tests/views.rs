@@ -21,7 +21,7 @@ use headlight::views::store::Store;
 fn mini() -> Checkpoint {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("public/models/mini");
     let read = |f: &str| std::fs::read(dir.join(f)).unwrap();
-    Checkpoint::from_bytes(&read("config.json"), &read("model.safetensors"), &read("tokenizer.json")).unwrap()
+    Checkpoint::from_bytes(&read("config.json"), read("model.safetensors"), &read("tokenizer.json")).unwrap()
 }
 
 fn fixture() -> common::Fixture {

@@ -14,7 +14,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 fn parity(files: [&[u8]; 3], fixture: &str) {
     let [config, weights, tokenizer] = files;
-    let checkpoint = Checkpoint::from_bytes(config, weights, tokenizer).unwrap();
+    let checkpoint = Checkpoint::from_bytes(config, weights.to_vec(), tokenizer).unwrap();
     let fixture: common::Fixture = serde_json::from_str(fixture).unwrap();
     let report = common::check(&checkpoint, &fixture);
     assert_eq!(report.cases, fixture.cases.len());

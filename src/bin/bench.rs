@@ -27,9 +27,10 @@ mod exports {
 
     #[wasm_bindgen]
     impl Bench {
-        /// Loads a checkpoint through the real loader; `ids` are 1024 fixed pseudo-random tokens.
+        /// Loads a checkpoint through the real loader, which consumes the file as the worker's
+        /// does; `ids` are 1024 fixed pseudo-random tokens.
         #[wasm_bindgen(constructor)]
-        pub fn new(config: &[u8], weights: &[u8]) -> Result<Bench, JsError> {
+        pub fn new(config: &[u8], weights: Vec<u8>) -> Result<Bench, JsError> {
             let config = Gpt2Config::from_json(config).map_err(|e| JsError::new(&e.to_string()))?;
             let model = load_gpt2(&config, weights, &Device::default()).map_err(|e| JsError::new(&e.to_string()))?.model;
             let mut rng = Rng::seeded(2019);

@@ -1,9 +1,10 @@
 //! How much memory a checkpoint needs in the worker, against what it can have.
 //!
-//! While a model loads, the worker's wasm memory holds the whole file (downloaded or read) and
-//! the weights widened to f32 at once; once it runs, a capture of a full context on top. So the
-//! estimate is `file + 4 · parameters + capture(full context) + headroom`, and wasm32 linear
-//! memory stops at 4 GiB whatever the machine has.
+//! While a model loads, the worker's wasm memory holds the file (downloaded or read), whose bytes
+//! are freed as its tensors are widened to f32 (`crate::safetensors::widen`); the kernels' packed
+//! copy is made after. The estimate stays the bound it was before that: `file + 4 · parameters +
+//! capture(full context) + headroom`, and wasm32 linear memory stops at 4 GiB whatever the
+//! machine has.
 
 use super::progress::format_bytes;
 use super::Known;

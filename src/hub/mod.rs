@@ -282,17 +282,17 @@ pub fn local_files_complete(files: &[LocalFile]) -> Result<(), String> {
 
 /// A runnable checkpoint from its files by role, with `tokenizer.json` or else `vocab.json` +
 /// `merges.txt`. Errors name the file at fault.
-pub fn checkpoint(files: &BTreeMap<Role, Vec<u8>>) -> crate::Result<Checkpoint> {
-    let file = |role: Role| files.get(&role).map(Vec::as_slice);
+pub fn checkpoint(mut files: BTreeMap<Role, Vec<u8>>) -> crate::Result<Checkpoint> {
     let missing = |role: Role| crate::Error::config("(file)", format!("is missing: {} was not given", role.file_name()));
-    let config = file(Role::Config).ok_or_else(|| missing(Role::Config))?;
-    let weights = file(Role::Weights).ok_or_else(|| missing(Role::Weights))?;
+    let config = files.remove(&Role::Config).ok_or_else(|| missing(Role::Config))?;
+    let weights = files.remove(&Role::Weights).ok_or_else(|| missing(Role::Weights))?; // consumed by the build
+    let file = |role: Role| files.get(&role).map(Vec::as_slice);
     let tokenizer = match (file(Role::Tokenizer), file(Role::Vocab), file(Role::Merges)) {
         (Some(json), _, _) => Tokenizer::from_bytes(json)?,
         (None, Some(vocab), Some(merges)) => Tokenizer::from_vocab_and_merges(vocab, merges)?,
         _ => return Err(crate::Error::Tokenizer("is missing, and so are vocab.json and merges.txt".into())),
     };
-    Checkpoint::with_tokenizer(config, weights, tokenizer)
+    Checkpoint::with_tokenizer(&config, weights, tokenizer)
 }
 
 /// SHA-256 of a file, lower-case hex: how a link names a local file.

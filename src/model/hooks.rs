@@ -127,7 +127,7 @@ mod tests {
     fn model() -> Gpt2 {
         let config = Gpt2Config::from_json(br#"{"vocab_size": 11, "n_positions": 8, "n_embd": 8, "n_layer": 2, "n_head": 2}"#).unwrap();
         let file = crate::synthetic::file(&crate::synthetic::tensors(&config, "transformer.", 1.0));
-        load_gpt2(&config, &file, &Device::default()).unwrap().model
+        load_gpt2(&config, file, &Device::default()).unwrap().model
     }
 
     fn logits(model: &Gpt2, hooks: &mut dyn Hooks) -> Vec<f32> {

@@ -1,8 +1,11 @@
 //! safetensors bytes into a [`Gpt2`]: every tensor found by its GPT-2 name, its shape checked
-//! against the config, widened to f32. Both key layouts are read: current Hugging Face
+//! against the config, widened to f32 (the file's bytes freed as they are widened, see
+//! [`crate::safetensors::widen`]). Both key layouts are read: current Hugging Face
 //! (`transformer.h.0.attn.c_attn.weight`) and the legacy one without the prefix
 //! (`h.0.attn.c_attn.weight`). Mask buffers (`attn.bias`, `attn.masked_bias`) are not weights
 //! and are skipped.
+
+use std::collections::BTreeMap;
 
 use burn::module::Param;
 use burn::tensor::{Device, Tensor, TensorData};
@@ -14,7 +17,7 @@ use super::embedding::Embeddings;
 use super::gpt2::Gpt2;
 use super::layers::{Conv1D, LayerNorm};
 use crate::error::{Error, Result};
-use crate::safetensors::{SafeTensors, to_f32};
+use crate::safetensors::{SafeTensors, Widened, widen};
 
 /// A loaded model and what was odd about its file but did not stop it.
 pub struct Loaded {
@@ -22,20 +25,20 @@ pub struct Loaded {
     pub warnings: Vec<String>,
 }
 
-struct Weights<'a> {
-    file: SafeTensors<'a>,
+struct Weights {
+    /// The file's tensors widened, taken out as the model takes them.
+    tensors: BTreeMap<String, Widened>,
     prefix: &'static str,
     device: Device,
     warnings: Vec<String>,
 }
 
-impl Weights<'_> {
+impl Weights {
     fn tensor<const R: usize>(&mut self, name: &str, shape: [usize; R]) -> Result<Tensor<R>> {
         let key = format!("{}{name}", self.prefix);
-        let view = self.file.get(&key).ok_or_else(|| Error::tensor(&key, "is missing"))?;
-        let values = to_f32(&key, &view)?; // refuses dtypes other than F32, F16, BF16 first
-        if view.shape() != shape {
-            return Err(Error::tensor(&key, format!("has shape {:?}; the config needs {shape:?}", view.shape())));
+        let Widened { values, shape: stored } = self.tensors.remove(&key).ok_or_else(|| Error::tensor(&key, "is missing"))?;
+        if stored != shape {
+            return Err(Error::tensor(&key, format!("has shape {stored:?}; the config needs {shape:?}")));
         }
         let non_finite = values.iter().filter(|v| !v.is_finite()).count();
         if non_finite > 0 {
@@ -92,29 +95,20 @@ fn is_ignored(name: &str) -> bool {
     name.ends_with(".attn.bias") || name.ends_with(".attn.masked_bias")
 }
 
-/// Builds the model from a safetensors file. Errors name the tensor at fault.
-pub fn load_gpt2(config: &Gpt2Config, file: &[u8], device: &Device) -> Result<Loaded> {
-    let file = SafeTensors::parse(file)?;
-    let prefix = if file.get("transformer.wte.weight").is_some() {
-        "transformer."
-    } else if file.get("wte.weight").is_some() {
-        ""
-    } else {
-        return Err(Error::tensor("transformer.wte.weight", "is missing (nor is it there as `wte.weight`, the legacy layout)"));
+/// Builds the model from a safetensors file, which it consumes (see [`widen`]). Errors name the
+/// tensor at fault.
+pub fn load_gpt2(config: &Gpt2Config, file: Vec<u8>, device: &Device) -> Result<Loaded> {
+    let (prefix, names) = {
+        let parsed = SafeTensors::parse(&file)?;
+        let prefix = if parsed.get("transformer.wte.weight").is_some() {
+            "transformer."
+        } else if parsed.get("wte.weight").is_some() {
+            ""
+        } else {
+            return Err(Error::tensor("transformer.wte.weight", "is missing (nor is it there as `wte.weight`, the legacy layout)"));
+        };
+        (prefix, parsed.names().into_iter().map(str::to_string).collect::<Vec<_>>())
     };
-    let mut w = Weights { file, prefix, device: device.clone(), warnings: Vec::new() };
-    let (v, c) = (config.vocab_size, config.n_embd);
-    let embeddings = Embeddings { wte: w.param("wte.weight", [v, c])?, wpe: w.param("wpe.weight", [config.n_positions, c])? };
-    let h = (0..config.n_layer).map(|i| w.block(config, i)).collect::<Result<Vec<_>>>()?;
-    let ln_f = w.layer_norm("ln_f", c, config.layer_norm_epsilon)?;
-    let lm_head = if config.tie_word_embeddings {
-        None
-    } else {
-        // `lm_head` sits outside `transformer.` in both layouts.
-        w.prefix = "";
-        Some(w.param("lm_head.weight", [v, c])?)
-    };
-
     let expected = |name: &str| {
         let name = name.strip_prefix(prefix).unwrap_or(name);
         let block_part = name.strip_prefix("h.").and_then(|rest| rest.split_once('.')).and_then(|(i, part)| {
@@ -129,7 +123,22 @@ pub fn load_gpt2(config: &Gpt2Config, file: &[u8], device: &Device) -> Result<Lo
                     .any(|p| part == format!("{p}.weight") || part == format!("{p}.bias"))
             })
     };
-    let unused: Vec<String> = w.file.names().into_iter().filter(|n| !expected(n)).map(str::to_string).collect();
+    let unused: Vec<String> = names.into_iter().filter(|n| !expected(n)).collect();
+    // what the model takes: not the buffers, nor a tied model's copy of its head
+    let taken = |name: &str| expected(name) && !is_ignored(name) && (name != "lm_head.weight" || !config.tie_word_embeddings);
+    let tensors = widen(file, taken)?;
+    let mut w = Weights { tensors, prefix, device: device.clone(), warnings: Vec::new() };
+    let (v, c) = (config.vocab_size, config.n_embd);
+    let embeddings = Embeddings { wte: w.param("wte.weight", [v, c])?, wpe: w.param("wpe.weight", [config.n_positions, c])? };
+    let h = (0..config.n_layer).map(|i| w.block(config, i)).collect::<Result<Vec<_>>>()?;
+    let ln_f = w.layer_norm("ln_f", c, config.layer_norm_epsilon)?;
+    let lm_head = if config.tie_word_embeddings {
+        None
+    } else {
+        // `lm_head` sits outside `transformer.` in both layouts.
+        w.prefix = "";
+        Some(w.param("lm_head.weight", [v, c])?)
+    };
     if !unused.is_empty() {
         w.warnings.push(format!("{} tensors are not part of a GPT-2 LM and were not used: {}", unused.len(), unused.join(", ")));
     }

@@ -440,14 +440,13 @@ pub async fn cached(cache: &Cache, url: &str) -> Option<Vec<u8>> {
     Some(Uint8Array::new(&buffer).to_vec())
 }
 
-/// Stores a complete, validated file under its URL.
-pub async fn store(cache: &Cache, url: &str, bytes: &[u8]) -> Result<(), String> {
+/// Stores a complete, validated file under its URL (`body`: its bytes, copied out of wasm memory).
+pub async fn store(cache: &Cache, url: &str, body: &Uint8Array) -> Result<(), String> {
     let headers = Headers::new().map_err(js_error)?;
-    headers.set(SIZE_HEADER, &bytes.len().to_string()).map_err(js_error)?;
+    headers.set(SIZE_HEADER, &body.length().to_string()).map_err(js_error)?;
     headers.set("content-type", "application/octet-stream").map_err(js_error)?;
     let init = ResponseInit::new();
     init.set_headers_headers(&headers);
-    let body = Uint8Array::from(bytes);
     let response = Response::new_with_opt_buffer_source_and_init(Some(body.as_ref()), &init).map_err(js_error)?;
     JsFuture::from(cache.put_with_str(url, &response)).await.map_err(|e| format!("cannot store {url} ({})", js_error(e)))?;
     Ok(())

@@ -78,7 +78,8 @@ pub async fn load(request: &LoadRequest, control: &Control<'_>) -> Result<(Check
     }
 }
 
-async fn build(files: &BTreeMap<Role, Vec<u8>>, control: &Control<'_>) -> Result<Checkpoint, String> {
+/// Builds the checkpoint, consuming the files (the weights' bytes are freed as they are widened).
+async fn build(files: BTreeMap<Role, Vec<u8>>, control: &Control<'_>) -> Result<Checkpoint, String> {
     control.loading("building the model");
     yield_now().await;
     hub::checkpoint(files).map_err(|e| e.to_string())
@@ -103,7 +104,7 @@ async fn bundled(control: &Control<'_>) -> Result<Checkpoint, String> {
     let weights = read(weights).await?;
     control.loading("building the model");
     yield_now().await;
-    Checkpoint::with_tokenizer(&config, &weights, tokenizer).map_err(|e| e.to_string())
+    Checkpoint::with_tokenizer(&config, weights, tokenizer).map_err(|e| e.to_string())
 }
 
 /// The Hub's files for a repository at a revision, by role.
@@ -230,7 +231,7 @@ async fn from_hub(base: &str, repo: &RepoId, revision: &Revision, control: &Cont
         && let Some(files) = repo.cached(cache).await
     {
         control.loading(format!("reading {} from this browser's cache", repo.repo));
-        return Ok((build(&files, control).await?, source));
+        return Ok((build(files, control).await?, source));
     }
 
     control.loading(format!("reading config.json of {}", repo.repo));
@@ -269,7 +270,9 @@ async fn from_hub(base: &str, repo: &RepoId, revision: &Revision, control: &Cont
         }
     };
     files.insert(Role::Weights, weights);
-    let mut checkpoint = build(&files, control).await?;
+    // copied out of wasm memory for the cache first: building consumes the bytes
+    let bodies: Vec<(Role, Uint8Array)> = if cache.is_ok() { files.iter().map(|(role, bytes)| (*role, Uint8Array::from(&bytes[..]))).collect() } else { Vec::new() };
+    let mut checkpoint = build(files, control).await?;
 
     // Only a complete checkpoint that loaded, for a load still wanted, is stored; once storing
     // has begun it goes on to the last file, so a late Cancel never leaves part of a model.
@@ -278,8 +281,8 @@ async fn from_hub(base: &str, repo: &RepoId, revision: &Revision, control: &Cont
     }
     if let Ok(cache) = &cache {
         control.loading("storing the files in this browser");
-        for (role, bytes) in &files {
-            if let Err(why) = fetch::store(cache, &repo.url(*role), bytes).await {
+        for (role, body) in &bodies {
+            if let Err(why) = fetch::store(cache, &repo.url(*role), body).await {
                 checkpoint.warnings.push(format!("{why}: it will be downloaded again next time"));
             }
         }
@@ -351,5 +354,5 @@ async fn from_local(expected: &[LocalFile], picked: &js_sys::Array, control: &Co
     if let Some(absent) = expected.iter().find(|f| !files.contains_key(&f.role)) {
         return Err(LoadError::Failed(format!("The link was made with {} ({}), which was not picked.", absent.name, absent.role.file_name())));
     }
-    Ok((build(&files, control).await?, ModelSource::Local(named)))
+    Ok((build(files, control).await?, ModelSource::Local(named)))
 }

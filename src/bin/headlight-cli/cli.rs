@@ -81,13 +81,13 @@ fn read(dir: &Path, file: &str) -> Result<Vec<u8>, String> {
 
 fn load(model: Option<&Path>) -> Result<(Checkpoint, String), String> {
     let Some(dir) = model else {
-        let checkpoint = Checkpoint::from_bytes(bundled::CONFIG, bundled::WEIGHTS, bundled::TOKENIZER).map_err(|e| e.to_string())?;
+        let checkpoint = Checkpoint::from_bytes(bundled::CONFIG, bundled::WEIGHTS.to_vec(), bundled::TOKENIZER).map_err(|e| e.to_string())?;
         return Ok((checkpoint, "bundled:mini".into()));
     };
     if dir.join("pytorch_model.bin").exists() && !dir.join("model.safetensors").exists() {
         return Err(format!("{} holds only pytorch_model.bin: headlight never loads pickle files; convert it to model.safetensors", dir.display()));
     }
-    let checkpoint = Checkpoint::from_bytes(&read(dir, "config.json")?, &read(dir, "model.safetensors")?, &read(dir, "tokenizer.json")?)
+    let checkpoint = Checkpoint::from_bytes(&read(dir, "config.json")?, read(dir, "model.safetensors")?, &read(dir, "tokenizer.json")?)
         .map_err(|e| e.to_string())?;
     Ok((checkpoint, dir.display().to_string()))
 }
