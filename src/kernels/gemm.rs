@@ -83,19 +83,20 @@ impl Packed {
     /// Packs `weight: [in, out]`, row-major, and `bias: [out]`.
     pub fn new(weight: &[f32], bias: &[f32], n_in: usize, n_out: usize) -> Packed {
         assert_eq!((weight.len(), bias.len()), (n_in * n_out, n_out), "a [{n_in}, {n_out}] weight and its bias");
-        Packed::of(weight, bias, n_in, n_out, |i, j| weight[i * n_out + j])
+        Packed::of(Precision::of(weight), bias, n_in, n_out, |i, j| weight[i * n_out + j])
     }
 
     /// Packs `weightᵀ` for `weight: [out, in]`, row-major, with no bias (the LM head: `wte`
-    /// read as `[n_embd, vocab_size]`).
-    pub fn transposed(weight: &[f32], n_out: usize, n_in: usize) -> Packed {
+    /// read as `[n_embd, vocab_size]`), in `precision`, which the caller found holds it
+    /// ([`Precision::of`]).
+    pub fn transposed(weight: &[f32], n_out: usize, n_in: usize, precision: Precision) -> Packed {
         assert_eq!(weight.len(), n_in * n_out, "a [{n_out}, {n_in}] weight");
-        Packed::of(weight, &vec![0.0; n_out], n_in, n_out, |i, j| weight[j * n_in + i])
+        Packed::of(precision, &vec![0.0; n_out], n_in, n_out, |i, j| weight[j * n_in + i])
     }
 
-    /// Packs the weight whose `W[i][j]` is `at(i, j)`, all of whose values are `values`.
-    fn of(values: &[f32], bias: &[f32], n_in: usize, n_out: usize, at: impl Fn(usize, usize) -> f32) -> Packed {
-        let panels = match Precision::of(values) {
+    /// Packs the weight whose `W[i][j]` is `at(i, j)` in `precision`, which holds every value.
+    fn of(precision: Precision, bias: &[f32], n_in: usize, n_out: usize, at: impl Fn(usize, usize) -> f32) -> Packed {
+        let panels = match precision {
             Precision::F32 => Panels::F32(panels(n_in, n_out, at)),
             Precision::F16 => Panels::F16(panels(n_in, n_out, at)),
             Precision::Bf16 => Panels::Bf16(panels(n_in, n_out, at)),
@@ -343,7 +344,7 @@ mod tests {
     fn a_head_is_packed_transposed_and_16_bit_values_are_kept_in_16_bits() {
         let (v, c) = (37, 20);
         let head = rounded(values(v * c, 4), Precision::F16); // [V, C]
-        let packed = Packed::transposed(&head, v, c);
+        let packed = Packed::transposed(&head, v, c, Precision::of(&head));
         assert_eq!((packed.n_in, packed.n_out, packed.precision()), (c, v, Precision::F16));
         let x = values(c, 5);
         for isa in Isa::available() {

@@ -97,7 +97,11 @@ impl Kernels {
             })
             .collect();
         let (v, c) = (model.config.vocab_size, model.config.n_embd);
-        let head = with_values(model.head(), |w| (Precision::of(w) != Precision::F32).then(|| Packed::transposed(w, v, c)));
+        // the head's values are scanned once: an f32 head is read in place, with no copy
+        let head = with_values(model.head(), |w| match Precision::of(w) {
+            Precision::F32 => None,
+            precision => Some(Packed::transposed(w, v, c, precision)),
+        });
         Kernels { h, ln_f: norm(&model.ln_f), head, n_head: model.config.n_head, activation: model.config.activation }
     }
 

@@ -78,8 +78,9 @@ impl Gpt2 {
         }
     }
 
-    /// The blocks packed for [`crate::kernels`]: packed at the first call (not at load, so that
-    /// a checkpoint's file is gone before the packed copy is made), shared by clones after it.
+    /// The blocks packed for [`crate::kernels`]: packed at the first call (the worker makes it
+    /// as soon as a model is built; a caller of the burn reference alone never pays for it),
+    /// shared by clones after it.
     pub fn kernels(&self) -> &Kernels {
         self.kernels.get_or_init(|| Arc::new(Kernels::pack(self)))
     }
