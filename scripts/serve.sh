@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Builds the app (release wasm) and serves it with the bundled model; open the printed URL.
-# Installs whatever is missing first (wasm target, trunk, wasm-bindgen-cli).
+# Installs whatever is missing first (wasm target, the threaded worker's pinned nightly, trunk,
+# wasm-bindgen-cli).
 set -euo pipefail
 source "$(dirname "$0")/setup.sh"
 cd "$HEADLIGHT_ROOT"
 need_wasm_target
+need_threads_toolchain
 need_wasm_bindgen
 need_trunk
 PORT="${PORT:-8080}"

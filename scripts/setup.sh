@@ -20,6 +20,19 @@ need_wasm_target() {
   fi
 }
 
+# The nightly pinned for the threaded worker only (scripts/threads/rust-toolchain.toml), with
+# the std sources its build rebuilds and the wasm32 target: about 15 s and 120 MB.
+need_threads_toolchain() {
+  local pin="$HEADLIGHT_ROOT/scripts/threads/rust-toolchain.toml" channel
+  channel="$(sed -n 's/^channel = "\(.*\)"/\1/p' "$pin")"
+  if ! rustup run "$channel" rustc --version >/dev/null 2>&1 \
+    || ! rustup component list --toolchain "$channel" --installed | grep -q '^rust-src' \
+    || ! rustup target list --toolchain "$channel" --installed | grep -qx wasm32-unknown-unknown; then
+    step "installing $channel for the threaded worker"
+    rustup toolchain install "$channel" --profile minimal --component rust-src --target wasm32-unknown-unknown
+  fi
+}
+
 # Trunk and wasm-bindgen-cli only orchestrate and rewrite the build's output: they are built
 # without LTO, in many codegen units, at opt-level 1 (most of the install time went into
 # optimising code that runs for a second per build).

@@ -7,6 +7,7 @@ set -euo pipefail
 source "$(dirname "$0")/setup.sh"
 cd "$HEADLIGHT_ROOT"
 need_wasm_target
+need_threads_toolchain
 need_chromium
 trunk_log="$(mktemp)"
 need_trunk >"$trunk_log" 2>&1 &

@@ -1,6 +1,7 @@
 //! Parity with Hugging Face transformers on every checkpoint in tests/fixtures: the bundled model,
 //! both key layouts, F32, F16 and BF16 weights, odd head counts; and the kernels, in every
-//! variant this machine runs, against the burn reference on the same fixtures.
+//! variant this machine runs, against the burn reference on the same fixtures, and against
+//! themselves on other numbers of threads.
 
 mod common;
 
@@ -30,6 +31,7 @@ fn parity(model: &str) {
         let (attention, logits) = common::kernels_match_the_reference(&checkpoint, &fixture, isa);
         println!("{model}: kernels ({}) against the burn reference: attention within {attention:e}, logits within {logits:e}", isa.name());
     }
+    common::kernels_give_the_same_bits_on_any_number_of_threads(&checkpoint, &fixture);
 }
 
 #[test]

@@ -1,5 +1,6 @@
-// The browser benchmark page: headlight (wasm, release build, one thread) against
-// onnxruntime-web (wasm, one thread) on the same checkpoint, run interleaved in this one page:
+// The browser benchmark page: headlight (wasm, release build) against onnxruntime-web (wasm) on
+// the same checkpoint, at the same number of threads (`?threads=N`, default 1; several need the
+// page cross-origin isolated and headlight built with wasm threads, see headlight.mjs), run interleaved in this one page:
 // every case times headlight, then the peer, then headlight again, and so on, after a warm-up of
 // each, so that the machine's drift falls on both alike. Reports the median and the spread
 // (fastest and slowest run). Then the matrix-product microbenchmark, hot and cold, against the
@@ -7,6 +8,7 @@
 // which reads window.benchResults when window.benchDone is set.
 import init, { Bench, Matmul, memory_bytes, simd_peak, isa } from './pkg/headlight-bench.js';
 import * as ort from './node_modules/onnxruntime-web/dist/ort.wasm.min.mjs';
+import { headlight } from './headlight.mjs';
 
 const LENGTHS = [16, 64, 256, 1024];
 const GENERATED = 64;
@@ -76,14 +78,16 @@ const query = new URLSearchParams(location.search);
 /** `?model=gpt2-small-f16`: the f16 checkpoint (bench/browser.sh with DTYPE=f16). */
 const MODEL = `../../target/bench/${query.get('model') ?? 'gpt2-small-random'}/`;
 const productsOnly = query.has('products');
+const THREADS = Number(query.get('threads') ?? 1);
 const profileTokens = Number(query.get('profile') ?? 0);
 
 async function run() {
   await init();
   results.headlight_isa = isa();
   if (profileTokens > 0) return profile(profileTokens);
-  if (!productsOnly) await engines();
-  products();
+  if (!productsOnly) await engines(await headlight(THREADS));
+  // the products table is one thread's: the kernels against the peak of one core
+  if (THREADS === 1) products();
 }
 
 async function profile(n) {
@@ -97,19 +101,21 @@ async function profile(n) {
   bench.free();
 }
 
-async function engines() {
-  ort.env.wasm.numThreads = 1;
+async function engines(ours) {
+  results.threads = { headlight: ours.threads, onnxruntime: THREADS };
+  ort.env.wasm.numThreads = THREADS;
   ort.env.wasm.wasmPaths = new URL('./node_modules/onnxruntime-web/dist/', import.meta.url).href;
   results.versions = { onnxruntime_web: ort.env.versions?.web ?? 'unknown' };
 
   let start = performance.now();
-  const bench = new Bench(await fetchBytes('config.json'), await fetchBytes('model.safetensors'));
-  results.memory.after_load = memory_bytes();
-  log(`headlight (${results.headlight_isa}) loaded in ${(performance.now() - start).toFixed(0)} ms`);
+  const weights = await fetchBytes('model.safetensors');
+  await ours.call('load', [await fetchBytes('config.json'), weights], [weights.buffer]);
+  results.memory.after_load = await ours.call('memory_bytes');
+  log(`headlight (${results.headlight_isa}, ${ours.threads} threads) loaded in ${(performance.now() - start).toFixed(0)} ms`);
   // First, while the memory is fresh (it never shrinks): 1024 tokens read the app's way.
   const read = performance.now();
-  results.memory.app_capture_bytes_1024 = bench.read_like_the_app(1024);
-  results.memory.after_app_read_1024 = memory_bytes();
+  results.memory.app_capture_bytes_1024 = await ours.call('read_like_the_app', [1024]);
+  results.memory.after_app_read_1024 = await ours.call('memory_bytes');
   log(`app-style read of 1024 tokens: ${(performance.now() - read).toFixed(0)} ms, capture ${(results.memory.app_capture_bytes_1024 / 2 ** 20).toFixed(0)} MiB, memory ${(results.memory.after_app_read_1024 / 2 ** 20).toFixed(0)} MiB`);
 
   const options = { executionProviders: ['wasm'], graphOptimizationLevel: 'all' };
@@ -126,7 +132,7 @@ async function engines() {
       let bytes = 0;
       try {
         const [ours, peer] = await interleaved(repeatsFor(n),
-          () => { bytes = bench.forward(n, capture); },
+          async () => { bytes = await ours.call('forward', [n, capture]); },
           () => sessions[capture].run({ ids: idTensor(ids.slice(0, n)), past_k: past(0), past_v: past(0) }));
         record(c, ours, peer);
       } catch (e) {
@@ -136,20 +142,20 @@ async function engines() {
       if (capture) results.memory[`capture_bytes_${n}`] = bytes;
     }
   }
-  results.memory.peak = memory_bytes();
+  results.memory.peak = await ours.call('memory_bytes');
 
   // Generation, per token: headlight's time less its prompt's (read alone just before), the
   // peer's from the first generated token on; runs alternate.
   const [ours, peer] = [[], []];
   let made = GENERATED;
   for (let i = 0; i <= GENERATION_RUNS; i++) {
-    const prompt = await timed(() => bench.generate(GENERATION_PROMPT, 0));
-    const whole = await timed(() => { made = bench.generate(GENERATION_PROMPT, GENERATED); });
+    const prompt = await timed(() => ours.call('generate', [GENERATION_PROMPT, 0]));
+    const whole = await timed(async () => { made = await ours.call('generate', [GENERATION_PROMPT, GENERATED]); });
     const theirs = await peerGenerate(sessions[false]);
     if (i > 0) { ours.push((whole - prompt) / made); peer.push(theirs); } // the first run warms up
   }
   record({ case: 'generate', tokens: made, capture: false }, stats(ours), stats(peer));
-  bench.free();
+  await ours.call('free');
   await sessions[false].release();
   await sessions[true].release();
 }

@@ -16,7 +16,7 @@ await browser.close();
 
 const fmt = (v) => (typeof v === 'number' ? v.toFixed(1) : String(v ?? '-'));
 const show = (x) => (x?.median === undefined ? String(x ?? '-') : `${fmt(x.median)} (${fmt(x.min)}-${fmt(x.max)})`);
-console.log(`\nheadlight on ${results.headlight_isa}, onnxruntime-web ${results.versions?.onnxruntime_web}, ${results.browser}; one thread each, interleaved`);
+console.log(`\nheadlight on ${results.headlight_isa}, onnxruntime-web ${results.versions?.onnxruntime_web}, ${results.browser}; threads: headlight ${results.threads?.headlight}, onnxruntime-web ${results.threads?.onnxruntime}; interleaved`);
 console.log(`${'case'.padEnd(10)} ${'tokens'.padStart(7)} ${'capture'.padStart(8)} ${'headlight ms'.padStart(24)} ${'ORT-web ms'.padStart(24)} ${'ratio'.padStart(7)}`);
 for (const c of results.cases) {
   c.ratio = c.headlight?.median !== undefined && c.onnxruntime?.median !== undefined ? c.headlight.median / c.onnxruntime.median : null;
@@ -24,7 +24,7 @@ for (const c of results.cases) {
   console.log(`${c.case.padEnd(10)} ${String(c.tokens).padStart(7)} ${String(c.capture).padStart(8)} ${show(c.headlight).padStart(24)} ${show(c.onnxruntime).padStart(24)} ${(c.ratio?.toFixed(2) ?? '-').padStart(7)}${unit}`);
 }
 console.log('median (fastest-slowest); ratio = headlight / onnxruntime-web medians: below 1 means headlight is faster.');
-console.log(`\nsimd128 multiply-add peak: ${fmt(results.simd_peak_gflops)} GFLOP/s${results.relaxed_peak_gflops ? `; relaxed-simd fused: ${fmt(results.relaxed_peak_gflops)} GFLOP/s` : ''}`);
+if (results.simd_peak_gflops) console.log(`\nsimd128 multiply-add peak: ${fmt(results.simd_peak_gflops)} GFLOP/s${results.relaxed_peak_gflops ? `; relaxed-simd fused: ${fmt(results.relaxed_peak_gflops)} GFLOP/s` : ''}`);
 for (const m of results.matmul) console.log(`matmul [${m.m}x${m.k}]·[${m.k}x${m.n}] ${m.precision ?? "f32"}: hot ${fmt(m.hot)}, cold ${fmt(m.cold)} GFLOP/s = ${(100 * m.of_peak).toFixed(0)}% / ${(100 * m.cold_of_peak).toFixed(0)}% of ${results.relaxed_peak_gflops ? 'the relaxed-simd' : 'the simd128'} peak`);
 const mb = (b) => (b / 2 ** 20).toFixed(0);
 if (results.memory.after_load) {

@@ -116,6 +116,22 @@ mod exports {
         }
     }
 
+    /// Starts a pool of `count` threads (this one included) that the kernels split their work
+    /// over, each a module worker running `script` (bench/browser/pool.mjs). Built with the
+    /// `threads` feature only (bench/browser.sh THREADS=N).
+    #[cfg(feature = "threads")]
+    #[wasm_bindgen]
+    pub fn start_threads(count: usize, script: &str) -> Result<(), JsError> {
+        headlight::worker::pool::start(count, script, true).map_err(|e| JsError::new(&e))
+    }
+
+    /// The threads running the kernels: the pool's that have started, and this one.
+    #[cfg(feature = "threads")]
+    #[wasm_bindgen]
+    pub fn running_threads() -> usize {
+        headlight::worker::pool::running()
+    }
+
     /// The instruction set the kernels run on here: `simd128` or `relaxed-simd`.
     #[wasm_bindgen]
     pub fn isa() -> String {

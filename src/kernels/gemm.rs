@@ -13,10 +13,13 @@
 //! it widened in registers; a block of rows widens each panel once into an f32 scratch panel
 //! that all its rows share. Widening is exact, so the products are the same as in f32.
 
+use std::ops::Range;
+
 use half::{bf16, f16};
 
 use super::math::activate;
 use super::simd::{Element, Lanes, NR};
+use super::threads;
 use crate::model::config::Activation;
 
 /// Rows of `x` packed at once, as many as a chunk of the prompt ([`crate::session::PREFILL_CHUNK`]):
@@ -132,41 +135,78 @@ fn panels<E: Element>(n_in: usize, n_out: usize, at: impl Fn(usize, usize) -> f3
 }
 
 /// `y = act(x W + b)` for `x: [T, in]`, `y: [T, out]`, row-major; [`super::Isa`] picks the
-/// instruction set.
+/// instruction set. Split over [`threads`]: a block of rows by its rows, one row by its panels.
 pub fn linear(isa: super::Isa, x: &[f32], w: &Packed, activation: Option<Activation>, y: &mut [f32]) {
-    super::on_isa!(isa, linear_on, (x: &[f32], w: &Packed, activation: Option<Activation>, y: &mut [f32]) -> ())
-}
-
-/// [`linear`] in the vectors of `L`.
-#[inline(always)]
-fn linear_on<L: Lanes>(x: &[f32], w: &Packed, activation: Option<Activation>, y: &mut [f32]) {
-    match &w.panels {
-        Panels::F32(panels) => product::<L, f32>(x, w, panels, activation, y),
-        Panels::F16(panels) => product::<L, f16>(x, w, panels, activation, y),
-        Panels::Bf16(panels) => product::<L, bf16>(x, w, panels, activation, y),
-    }
-}
-
-/// [`linear`] over `w`'s `panels`, kept in `E`.
-#[inline(always)]
-fn product<L: Lanes, E: Element>(x: &[f32], w: &Packed, panels: &[E], activation: Option<Activation>, y: &mut [f32]) {
     let (k, n) = (w.n_in, w.n_out);
     let t = x.len() / k;
     assert!(x.len() == t * k && y.len() == t * n, "x: [{t}, {k}] and y: [{t}, {n}]");
+    let parts = threads::count();
     if t == 1 {
-        // one row needs no packing: x is already `[k][1]`
-        for (p, (panel, bias)) in panels.chunks_exact(k * NR).zip(w.bias.chunks_exact(NR)).enumerate() {
-            let (j0, width) = (p * NR, NR.min(n - p * NR));
-            Tile { panel, bias, activation, n, width }.one_row::<L>(x, &mut y[j0..]);
-        }
-        return;
+        // each part writes the columns of its panels, `y[j0 .. j0 + y.len()]`
+        let columns = n.div_ceil(NR).div_ceil(parts) * NR;
+        let parts = y.chunks_mut(columns).enumerate().map(|(part, y)| (part * columns, y)).collect();
+        threads::each(parts, |(j0, y): (usize, &mut [f32])| {
+            let columns = j0..j0 + y.len();
+            super::on_isa!(isa, row_on, (x: &[f32], w: &Packed, columns: Range<usize>, activation: Option<Activation>, y: &mut [f32]) -> ())
+        });
+    } else {
+        let rows = t.div_ceil(parts).max(1);
+        // a part of one row still takes the block's path: one row alone sums in another order
+        threads::each(x.chunks(rows * k).zip(y.chunks_mut(rows * n)).collect(), |(x, y): (&[f32], &mut [f32])| {
+            let columns = 0..n;
+            super::on_isa!(isa, block_on, (x: &[f32], w: &Packed, columns: Range<usize>, activation: Option<Activation>, y: &mut [f32]) -> ())
+        });
     }
+}
+
+/// [`linear`] for one row, over `columns` (whole panels, or up to `out`), in the vectors of
+/// `L`: `y: [columns]`.
+#[inline(always)]
+fn row_on<L: Lanes>(x: &[f32], w: &Packed, columns: Range<usize>, activation: Option<Activation>, y: &mut [f32]) {
+    match &w.panels {
+        Panels::F32(panels) => row::<L, f32>(x, w, panels, columns, activation, y),
+        Panels::F16(panels) => row::<L, f16>(x, w, panels, columns, activation, y),
+        Panels::Bf16(panels) => row::<L, bf16>(x, w, panels, columns, activation, y),
+    }
+}
+
+/// [`linear`] for a block of rows, over `columns`, in the vectors of `L`: `y: [T, columns]`.
+#[inline(always)]
+fn block_on<L: Lanes>(x: &[f32], w: &Packed, columns: Range<usize>, activation: Option<Activation>, y: &mut [f32]) {
+    match &w.panels {
+        Panels::F32(panels) => block::<L, f32>(x, w, panels, columns, activation, y),
+        Panels::F16(panels) => block::<L, f16>(x, w, panels, columns, activation, y),
+        Panels::Bf16(panels) => block::<L, bf16>(x, w, panels, columns, activation, y),
+    }
+}
+
+/// `w`'s panels that hold `columns`, each beside its bias.
+fn panels_of<'a, E>(w: &'a Packed, panels: &'a [E], columns: &Range<usize>) -> impl Iterator<Item = (&'a [E], &'a [f32])> + Clone {
+    let k = w.n_in;
+    panels.chunks_exact(k * NR).zip(w.bias.chunks_exact(NR)).skip(columns.start / NR).take(columns.len().div_ceil(NR))
+}
+
+/// [`row_on`] over `w`'s `panels`, kept in `E`: one row needs no packing, `x` is already `[k][1]`.
+#[inline(always)]
+fn row<L: Lanes, E: Element>(x: &[f32], w: &Packed, panels: &[E], columns: Range<usize>, activation: Option<Activation>, y: &mut [f32]) {
+    let n = columns.len();
+    for (p, (panel, bias)) in panels_of(w, panels, &columns).enumerate() {
+        let (j0, width) = (p * NR, NR.min(n - p * NR));
+        Tile { panel, bias, activation, n, width }.one_row::<L>(x, &mut y[j0..]);
+    }
+}
+
+/// [`block_on`] over `w`'s `panels`, kept in `E`.
+#[inline(always)]
+fn block<L: Lanes, E: Element>(x: &[f32], w: &Packed, panels: &[E], columns: Range<usize>, activation: Option<Activation>, y: &mut [f32]) {
+    let (k, n) = (w.n_in, columns.len()); // y: [T, n]
+    let t = x.len() / k;
     let mut block = vec![0.0f32; MC.min(t) * k]; // x's rows r0 .. r0 + MC, packed
     let mut wide = Vec::new(); // a 16-bit panel in f32, `[k][NR]`
     for r0 in (0..t).step_by(MC) {
         let rows = MC.min(t - r0);
         pack_rows(&x[r0 * k..(r0 + rows) * k], k, L::MR, &mut block);
-        for (p, (panel, bias)) in panels.chunks_exact(k * NR).zip(w.bias.chunks_exact(NR)).enumerate() {
+        for (p, (panel, bias)) in panels_of(w, panels, &columns).enumerate() {
             let (j0, width) = (p * NR, NR.min(n - p * NR));
             let tile = Tile { panel: E::widened::<L>(panel, &mut wide), bias, activation, n, width };
             for g in (0..rows).step_by(L::MR) {

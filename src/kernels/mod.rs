@@ -10,6 +10,8 @@
 //! - [`attention`]: per-head causal attention over the lower triangle only, its softmax rows
 //!   written straight into the capture's layout, and the preallocated KV cache.
 //! - [`gpt2`]: the stack, packed from a loaded [`crate::model::gpt2::Gpt2`].
+//! - [`threads`]: the work split over rayon's pool, by whole outputs, so results are the same
+//!   bits on any number of threads.
 //! - [`simd`]: the instruction sets, as [`simd::Lanes`] types: every kernel is written once over
 //!   them.
 //!
@@ -24,6 +26,7 @@ pub mod gemm;
 pub mod gpt2;
 pub mod math;
 pub mod simd;
+pub mod threads;
 
 /// An instruction set the kernels are compiled for. Only [`Isa::available`] and [`Isa::best`]
 /// make one, so a variant exists only where the CPU runs it.

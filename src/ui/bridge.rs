@@ -5,10 +5,20 @@ use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
 use web_sys::{ErrorEvent, MessageEvent, MessagePort, Worker, WorkerOptions};
 
-/// The workers' loader scripts, written by Trunk next to the page: the worker built for simd128,
-/// and the same built with relaxed SIMD (fused multiply-add in the kernels).
+/// The workers' loader scripts, written next to the page: the worker built for simd128, the
+/// same built with relaxed SIMD (fused multiply-add in the kernels), and that with wasm threads
+/// (`scripts/threads/build.sh`).
 const WORKER_SCRIPT: &str = "./headlight-worker_loader.js";
 const RELAXED_WORKER_SCRIPT: &str = "./headlight-worker-relaxed_loader.js";
+const THREADS_WORKER_SCRIPT: &str = "./headlight-worker-threads_loader.js";
+
+/// Where tests and benchmarks set the inference worker's thread count (`1`: the unthreaded
+/// build). Read from localStorage only, so a link cannot set it.
+const THREADS_OVERRIDE_KEY: &str = "headlight.threads";
+
+/// Threads the inference worker starts by default, at most: generation streams the weights
+/// from memory, which more threads than this rarely read faster.
+const MAX_THREADS: usize = 4;
 
 /// Where tests make the page start the simd128 worker (value `simd128`) in a browser that has
 /// relaxed SIMD. Read from localStorage only, so a link cannot set it.
@@ -24,14 +34,36 @@ pub(crate) fn stored(key: &str) -> Option<String> {
     web_sys::window()?.local_storage().ok().flatten().and_then(|s| s.get_item(key).ok().flatten())
 }
 
-/// The worker build this browser runs fastest.
-fn worker_script() -> &'static str {
-    let relaxed = js_sys::WebAssembly::validate(&js_sys::Uint8Array::from(&RELAXED_SIMD_PROBE[..])).unwrap_or(false);
-    if relaxed && stored(SIMD_OVERRIDE_KEY).as_deref() != Some("simd128") { RELAXED_WORKER_SCRIPT } else { WORKER_SCRIPT }
+fn relaxed_simd() -> bool {
+    js_sys::WebAssembly::validate(&js_sys::Uint8Array::from(&RELAXED_SIMD_PROBE[..])).unwrap_or(false) && stored(SIMD_OVERRIDE_KEY).as_deref() != Some("simd128")
+}
+
+/// The threads the inference worker runs its kernels on: several only where the page is
+/// cross-origin isolated (the threaded build shares its memory, a SharedArrayBuffer) and the
+/// browser has relaxed SIMD (the threaded build uses it); then the override, or the machine's
+/// logical cores up to [`MAX_THREADS`].
+pub(crate) fn inference_threads() -> usize {
+    let Some(window) = web_sys::window() else { return 1 };
+    let isolated = js_sys::Reflect::get(&window, &"crossOriginIsolated".into()).ok().and_then(|v| v.as_bool()).unwrap_or(false);
+    if !isolated || !relaxed_simd() {
+        return 1;
+    }
+    let cores = (window.navigator().hardware_concurrency() as usize).clamp(1, MAX_THREADS);
+    stored(THREADS_OVERRIDE_KEY).and_then(|n| n.parse().ok()).filter(|&n| n >= 1).unwrap_or(cores)
+}
+
+/// The worker build this browser runs fastest on `threads` threads.
+fn worker_script(threads: usize) -> &'static str {
+    match threads {
+        2.. => THREADS_WORKER_SCRIPT,
+        _ if relaxed_simd() => RELAXED_WORKER_SCRIPT,
+        _ => WORKER_SCRIPT,
+    }
 }
 
 pub struct Bridge {
     worker: Worker,
+    threads: usize,
     _on_message: Closure<dyn Fn(MessageEvent)>,
     _on_error: Closure<dyn Fn(ErrorEvent)>,
 }
@@ -47,12 +79,13 @@ impl Drop for Bridge {
 }
 
 impl Bridge {
-    /// Starts the worker named `name` (see `worker::start`); its messages, read as `M`, go to
-    /// `on_message`, its death to `on_error`.
-    pub fn spawn<M: DeserializeOwned>(name: &str, on_message: impl Fn(M) + 'static, on_error: impl Fn(String) + 'static) -> Result<Bridge, String> {
+    /// Starts the worker named `name` (see `worker::start`), the build for `threads` threads
+    /// ([`inference_threads`]); its messages, read as `M`, go to `on_message`, its death to
+    /// `on_error`.
+    pub fn spawn<M: DeserializeOwned>(name: &str, threads: usize, on_message: impl Fn(M) + 'static, on_error: impl Fn(String) + 'static) -> Result<Bridge, String> {
         let options = WorkerOptions::new();
         options.set_name(name);
-        let worker = Worker::new_with_options(worker_script(), &options).map_err(|e| format!("the {name} worker cannot start: {e:?}"))?;
+        let worker = Worker::new_with_options(worker_script(threads), &options).map_err(|e| format!("the {name} worker cannot start: {e:?}"))?;
         let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| match serde_wasm_bindgen::from_value::<M>(event.data()) {
             Ok(message) => on_message(message),
             Err(e) => web_sys::console::error_1(&format!("headlight: unreadable worker message: {e}").into()),
@@ -60,7 +93,12 @@ impl Bridge {
         let on_error = Closure::<dyn Fn(ErrorEvent)>::new(move |event: ErrorEvent| on_error(event.message()));
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        Ok(Bridge { worker, _on_message: on_message, _on_error: on_error })
+        Ok(Bridge { worker, threads, _on_message: on_message, _on_error: on_error })
+    }
+
+    /// The threads the worker was started for.
+    pub fn threads(&self) -> usize {
+        self.threads
     }
 
     pub fn send(&self, message: &impl Serialize) {

@@ -39,7 +39,7 @@ fn status_text(model: &ModelStatus, run: Option<&RunData>) -> String {
     match (model, run) {
         (ModelStatus::Loading(what), _) => format!("Loading the model: {what}…"),
         (ModelStatus::Failed(error), _) => error.clone(),
-        (ModelStatus::Ready(info), None) => format!("Model “{}” ready: {} layers × {} heads, context {}; kernels: {} on {} weights.", info.name, info.n_layer, info.n_head, info.n_positions, info.kernels, info.weights),
+        (ModelStatus::Ready(info), None) => format!("Model “{}” ready: {} layers × {} heads, context {}; {}.", info.name, info.n_layer, info.n_head, info.n_positions, info.engine()),
         (ModelStatus::Ready(_), Some(run)) => {
             if let Some(error) = &run.error {
                 return format!("This run failed: {error}");
@@ -133,6 +133,7 @@ pub fn Controls(ctx: Ctx) -> impl IntoView {
                     data-ready=move || ready().to_string()
                     data-running=move || running().to_string()
                     data-kernels=move || ctx.model.with(|m| if let ModelStatus::Ready(info) = m { info.kernels.clone() } else { String::new() })
+                    data-threads=move || ctx.model.with(|m| if let ModelStatus::Ready(info) = m { info.threads.to_string() } else { String::new() })
                 >
                     {move || ctx.model.with(|m| ctx.run.with(|r| status_text(m, r.as_ref())))}
                 </span>

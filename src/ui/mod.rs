@@ -40,7 +40,15 @@ fn report_panics() {
     }));
 }
 
+/// Mounts the app once `public/isolation.js` has settled whether the page is cross-origin
+/// isolated (it may reload the page first, under its service worker, see there).
 pub fn start() {
     report_panics();
-    leptos::mount::mount_to_body(app::App);
+    let isolation = web_sys::window().and_then(|w| js_sys::Reflect::get(&w, &"headlightIsolation".into()).ok()).and_then(|p| p.dyn_into::<js_sys::Promise>().ok());
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Some(isolation) = isolation {
+            let _ = wasm_bindgen_futures::JsFuture::from(isolation).await;
+        }
+        leptos::mount::mount_to_body(app::App);
+    });
 }

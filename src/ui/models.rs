@@ -464,7 +464,7 @@ fn StoredModels(ctx: Ctx) -> impl IntoView {
 pub fn Models(ctx: Ctx) -> impl IntoView {
     let loaded = move || {
         ctx.hub.loaded.with(|m| match m {
-            Some(m) => format!("Loaded: {} · {} layers × {} heads, context {} · {} kernels on {} weights", m.name, m.n_layer, m.n_head, m.n_positions, m.kernels, m.weights),
+            Some(m) => format!("Loaded: {} · {} layers × {} heads, context {} · {}", m.name, m.n_layer, m.n_head, m.n_positions, m.engine()),
             None => "No model loaded yet".into(),
         })
     };

@@ -159,7 +159,7 @@ impl Ctx {
         let ctx = *self;
         self.views.set_bridge(None);
         self.views.clear();
-        match Bridge::spawn(VIEWS, move |message| ctx.receive_views(message), move |error| ctx.views_failed(error)) {
+        match Bridge::spawn(VIEWS, 1, move |message| ctx.receive_views(message), move |error| ctx.views_failed(error)) {
             Ok(bridge) => self.views.set_bridge(Some(bridge)),
             Err(error) => self.model.set(ModelStatus::Failed(error)),
         }
@@ -172,7 +172,7 @@ impl Ctx {
         self.bridge.set_value(None);
         self.worker_starting();
         self.listening.set_value(false);
-        match Bridge::spawn("inference", move |message| ctx.receive(message), move |error| ctx.worker_failed(error)) {
+        match Bridge::spawn("inference", crate::ui::bridge::inference_threads(), move |message| ctx.receive(message), move |error| ctx.worker_failed(error)) {
             Ok(bridge) => self.bridge.set_value(Some(bridge)),
             Err(error) => self.model.set(ModelStatus::Failed(error)),
         }
@@ -353,6 +353,12 @@ impl Ctx {
                 }
             }
             FromWorker::Started => {
+                // its threads first: they start while the model loads
+                self.bridge.with_value(|bridge| {
+                    if let Some(bridge) = bridge.as_ref().filter(|b| b.threads() > 1) {
+                        bridge.send(&ToWorker::Threads { count: bridge.threads() });
+                    }
+                });
                 self.receive_hub(FromWorker::Started);
                 self.listening.set_value(true);
                 self.connect();

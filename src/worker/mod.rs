@@ -6,6 +6,8 @@
 
 mod fetch;
 mod load;
+#[cfg(feature = "threads")]
+pub mod pool;
 pub mod protocol;
 mod runner;
 mod scope;
@@ -18,4 +20,23 @@ pub const VIEWS: &str = "views";
 /// The worker's entry point: the views worker or the inference worker, by the name it was given.
 pub fn start() {
     if scope::scope().name() == VIEWS { views::start() } else { runner::start() }
+}
+
+/// Runs the kernels on `count` threads where this build has threads (the `threads` feature);
+/// the others run on one, whatever they are asked.
+fn start_threads(count: usize) {
+    #[cfg(feature = "threads")]
+    if let Err(error) = pool::start(count, "./headlight-pool.js", false) {
+        web_sys::console::error_1(&format!("headlight worker: {error}; the model runs on one thread").into());
+    }
+    #[cfg(not(feature = "threads"))]
+    let _ = count;
+}
+
+/// The threads the kernels run on now.
+fn threads() -> usize {
+    #[cfg(feature = "threads")]
+    return pool::running();
+    #[cfg(not(feature = "threads"))]
+    1
 }

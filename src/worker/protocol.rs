@@ -18,6 +18,9 @@ use crate::views::query::{Query, Reply, Slot};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum ToWorker {
+    /// Run the kernels on `count` threads (the threaded build; the others run on one). The
+    /// page's first message.
+    Threads { count: usize },
     /// The port to the views worker, where the attention rows go.
     Connect {
         #[serde(with = "serde_wasm_bindgen::preserve")]
@@ -80,6 +83,16 @@ pub struct ModelInfo {
     pub kernels: String,
     /// The type the kernels keep the blocks' weights in (`f32`, `f16`, `bf16`; `mixed`).
     pub weights: String,
+    /// The threads the kernels run on.
+    pub threads: usize,
+}
+
+impl ModelInfo {
+    /// How the model runs, in words: `relaxed-simd kernels on f16 weights, 2 threads`.
+    pub fn engine(&self) -> String {
+        let threads = if self.threads > 1 { format!(", {} threads", self.threads) } else { String::new() };
+        format!("{} kernels on {} weights{threads}", self.kernels, self.weights)
+    }
 }
 
 /// The attention rows of one query position, in the order [`Capture::append_position`] takes:

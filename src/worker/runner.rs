@@ -151,6 +151,7 @@ fn on_message(state: &Rc<RefCell<State>>, event: MessageEvent) {
     };
     match message {
         ToWorker::Connect { port } => state.borrow_mut().views = Some(port),
+        ToWorker::Threads { count } => super::start_threads(count),
         ToWorker::Run(request) => {
             let mut s = state.borrow_mut();
             s.latest = request.run;
@@ -220,7 +221,7 @@ fn start_load(state: Rc<RefCell<State>>, request: LoadRequest) {
                 let c = checkpoint.config();
                 // packed now, the file gone: a 16-bit checkpoint's blocks stay 16-bit
                 let weights = checkpoint.model.kernels().precision().into();
-                let model = ModelInfo { name: source.label(), source, n_layer: c.n_layer, n_head: c.n_head, n_positions: c.n_positions, kernels: crate::kernels::Isa::best().name().into(), weights };
+                let model = ModelInfo { name: source.label(), source, n_layer: c.n_layer, n_head: c.n_head, n_positions: c.n_positions, kernels: crate::kernels::Isa::best().name().into(), weights, threads: super::threads() };
                 let warnings = checkpoint.warnings.clone();
                 let positions = position_maps(&checkpoint);
                 {

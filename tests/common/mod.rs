@@ -133,6 +133,43 @@ pub fn kernels_match_the_reference(checkpoint: &Checkpoint, fixture: &Fixture, i
     (attention_error, logit_error)
 }
 
+/// The kernels split their work over threads by whole outputs only, so every case of a fixture
+/// gives the same bits on 1, 2 and 3 threads (uneven splits of rows, panels, queries and
+/// heads): every attention row and value norm, the logits after the prompt, 12 greedy ids.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn kernels_give_the_same_bits_on_any_number_of_threads(checkpoint: &Checkpoint, fixture: &Fixture) {
+    let model = &checkpoint.model;
+    for case in &fixture.cases {
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| {
+                assert_eq!(headlight::kernels::threads::count(), threads);
+                let mut session = Session::start_on(Engine::Kernels(Isa::best()), model, &case.ids, true).unwrap();
+                let logits = session.last_logits().to_vec();
+                Generation::new(Decoding::Greedy, 12, Vec::new()).and_then(|mut g| g.run(model, &mut session, |_, _| {})).unwrap();
+                let capture = session.capture().unwrap();
+                let mut values = Vec::new();
+                for l in 0..capture.n_layer() {
+                    for h in 0..capture.n_head() {
+                        for q in 0..capture.len() {
+                            values.extend_from_slice(&capture.row(l, h, q));
+                        }
+                        values.extend(capture.value_norms(l, h, capture.len()).unwrap());
+                    }
+                }
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                (bits(&logits), bits(&values), session.generated().to_vec())
+            })
+        };
+        let one = run(1);
+        for threads in [2, 3] {
+            let other = run(threads);
+            let first = |a: &[u32], b: &[u32]| a.iter().zip(b).position(|(x, y)| x != y);
+            assert!(other == one, "{} / {:?}: {threads} threads give other bits than one: logits from {:?}, attention and norms from {:?}, ids {:?} vs {:?}", fixture.model, case.prompt, first(&other.0, &one.0), first(&other.1, &one.1), other.2, one.2);
+        }
+    }
+}
+
 /// The kernels keep the blocks' weights in the dtype the file stores them in (read here from
 /// the safetensors header itself): 16-bit checkpoints stay 16-bit.
 pub fn kernels_keep_the_stored_dtype(checkpoint: &Checkpoint, weights: &[u8]) {

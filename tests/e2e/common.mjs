@@ -109,11 +109,15 @@ export async function pick(page, what, index) {
   await drawn(page);
 }
 
+/** The page's workers but the threaded inference worker's pool threads, which sleep blocked
+ * between passes (nothing can be evaluated in them then). */
+export const appWorkers = (page) => page.workers().filter((w) => !w.url().endsWith('/headlight-pool.js'));
+
 /** The page's worker named `name`: `inference` runs the model, `views` keeps the captures and
  * answers what the page draws. */
 export async function worker(page, name = 'inference') {
   for (let i = 0; i < 100; i++) {
-    for (const w of page.workers()) {
+    for (const w of appWorkers(page)) {
       if ((await w.evaluate(() => self.name).catch(() => null)) === name) return w;
     }
     await page.waitForTimeout(100);
