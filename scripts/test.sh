@@ -16,6 +16,12 @@ trunk_install=$!
 step "native tests"
 cargo test --locked
 
+# The threaded worker (its own nightly, std and target folder) compiles while the wasm tests
+# run, which leave a core idle while Chromium runs them; Trunk's hook finds it built.
+threads_log="$(mktemp)"
+scripts/threads/cargo.sh build --bin headlight-worker-threads --features threads,relaxed-simd >"$threads_log" 2>&1 &
+threads_build=$!
+
 need_wasm_bindgen
 step "wasm tests in headless Chromium"
 CHROMEDRIVER="$(command -v chromedriver)" WASM_BINDGEN_TEST_TIMEOUT=600 \
@@ -27,6 +33,11 @@ CHROMEDRIVER="$(command -v chromedriver)" WASM_BINDGEN_TEST_TIMEOUT=600 \
 if ! wait "$trunk_install"; then
   cat "$trunk_log" >&2
   step "installing trunk failed"
+  exit 1
+fi
+if ! wait "$threads_build"; then
+  cat "$threads_log" >&2
+  step "building the threaded worker failed"
   exit 1
 fi
 step "browser end-to-end tests"
