@@ -8,7 +8,7 @@
 // which reads window.benchResults when window.benchDone is set.
 import init, { Bench, Matmul, memory_bytes, simd_peak, isa } from './pkg/headlight-bench.js';
 import * as ort from './node_modules/onnxruntime-web/dist/ort.wasm.min.mjs';
-import { headlight } from './headlight.mjs';
+import { headlight as threaded } from './headlight.mjs';
 
 const LENGTHS = [16, 64, 256, 1024];
 const GENERATED = 64;
@@ -85,7 +85,7 @@ async function run() {
   await init();
   results.headlight_isa = isa();
   if (profileTokens > 0) return profile(profileTokens);
-  if (!productsOnly) await engines(await headlight(THREADS));
+  if (!productsOnly) await engines(await threaded(THREADS));
   // the products table is one thread's: the kernels against the peak of one core
   if (THREADS === 1) products();
 }
@@ -101,21 +101,21 @@ async function profile(n) {
   bench.free();
 }
 
-async function engines(ours) {
-  results.threads = { headlight: ours.threads, onnxruntime: THREADS };
+async function engines(headlight) {
+  results.threads = { headlight: headlight.threads, onnxruntime: THREADS };
   ort.env.wasm.numThreads = THREADS;
   ort.env.wasm.wasmPaths = new URL('./node_modules/onnxruntime-web/dist/', import.meta.url).href;
   results.versions = { onnxruntime_web: ort.env.versions?.web ?? 'unknown' };
 
   let start = performance.now();
   const weights = await fetchBytes('model.safetensors');
-  await ours.call('load', [await fetchBytes('config.json'), weights], [weights.buffer]);
-  results.memory.after_load = await ours.call('memory_bytes');
-  log(`headlight (${results.headlight_isa}, ${ours.threads} threads) loaded in ${(performance.now() - start).toFixed(0)} ms`);
+  await headlight.call('load', [await fetchBytes('config.json'), weights], [weights.buffer]);
+  results.memory.after_load = await headlight.call('memory_bytes');
+  log(`headlight (${results.headlight_isa}, ${headlight.threads} threads) loaded in ${(performance.now() - start).toFixed(0)} ms`);
   // First, while the memory is fresh (it never shrinks): 1024 tokens read the app's way.
   const read = performance.now();
-  results.memory.app_capture_bytes_1024 = await ours.call('read_like_the_app', [1024]);
-  results.memory.after_app_read_1024 = await ours.call('memory_bytes');
+  results.memory.app_capture_bytes_1024 = await headlight.call('read_like_the_app', [1024]);
+  results.memory.after_app_read_1024 = await headlight.call('memory_bytes');
   log(`app-style read of 1024 tokens: ${(performance.now() - read).toFixed(0)} ms, capture ${(results.memory.app_capture_bytes_1024 / 2 ** 20).toFixed(0)} MiB, memory ${(results.memory.after_app_read_1024 / 2 ** 20).toFixed(0)} MiB`);
 
   const options = { executionProviders: ['wasm'], graphOptimizationLevel: 'all' };
@@ -132,7 +132,7 @@ async function engines(ours) {
       let bytes = 0;
       try {
         const [ours, peer] = await interleaved(repeatsFor(n),
-          async () => { bytes = await ours.call('forward', [n, capture]); },
+          async () => { bytes = await headlight.call('forward', [n, capture]); },
           () => sessions[capture].run({ ids: idTensor(ids.slice(0, n)), past_k: past(0), past_v: past(0) }));
         record(c, ours, peer);
       } catch (e) {
@@ -142,20 +142,20 @@ async function engines(ours) {
       if (capture) results.memory[`capture_bytes_${n}`] = bytes;
     }
   }
-  results.memory.peak = await ours.call('memory_bytes');
+  results.memory.peak = await headlight.call('memory_bytes');
 
   // Generation, per token: headlight's time less its prompt's (read alone just before), the
   // peer's from the first generated token on; runs alternate.
   const [ours, peer] = [[], []];
   let made = GENERATED;
   for (let i = 0; i <= GENERATION_RUNS; i++) {
-    const prompt = await timed(() => ours.call('generate', [GENERATION_PROMPT, 0]));
-    const whole = await timed(async () => { made = await ours.call('generate', [GENERATION_PROMPT, GENERATED]); });
+    const prompt = await timed(() => headlight.call('generate', [GENERATION_PROMPT, 0]));
+    const whole = await timed(async () => { made = await headlight.call('generate', [GENERATION_PROMPT, GENERATED]); });
     const theirs = await peerGenerate(sessions[false]);
     if (i > 0) { ours.push((whole - prompt) / made); peer.push(theirs); } // the first run warms up
   }
   record({ case: 'generate', tokens: made, capture: false }, stats(ours), stats(peer));
-  await ours.call('free');
+  await headlight.call('free');
   await sessions[false].release();
   await sessions[true].release();
 }

@@ -16,7 +16,7 @@ use super::attention::{self, KvCache, Rows};
 use super::gemm::{Packed, Precision, linear};
 use super::math::{Norm, dot};
 use super::simd::Lanes;
-use super::{Isa, on_isa};
+use super::{Isa, on_isa, threads};
 use crate::model::config::Activation;
 use crate::model::f32_values;
 use crate::model::gpt2::Gpt2;
@@ -156,9 +156,17 @@ impl Kernels {
             linear(isa, hidden, head, None, &mut logits); // [C] x [C, V]
             return logits;
         }
-        // dispatched inside the closure: a closure is compiled on its own, without the features
-        // of a function it is called from
-        with_values(model.head(), |head| on_isa!(isa, logits_on, (head: &[f32], hidden: &[f32]) -> Vec<f32>))
+        // split over threads by vocabulary rows; dispatched inside each part's closure: a closure
+        // is compiled on its own, without the features of a function it is called from
+        with_values(model.head(), |head| {
+            let c = hidden.len();
+            let mut logits = vec![0.0; head.len() / c];
+            let rows = logits.len().div_ceil(threads::count()).max(1);
+            threads::each(head.chunks(rows * c).zip(logits.chunks_mut(rows)).collect(), |(head, logits): (&[f32], &mut [f32])| {
+                on_isa!(isa, logits_on, (head: &[f32], hidden: &[f32], logits: &mut [f32]) -> ())
+            });
+            logits
+        })
     }
 }
 
@@ -177,15 +185,13 @@ fn embed(model: &Gpt2, ids: &[u32], start: usize) -> Vec<f32> {
     x
 }
 
-/// [`Kernels::logits`] compiled for one variant: `head: [V, C]` (no closure may call the
-/// kernels here, see [`Kernels::logits`]).
+/// [`Kernels::logits`] for some vocabulary rows, compiled for one variant: `head: [v, C]`,
+/// `logits: [v]` (no closure may call the kernels here, see [`Kernels::logits`]).
 #[inline(always)]
-fn logits_on<L: Lanes>(head: &[f32], hidden: &[f32]) -> Vec<f32> {
-    let mut logits = Vec::with_capacity(head.len() / hidden.len());
-    for row in head.chunks_exact(hidden.len()) {
-        logits.push(dot::<L>(hidden, row));
+fn logits_on<L: Lanes>(head: &[f32], hidden: &[f32], logits: &mut [f32]) {
+    for (logit, row) in logits.iter_mut().zip(head.chunks_exact(hidden.len())) {
+        *logit = dot::<L>(hidden, row);
     }
-    logits
 }
 
 #[cfg(test)]
