@@ -22,7 +22,7 @@ pub mod safetensors;
 pub mod session;
 pub mod synthetic;
 pub mod tokenizer;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "app"))]
 pub mod ui;
 pub mod view;
 pub mod views;

@@ -70,7 +70,7 @@ pub enum Direction {
 /// On the page it is a store (`reactive_stores`): a component subscribes to the fields it reads,
 /// and a change patches only the fields that differ, so a click wakes what shows the selection.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(reactive_stores::Store, reactive_stores::Patch))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "app"), derive(reactive_stores::Store, reactive_stores::Patch))]
 pub struct ViewState {
     pub mode: Mode,
     pub layer: usize,
@@ -81,7 +81,7 @@ pub struct ViewState {
     pub key: Option<usize>,
     /// Where the reader moved the detailed map's windows: first query, first key. `None`
     /// keeps them around the selection.
-    #[cfg_attr(target_arch = "wasm32", patch(|this, new| *this = new))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "app"), patch(|this, new| *this = new))]
     pub pan: Option<[usize; 2]>,
     /// BPE pieces merged into words in the maps.
     pub words: bool,
@@ -104,12 +104,12 @@ pub struct ViewState {
     /// Where the repeat test draws its random tokens from.
     pub pool: Pool,
     /// Heads switched off in the ablation panel, as `(layer, head)`.
-    #[cfg_attr(target_arch = "wasm32", patch(|this, new| *this = new))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "app"), patch(|this, new| *this = new))]
     pub ablated: Vec<(usize, usize)>,
 }
 
 /// The view's own kinds of value change as a whole: a patch notifies when one differs.
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "app"))]
 macro_rules! patched_whole {
     ($($kind:ty),*) => {$(
         impl reactive_stores::PatchField for $kind {
@@ -123,7 +123,7 @@ macro_rules! patched_whole {
     )*};
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "app"))]
 patched_whole!(Mode, Direction, Scale, Source, Panel, SortBy, Pool);
 
 /// The analysis panels below the maps.
