@@ -15,5 +15,6 @@ for arg in --shared-memory --import-memory --max-memory=4294967296 \
 done
 export RUSTFLAGS="${flags[*]}"
 cd "$here"
-exec cargo "$1" --manifest-path "$root/Cargo.toml" --locked -Z build-std=panic_abort,std \
+# No default features: the threaded build is a worker and never compiles the page's UI (Leptos).
+exec cargo "$1" --manifest-path "$root/Cargo.toml" --locked --no-default-features -Z build-std=panic_abort,std \
   --target wasm32-unknown-unknown --target-dir "${CARGO_TARGET_DIR:-$root/target}/threads" "${@:2}"
