@@ -44,7 +44,9 @@ quick_install() {
 need_trunk() {
   if ! command -v trunk >/dev/null || ! trunk --version | grep -q " $TRUNK_VERSION"; then
     step "installing trunk $TRUNK_VERSION"
-    quick_install trunk --version "$TRUNK_VERSION" --locked
+    # No default features: no TLS stack (Trunk.toml keeps it offline, and it serves plain http)
+    # and no update check.
+    quick_install trunk --version "$TRUNK_VERSION" --locked --no-default-features
   fi
 }
 
@@ -52,7 +54,8 @@ need_wasm_bindgen() {
   if ! command -v wasm-bindgen >/dev/null || ! wasm-bindgen --version | grep -q " $WASM_BINDGEN_VERSION"; then
     step "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
     # Not --locked: its lock file pins webpki-roots 1.0.11, which the crates.io index does not offer.
-    quick_install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+    # No default features: no TLS stack (its test runner talks to ChromeDriver on localhost).
+    quick_install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force --no-default-features
   fi
 }
 

@@ -120,6 +120,7 @@ export async function workload(browser, url, { files, promptTokens, newTokens })
     await idle(page);
   });
   result.status = await page.textContent('#status-text');
+  result.engine = await page.$eval('#status-text', (e) => `${e.dataset.kernels} kernels, ${e.dataset.threads} thread(s)`);
   result.tokens = await page.locator('.chip').count();
   result.views = {};
   for (const mode of ['head', 'block', 'layer', 'overview', 'lines']) {
@@ -157,7 +158,7 @@ export async function workload(browser, url, { files, promptTokens, newTokens })
 /** One line per figure, for the console. */
 export function report(label, r) {
   const tasks = (p) => `${p.count} long tasks, ${p.total_ms} ms in all, longest ${p.longest_ms} ms; ${p.wall_ms} ms wall`;
-  const lines = [`${label}: ${r.prompt_tokens} prompt tokens + ${r.new_tokens} generated (${r.tokens} shown)`, `  run: ${tasks(r.run)}`, `  status: ${r.status}`];
+  const lines = [`${label}: ${r.prompt_tokens} prompt tokens + ${r.new_tokens} generated (${r.tokens} shown)`, `  run: ${tasks(r.run)}`, `  status: ${r.status}`, `  engine: ${r.engine}`];
   for (const [mode, v] of Object.entries(r.views)) {
     lines.push(`  ${mode}: switch ${tasks(v.switch)}; click to paint (Event Timing) median ${v.click.event_timing_median_ms} ms, max ${v.click.event_timing_max_ms} ms, ${v.click.over_16_ms} of ${v.click.clicks} over 16 ms; frame wait ${v.click.frame_wait_median_ms} ms; hover to shading drawn ${v.click.hover_to_shading_median_ms} ms`);
   }
