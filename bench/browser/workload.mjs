@@ -94,6 +94,8 @@ async function footprint(page) {
 export async function workload(browser, url, { files, promptTokens, newTokens }) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   await context.addInitScript(() => localStorage.setItem('headlight.guide-dismissed', '1'));
+  // HEADLIGHT_THREADS=n: the inference worker's thread count, as the page's override takes it.
+  if (process.env.HEADLIGHT_THREADS) await context.addInitScript((n) => localStorage.setItem('headlight.threads', n), process.env.HEADLIGHT_THREADS);
   await context.addInitScript(observe);
   const page = await context.newPage();
   page.setDefaultTimeout(600_000);
