@@ -140,19 +140,17 @@ pub fn linear(isa: super::Isa, x: &[f32], w: &Packed, activation: Option<Activat
     let (k, n) = (w.n_in, w.n_out);
     let t = x.len() / k;
     assert!(x.len() == t * k && y.len() == t * n, "x: [{t}, {k}] and y: [{t}, {n}]");
-    let parts = threads::count();
     if t == 1 {
         // each part writes the columns of its panels, `y[j0 .. j0 + y.len()]`
-        let columns = n.div_ceil(NR).div_ceil(parts) * NR;
+        let columns = n.div_ceil(NR).div_ceil(threads::count()) * NR;
         let parts = y.chunks_mut(columns).enumerate().map(|(part, y)| (part * columns, y)).collect();
         threads::each(parts, |(j0, y): (usize, &mut [f32])| {
             let columns = j0..j0 + y.len();
             super::on_isa!(isa, row_on, (x: &[f32], w: &Packed, columns: Range<usize>, activation: Option<Activation>, y: &mut [f32]) -> ())
         });
     } else {
-        let rows = t.div_ceil(parts).max(1);
         // a part of one row still takes the block's path: one row alone sums in another order
-        threads::each(x.chunks(rows * k).zip(y.chunks_mut(rows * n)).collect(), |(x, y): (&[f32], &mut [f32])| {
+        threads::each(threads::rows(x, k, y, n), |(x, y): (&[f32], &mut [f32])| {
             let columns = 0..n;
             super::on_isa!(isa, block_on, (x: &[f32], w: &Packed, columns: Range<usize>, activation: Option<Activation>, y: &mut [f32]) -> ())
         });

@@ -161,8 +161,7 @@ impl Kernels {
         with_values(model.head(), |head| {
             let c = hidden.len();
             let mut logits = vec![0.0; head.len() / c];
-            let rows = logits.len().div_ceil(threads::count()).max(1);
-            threads::each(head.chunks(rows * c).zip(logits.chunks_mut(rows)).collect(), |(head, logits): (&[f32], &mut [f32])| {
+            threads::each(threads::rows(head, c, &mut logits, 1), |(head, logits): (&[f32], &mut [f32])| {
                 on_isa!(isa, logits_on, (head: &[f32], hidden: &[f32], logits: &mut [f32]) -> ())
             });
             logits

@@ -23,6 +23,13 @@ pub fn each<P: Send>(parts: Vec<P>, f: impl Fn(P) + Sync + Send) {
     }
 }
 
+/// `x: [t, k]` and `y: [t, n]` cut into runs of whole rows, one run per thread: the parts
+/// [`each`] takes, each an input run and the output run it writes.
+pub fn rows<'a, A, B>(x: &'a [A], k: usize, y: &'a mut [B], n: usize) -> Vec<(&'a [A], &'a mut [B])> {
+    let rows = (y.len() / n).div_ceil(count()).max(1);
+    x.chunks(rows * k).zip(y.chunks_mut(rows * n)).collect()
+}
+
 /// Where to cut `0..len` into at most `parts` runs of about equal cost, `cost(i)` being item
 /// `i`'s: the cut points, from `0` to `len`, every run non-empty (unless `len` is 0).
 pub fn cuts(len: usize, parts: usize, cost: impl Fn(usize) -> usize) -> Vec<usize> {
