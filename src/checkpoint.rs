@@ -2,23 +2,21 @@
 //! a file the user picked, or the bundled model): `config.json`, `model.safetensors`,
 //! `tokenizer.json`.
 
-use burn::tensor::Device;
-
 use crate::error::{Error, Result};
+use crate::kernels::gpt2::Kernels;
 use crate::model::config::Gpt2Config;
-use crate::model::gpt2::Gpt2;
-use crate::model::loader::load_gpt2;
 use crate::tokenizer::Tokenizer;
 
 pub struct Checkpoint {
-    pub model: Gpt2,
+    /// The model, on the kernels: its weights are held once, in the checkpoint's precision.
+    pub model: Kernels,
     pub tokenizer: Tokenizer,
     /// Problems that did not stop loading (unused tensors, non-finite weights).
     pub warnings: Vec<String>,
 }
 
 impl Checkpoint {
-    /// `weights` is consumed as the model is built (see [`crate::safetensors::widen`]).
+    /// `weights` is consumed as the model is built (see [`Kernels::load`]).
     pub fn from_bytes(config: &[u8], weights: Vec<u8>, tokenizer: &[u8]) -> Result<Self> {
         Self::with_tokenizer(config, weights, Tokenizer::from_bytes(tokenizer)?)
     }
@@ -33,7 +31,7 @@ impl Checkpoint {
                 config.vocab_size
             )));
         }
-        let loaded = load_gpt2(&config, weights, &Device::default())?;
+        let loaded = Kernels::load(&config, weights)?;
         Ok(Checkpoint { model: loaded.model, tokenizer, warnings: loaded.warnings })
     }
 

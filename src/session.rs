@@ -4,47 +4,25 @@
 //! engine the CLI, the worker and the replay of a link or an export use: it takes a step at a
 //! time, so the worker can stream and cancel, and its stop rules exist only there.
 //!
-//! A session runs on the kernels ([`crate::kernels`]) unless it is opened on the burn reference
-//! ([`Engine::Reference`]); both give the same [`Pass`], and the tests hold them to each other.
+//! A session runs on the kernels ([`crate::kernels`]), compiled for the best instruction set
+//! this machine runs unless it is opened on another ([`Session::open_on`]); the tests hold them
+//! to the burn reference ([`crate::model`]).
 
-use burn::tensor::Tensor;
-
-use crate::capture::{Capture, pass_norms, pass_rows};
+use crate::capture::Capture;
 use crate::error::{Error, Result};
+use crate::kernels::attention::KvCache;
+use crate::kernels::gpt2::{Kernels, Output};
 use crate::kernels::{self, Isa};
-use crate::model::f32_values;
 use crate::model::generate::{Decoding, Sampler};
-use crate::model::gpt2::{Gpt2, KvCache};
-use crate::model::hooks::{Patterns, ValueNorms};
 
 /// Prompt positions read in one forward pass. A pass's attention is `[n_head, T, T_past + T]`
 /// per layer, so a long prompt never holds all of it at once: for GPT-2 small at 1024 tokens a
 /// chunk of 128 holds at most 75 MB, where one pass over the whole prompt would hold 604 MB.
 pub const PREFILL_CHUNK: usize = 128;
 
-/// Which implementation runs a session's forward passes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Engine {
-    /// The kernels, compiled for this instruction set: the app's path.
-    Kernels(Isa),
-    /// The burn model, through its hook points: the reference the kernels are held to.
-    Reference,
-}
-
-impl Default for Engine {
-    fn default() -> Self {
-        Engine::Kernels(Isa::best())
-    }
-}
-
-/// An engine's keys and values of the positions run so far.
-enum Cache {
-    Kernels(Isa, kernels::attention::KvCache),
-    Reference(KvCache),
-}
-
 pub struct Session {
-    cache: Cache,
+    isa: Isa,
+    cache: KvCache,
     /// The ids run so far: the prompt read so far, then the generated ones.
     ids: Vec<u32>,
     prompt: Vec<u32>,
@@ -78,6 +56,21 @@ impl Pass {
         let per_position = self.layout.n_layer * self.layout.n_head;
         (&self.rows[self.layout.before(i)..self.layout.before(i + 1)], &self.value_norms[i * per_position..(i + 1) * per_position])
     }
+
+    /// The attention of a pass of `model` that began at position `first`.
+    pub fn of(model: &Kernels, first: usize, out: Output) -> Pass {
+        let positions = out.value_norms.len() / (model.config.n_layer * model.config.n_head);
+        let layout = kernels::attention::Rows { first, positions, n_layer: model.config.n_layer, n_head: model.config.n_head };
+        Pass { first, layout, rows: out.rows, value_norms: out.value_norms }
+    }
+
+    /// Appends its positions to `capture`.
+    pub fn record(&self, capture: &mut Capture) {
+        for i in 0..self.positions() {
+            let (rows, norms) = self.position(i);
+            capture.append_position(rows, norms);
+        }
+    }
 }
 
 /// Why generation stopped.
@@ -95,7 +88,7 @@ pub enum Stop {
 }
 
 /// Refuses ids the embedding has no row for.
-fn in_vocabulary(model: &Gpt2, ids: &[u32]) -> Result<()> {
+fn in_vocabulary(model: &Kernels, ids: &[u32]) -> Result<()> {
     let vocab_size = model.config.vocab_size;
     match ids.iter().find(|&&id| id as usize >= vocab_size) {
         Some(id) => Err(Error::Tokenizer(format!("token id {id} is outside the model's vocabulary of {vocab_size}"))),
@@ -105,25 +98,25 @@ fn in_vocabulary(model: &Gpt2, ids: &[u32]) -> Result<()> {
 
 impl Session {
     /// Reads the prompt, chunk by chunk. Refuses what [`Session::open`] refuses.
-    pub fn start(model: &Gpt2, prompt: &[u32], capture: bool) -> Result<Self> {
-        Session::start_on(Engine::default(), model, prompt, capture)
+    pub fn start(model: &Kernels, prompt: &[u32], capture: bool) -> Result<Self> {
+        Session::start_on(Isa::best(), model, prompt, capture)
     }
 
-    /// [`Session::start`] on `engine`.
-    pub fn start_on(engine: Engine, model: &Gpt2, prompt: &[u32], capture: bool) -> Result<Self> {
-        let mut session = Session::open_on(engine, model, prompt, capture)?;
+    /// [`Session::start`] on the kernels for `isa`.
+    pub fn start_on(isa: Isa, model: &Kernels, prompt: &[u32], capture: bool) -> Result<Self> {
+        let mut session = Session::open_on(isa, model, prompt, capture)?;
         while session.read_prompt(model).is_some() {}
         Ok(session)
     }
 
     /// A session for `prompt` that has read none of it yet: [`Session::read_prompt`] reads it.
     /// Refuses an empty prompt, a prompt longer than the context, and ids outside the vocabulary.
-    pub fn open(model: &Gpt2, prompt: &[u32], capture: bool) -> Result<Self> {
-        Session::open_on(Engine::default(), model, prompt, capture)
+    pub fn open(model: &Kernels, prompt: &[u32], capture: bool) -> Result<Self> {
+        Session::open_on(Isa::best(), model, prompt, capture)
     }
 
-    /// [`Session::open`] on `engine`.
-    pub fn open_on(engine: Engine, model: &Gpt2, prompt: &[u32], capture: bool) -> Result<Self> {
+    /// [`Session::open`] on the kernels for `isa`.
+    pub fn open_on(isa: Isa, model: &Kernels, prompt: &[u32], capture: bool) -> Result<Self> {
         let config = &model.config;
         if prompt.is_empty() {
             return Err(Error::Prompt("is empty: type some text to run the model on".into()));
@@ -143,17 +136,14 @@ impl Session {
             capture.reserve_positions(prompt.len());
             capture
         });
-        let cache = match engine {
-            // room for the whole context at once: generation then never copies the cache
-            Engine::Kernels(isa) => Cache::Kernels(isa, kernels::attention::KvCache::with_capacity(config.n_layer, config.n_head, config.n_embd, config.n_positions)),
-            Engine::Reference => Cache::Reference(KvCache::default()),
-        };
-        Ok(Session { cache, ids: Vec::with_capacity(prompt.len()), prompt: prompt.to_vec(), last_logits: Vec::new(), capture })
+        // room for the whole context at once: generation then never copies the cache
+        let cache = KvCache::with_capacity(config.n_layer, config.n_head, config.n_embd, config.n_positions);
+        Ok(Session { isa, cache, ids: Vec::with_capacity(prompt.len()), prompt: prompt.to_vec(), last_logits: Vec::new(), capture })
     }
 
     /// Reads the next [`PREFILL_CHUNK`] positions of the prompt (fewer at its end); `None` once
     /// the whole prompt is read.
-    pub fn read_prompt(&mut self, model: &Gpt2) -> Option<Pass> {
+    pub fn read_prompt(&mut self, model: &Kernels) -> Option<Pass> {
         let start = self.ids.len();
         let end = self.prompt.len().min(start + PREFILL_CHUNK);
         (start < end).then(|| {
@@ -164,52 +154,29 @@ impl Session {
 
     /// Runs `ids` as the next positions, keeping their attention; the logits are computed once
     /// the prompt is read.
-    fn run(&mut self, model: &Gpt2, ids: &[u32]) -> Pass {
+    fn run(&mut self, model: &Kernels, ids: &[u32]) -> Pass {
         let (first, t, c) = (self.ids.len(), ids.len(), model.config.n_embd);
         self.ids.extend_from_slice(ids);
-        let wants_logits = self.ids.len() >= self.prompt.len();
-        let layout = kernels::attention::Rows { first, positions: t, n_layer: model.config.n_layer, n_head: model.config.n_head };
-        let pass = match &mut self.cache {
-            Cache::Kernels(isa, cache) => {
-                let out = model.kernels().forward(*isa, model, ids, cache); // hidden [T, C]
-                if wants_logits {
-                    self.last_logits = model.kernels().logits(*isa, model, &out.hidden[(t - 1) * c..]);
-                }
-                Pass { first, layout, rows: out.rows, value_norms: out.value_norms }
-            }
-            Cache::Reference(cache) => {
-                let mut hooks = (Patterns::default(), ValueNorms::default());
-                let hidden = model.forward(ids, cache, &mut hooks); // [T, C]
-                if wants_logits {
-                    let last: Tensor<2> = hidden.slice([t - 1..t, 0..c]); // [1, C]
-                    self.last_logits = f32_values(model.logits(last));
-                }
-                let weights: Vec<Vec<f32>> = hooks.0.layers.into_iter().map(f32_values).collect(); // per layer [H, T, first + T]
-                let norms: Vec<Vec<f32>> = hooks.1.layers.into_iter().map(f32_values).collect(); // per layer [H, T]
-                let n_head = model.config.n_head;
-                let rows = (0..t).flat_map(|i| pass_rows(&weights, n_head, t, i).flatten().copied()).collect();
-                let value_norms = (0..t).flat_map(|i| pass_norms(&norms, n_head, t, i)).collect();
-                Pass { first, layout, rows, value_norms }
-            }
-        };
+        let out = model.forward(self.isa, ids, &mut self.cache); // hidden [T, C]
+        if self.ids.len() >= self.prompt.len() {
+            self.last_logits = model.logits(self.isa, &out.hidden[(t - 1) * c..]);
+        }
+        let pass = Pass::of(model, first, out);
         if let Some(capture) = &mut self.capture {
-            for i in 0..t {
-                let (rows, norms) = pass.position(i);
-                capture.append_position(rows, norms);
-            }
+            pass.record(capture);
         }
         pass
     }
 
     /// Positions still free in the context.
-    pub fn room(&self, model: &Gpt2) -> usize {
+    pub fn room(&self, model: &Kernels) -> usize {
         model.config.n_positions - self.ids.len().max(self.prompt.len())
     }
 
     /// Appends one token after the whole prompt and runs it. Refused while the prompt is still
     /// being read, when the context is full, or when the id is outside the vocabulary (a
     /// permalink's ids are input from a stranger).
-    pub fn push(&mut self, model: &Gpt2, id: u32) -> Result<Pass> {
+    pub fn push(&mut self, model: &Kernels, id: u32) -> Result<Pass> {
         if self.ids.len() < self.prompt.len() {
             return Err(Error::Prompt(format!("is still being read: {} of {} tokens so far", self.ids.len(), self.prompt.len())));
         }
@@ -276,7 +243,7 @@ impl Generation {
     }
 
     /// One token more, or why not. `cancelled` is the caller's word that the run should stop.
-    pub fn step(&mut self, model: &Gpt2, session: &mut Session, cancelled: bool) -> Result<Next> {
+    pub fn step(&mut self, model: &Kernels, session: &mut Session, cancelled: bool) -> Result<Next> {
         let made = session.generated();
         let stop = if made.last() == Some(&model.config.eos_token_id) {
             Some(Stop::EndOfText)
@@ -299,7 +266,7 @@ impl Generation {
     }
 
     /// Steps until a stop rule holds, calling `on_token` after each token.
-    pub fn run(&mut self, model: &Gpt2, session: &mut Session, mut on_token: impl FnMut(&Session, u32)) -> Result<Stop> {
+    pub fn run(&mut self, model: &Kernels, session: &mut Session, mut on_token: impl FnMut(&Session, u32)) -> Result<Stop> {
         loop {
             match self.step(model, session, false)? {
                 Next::Token(id, _) => on_token(session, id),

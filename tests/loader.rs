@@ -3,6 +3,8 @@
 
 use burn::tensor::Device;
 use headlight::Error;
+use headlight::kernels::Isa;
+use headlight::kernels::gpt2::Kernels;
 use headlight::model::config::Gpt2Config;
 use headlight::model::loader::load_gpt2;
 
@@ -15,11 +17,14 @@ fn config(json: &str) -> Gpt2Config {
     Gpt2Config::from_json(json.as_bytes()).unwrap()
 }
 
+/// The error both loaders give: the kernels' (the app's) and the burn reference's.
 fn load_error(config: &Gpt2Config, bytes: &[u8]) -> Error {
+    let Err(e) = Kernels::load(config, bytes.to_vec()) else { panic!("loading should have failed") };
     match load_gpt2(config, bytes.to_vec(), &Device::default()) {
-        Ok(_) => panic!("loading should have failed"),
-        Err(e) => e,
+        Ok(_) => panic!("the reference loaded what the kernels refused: {e}"),
+        Err(reference) => assert_eq!(reference.to_string(), e.to_string()),
     }
+    e
 }
 
 #[test]
@@ -79,6 +84,15 @@ fn an_untied_head_needs_lm_head_weight_and_uses_it() {
         headlight::model::f32_values(model.logits(hidden))
     };
     assert_ne!(logits(&tied), logits(&untied));
+    // the kernels read the same head
+    let on_kernels = |c: &Gpt2Config| {
+        let model = Kernels::load(c, bytes.clone()).unwrap().model;
+        let out = model.forward(Isa::best(), &[1, 2, 3], &mut Default::default());
+        model.logits(Isa::best(), &out.hidden)
+    };
+    for c in [&tied, &untied] {
+        assert!(on_kernels(c).iter().zip(logits(c)).all(|(a, b)| (a - b).abs() < 1e-5), "{:?}", c.tie_word_embeddings);
+    }
 }
 
 #[test]

@@ -7,7 +7,9 @@ mod common;
 
 use std::path::PathBuf;
 
+use burn::tensor::Device;
 use headlight::Checkpoint;
+use headlight::model::loader::load_gpt2;
 
 fn model_dir(model: &str) -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -27,8 +29,8 @@ fn parity(model: &str) {
     assert!(report.cases >= 7, "{model}: only {} cases", report.cases);
     println!("{model}: {report:?}");
     common::kernels_keep_the_stored_dtype(&checkpoint, &read("model.safetensors"));
-    for isa in headlight::kernels::Isa::available() {
-        let (attention, logits) = common::kernels_match_the_reference(&checkpoint, &fixture, isa);
+    let reference = load_gpt2(checkpoint.config(), read("model.safetensors"), &Device::default()).unwrap().model;
+    for (isa, attention, logits) in common::kernels_match_the_reference(&checkpoint, &reference, &fixture) {
         println!("{model}: kernels ({}) against the burn reference: attention within {attention:e}, logits within {logits:e}", isa.name());
     }
     common::kernels_give_the_same_bits_on_any_number_of_threads(&checkpoint, &fixture);

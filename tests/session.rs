@@ -6,6 +6,7 @@ mod common;
 use burn::tensor::Device;
 use common::synthetic;
 use headlight::Checkpoint;
+use headlight::kernels::gpt2::Kernels;
 use headlight::model::config::Gpt2Config;
 use headlight::model::loader::load_gpt2;
 use headlight::model::generate::{Decoding, SamplingSettings};
@@ -15,9 +16,11 @@ use headlight::model::gpt2::KvCache;
 use headlight::model::hooks::Patterns;
 use headlight::session::{Generation, Next, PREFILL_CHUNK, Session, Stop};
 
+fn read(f: &str) -> Vec<u8> {
+    std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/public/models/mini/").to_string() + f).unwrap()
+}
+
 fn bundled() -> Checkpoint {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/public/models/mini/");
-    let read = |f: &str| std::fs::read(format!("{dir}{f}")).unwrap();
     Checkpoint::from_bytes(&read("config.json"), read("model.safetensors"), &read("tokenizer.json")).unwrap()
 }
 
@@ -92,13 +95,14 @@ fn a_prompt_read_in_chunks_equals_one_pass_over_it_and_the_page_records_the_same
     let text = "The quick brown fox jumps over the lazy dog. ".repeat(30);
     let prompt = c.tokenizer.encode(&text).unwrap()[..PREFILL_CHUNK + 72].to_vec();
 
-    // One forward pass over the whole prompt.
+    // One forward pass over the whole prompt, on the burn reference.
+    let reference = load_gpt2(c.config(), read("model.safetensors"), &Device::default()).unwrap().model;
     let mut whole = Capture::new(n_layer, n_head);
     let mut patterns = Patterns::default();
-    let hidden = c.model.forward(&prompt, &mut KvCache::default(), &mut patterns);
+    let hidden = reference.forward(&prompt, &mut KvCache::default(), &mut patterns);
     whole.append(&patterns.layers.into_iter().map(f32_values).collect::<Vec<_>>(), prompt.len());
     let [t, width] = hidden.dims();
-    let whole_logits = f32_values(c.model.logits(hidden.slice([t - 1..t, 0..width])));
+    let whole_logits = f32_values(reference.logits(hidden.slice([t - 1..t, 0..width])));
 
     // The session reads it in chunks.
     let session = Session::start(&c.model, &prompt, true).unwrap();
@@ -165,7 +169,7 @@ fn generation_stops_at_endoftext_and_keeps_it() {
             _ => {}
         }
     }
-    let model = load_gpt2(&config, synthetic::file(&t), &Device::default()).unwrap().model;
+    let model = Kernels::load(&config, synthetic::file(&t)).unwrap().model;
     let mut session = Session::start(&model, &[1, 2], true).unwrap();
     let mut picks = Vec::new();
     let stop = Generation::new(Decoding::Greedy, 4, Vec::new()).unwrap().run(&model, &mut session, |_, id| picks.push(id)).unwrap();
@@ -211,7 +215,7 @@ fn logits_that_are_not_numbers_stop_generation_with_a_reason() {
     let mut t = synthetic::tensors(&config, "transformer.");
     let ln_f = t.iter_mut().find(|(name, _, _)| name == "transformer.ln_f.weight").unwrap();
     ln_f.2[0] = f32::NAN;
-    let loaded = load_gpt2(&config, synthetic::file(&t), &Device::default()).unwrap();
+    let loaded = Kernels::load(&config, synthetic::file(&t)).unwrap();
     assert!(loaded.warnings.iter().any(|w| w.contains("transformer.ln_f.weight") && w.contains("NaN")), "{:?}", loaded.warnings);
     let model = loaded.model;
     let mut session = Session::start(&model, &[1, 2], false).unwrap();

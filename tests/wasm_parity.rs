@@ -7,7 +7,9 @@
 
 mod common;
 
+use burn::tensor::Device;
 use headlight::Checkpoint;
+use headlight::model::loader::load_gpt2;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -20,8 +22,8 @@ fn parity(files: [&[u8]; 3], fixture: &str) {
     assert_eq!(report.cases, fixture.cases.len());
     web_sys::console::log_1(&format!("wasm parity, {}: {report:?}", fixture.model).into());
     common::kernels_keep_the_stored_dtype(&checkpoint, weights);
-    for isa in headlight::kernels::Isa::available() {
-        let (attention, logits) = common::kernels_match_the_reference(&checkpoint, &fixture, isa);
+    let reference = load_gpt2(checkpoint.config(), weights.to_vec(), &Device::default()).unwrap().model;
+    for (isa, attention, logits) in common::kernels_match_the_reference(&checkpoint, &reference, &fixture) {
         web_sys::console::log_1(&format!("wasm, {}: kernels ({}) against burn: attention within {attention:e}, logits within {logits:e}", fixture.model, isa.name()).into());
     }
 }

@@ -3,51 +3,45 @@
 //! `ln_f` and the (tied) LM head, to watch the prediction form layer by layer. Read after the
 //! last layer it is the model's own output.
 
-use burn::tensor::Tensor;
-
 use crate::analysis::predict::{probabilities, top_k};
-use crate::model::f32_values;
-use crate::model::gpt2::Gpt2;
-use crate::model::hooks::Hooks;
+use crate::kernels::Isa;
+use crate::kernels::gpt2::{Kernels, Probe};
 
-/// Reads the residual stream at `blocks.0.hook_resid_pre` and every `hook_resid_post`: the
-/// `n_layer + 1` streams `[T, C]` the lens reads out (the embeddings, then each block's output).
-#[derive(Debug, Clone, Default)]
+/// Reads the residual stream at `blocks.0.hook_resid_pre` and every `hook_resid_post`, at the
+/// last position of the pass: the `n_layer + 1` streams the lens reads out (the embeddings,
+/// then each block's output). A pass run in chunks leaves the last chunk's.
+#[derive(Debug, Clone)]
 pub struct Residuals {
-    pub streams: Vec<Tensor<2>>,
+    /// `n_embd`
+    width: usize,
+    /// `[n_layer + 1, C]`
+    pub streams: Vec<f32>,
 }
 
-impl Hooks for Residuals {
-    fn resid_pre(&mut self, layer: usize, x: Tensor<2>) -> Tensor<2> {
-        if layer == 0 {
-            self.streams.push(x.clone());
-        }
-        x
-    }
-
-    fn resid_post(&mut self, _layer: usize, x: Tensor<2>) -> Tensor<2> {
-        self.streams.push(x.clone());
-        x
+impl Residuals {
+    pub fn new(model: &Kernels) -> Residuals {
+        let c = &model.config;
+        Residuals { width: c.n_embd, streams: vec![0.0; (c.n_layer + 1) * c.n_embd] }
     }
 }
 
-/// The next-token probabilities of `position` read out from each residual stream: `residuals`
-/// are the `n_layer + 1` streams `[T, C]` [`Residuals`] keeps (the embeddings, then the
-/// output of each block). Returns one `[vocab_size]` distribution per stream.
-pub fn read_out(model: &Gpt2, residuals: &[Tensor<2>], position: usize) -> Vec<Vec<f64>> {
-    let rows: Vec<Tensor<2>> = residuals
-        .iter()
-        .map(|r| {
-            let [_, c] = r.dims();
-            r.clone().slice([position..position + 1, 0..c]) // [1, C]
-        })
-        .collect();
-    let stacked = Tensor::cat(rows, 0); // [n_layer + 1, C]
-    let logits = f32_values(model.logits(model.ln_f.forward(stacked))); // [n_layer + 1, V]
+impl Probe for Residuals {
+    fn resid(&mut self, layer: usize, _first: usize, x: &[f32]) {
+        let c = self.width;
+        self.streams[layer * c..(layer + 1) * c].copy_from_slice(&x[x.len() - c..]);
+    }
+}
+
+/// The next-token probabilities read out from each of `streams: [n, C]` (those [`Residuals`]
+/// keeps): one `[vocab_size]` distribution per stream.
+fn read_out(model: &Kernels, streams: &[f32]) -> Vec<Vec<f64>> {
+    let mut normed = vec![0.0; streams.len()];
+    model.ln_f.forward(streams, &mut normed); // [n, C]
+    let logits = model.logits(Isa::best(), &normed); // [n, V]
     logits.chunks(model.config.vocab_size).map(probabilities).collect()
 }
 
 /// The `k` most likely next tokens after each layer, with their probabilities.
-pub fn logit_lens(model: &Gpt2, residuals: &[Tensor<2>], position: usize, k: usize) -> Vec<Vec<(u32, f32)>> {
-    read_out(model, residuals, position).iter().map(|p| top_k(p, k)).collect()
+pub fn logit_lens(model: &Kernels, streams: &[f32], k: usize) -> Vec<Vec<(u32, f32)>> {
+    read_out(model, streams).iter().map(|p| top_k(p, k)).collect()
 }

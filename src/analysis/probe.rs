@@ -1,10 +1,10 @@
 //! Questions only a new forward pass can answer: what the model predicts at every position,
 //! the logit lens, every number inside one head, the run with heads switched off, and the
-//! repeated random sequence. Each runs the model on the ids it is given, from scratch, through
-//! [`Gpt2::forward`] with the hooks it needs: the numbers are the ones the model computed, read
-//! from its own tensors at its hook points.
+//! repeated random sequence. Each runs the model on the ids it is given, from scratch, on the
+//! kernels with the probe it needs at their hook points ([`Probe`]): the numbers are the ones the
+//! model computed. A run goes a chunk of [`PREFILL_CHUNK`] positions at a time, as a session
+//! reads a prompt, so no more than a chunk's attention is held beyond what is kept.
 
-use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::lens::{Residuals, logit_lens};
@@ -14,9 +14,10 @@ use crate::analysis::roles::{HeadRoles, roles_of};
 use crate::capture::Capture;
 use crate::checkpoint::Checkpoint;
 use crate::error::{Error, Result};
-use crate::model::f32_values;
-use crate::model::gpt2::{Gpt2, KvCache};
-use crate::model::hooks::{Ablate, Hooks, Patterns, ValueNorms};
+use crate::kernels::Isa;
+use crate::kernels::attention::KvCache;
+use crate::kernels::gpt2::{Kernels, Probe};
+use crate::session::{PREFILL_CHUNK, Pass};
 use crate::tokenizer::Token;
 
 /// Next-token candidates listed per position.
@@ -86,7 +87,7 @@ fn check(what: &str, index: usize, count: usize) -> Result<()> {
     if index < count { Ok(()) } else { Err(Error::Analysis(format!("{what} {index} does not exist: there are {count}"))) }
 }
 
-fn check_ids(model: &Gpt2, ids: &[u32]) -> Result<()> {
+fn check_ids(model: &Kernels, ids: &[u32]) -> Result<()> {
     let c = &model.config;
     if ids.is_empty() {
         return Err(Error::Analysis("there are no tokens to analyse".into()));
@@ -100,104 +101,110 @@ fn check_ids(model: &Gpt2, ids: &[u32]) -> Result<()> {
     }
 }
 
-/// The predictions at every position of one forward pass's final hidden states `[T, C]`.
-fn predictions(checkpoint: &Checkpoint, hidden: Tensor<2>, ids: &[u32]) -> Vec<Prediction> {
-    let [t, c] = hidden.dims();
-    let label = |id: u32| checkpoint.tokenizer.tokens(&[id]).remove(0).label;
-    let vocab = checkpoint.model.config.vocab_size;
-    (0..t)
-        .step_by(LOGIT_ROWS)
-        .flat_map(|start| {
-            let end = (start + LOGIT_ROWS).min(t);
-            let logits = f32_values(checkpoint.model.logits(hidden.clone().slice([start..end, 0..c]))); // [rows, V]
-            logits.chunks(vocab).enumerate().map(|(i, row)| Prediction::from_logits(row, ids.get(start + i + 1).copied(), TOP_K, &label)).collect::<Vec<_>>()
-        })
-        .collect()
+/// Runs `ids` through `model` from the first position, with `probe`; `each` is handed each
+/// chunk's attention and its final hidden states `[T, C]`.
+fn run(model: &Kernels, ids: &[u32], probe: &mut dyn Probe, mut each: impl FnMut(Pass, &[f32])) {
+    let c = &model.config;
+    let mut cache = KvCache::with_capacity(c.n_layer, c.n_head, c.n_embd, ids.len());
+    for chunk in ids.chunks(PREFILL_CHUNK) {
+        let first = cache.len();
+        let mut out = model.forward_with(Isa::best(), chunk, &mut cache, probe);
+        let hidden = std::mem::take(&mut out.hidden);
+        each(Pass::of(model, first, out), &hidden);
+    }
 }
 
-/// A capture of one forward pass over `t` positions from the patterns (and norms, if kept)
-/// its hooks kept.
-fn capture_of(model: &Gpt2, patterns: Patterns, norms: Option<ValueNorms>, t: usize) -> Capture {
+/// An empty capture with room for `positions`.
+fn capture_for(model: &Kernels, positions: usize) -> Capture {
     let mut capture = Capture::new(model.config.n_layer, model.config.n_head);
-    capture.append(&patterns.layers.into_iter().map(f32_values).collect::<Vec<_>>(), t);
-    if let Some(norms) = norms {
-        capture.append_value_norms(&norms.layers.into_iter().map(f32_values).collect::<Vec<_>>(), t);
-    }
+    capture.reserve_positions(positions);
     capture
 }
 
-/// Keeps every activation of one layer's attention: the hook behind "inside one head".
+/// The predictions at the next positions of `ids` (from `out.len()`) from their final hidden
+/// states `[T, C]`, appended to `out`.
+fn predictions(checkpoint: &Checkpoint, hidden: &[f32], ids: &[u32], out: &mut Vec<Prediction>) {
+    let model = &checkpoint.model;
+    let label = |id: u32| checkpoint.tokenizer.tokens(&[id]).remove(0).label;
+    for rows in hidden.chunks(LOGIT_ROWS * model.config.n_embd) {
+        let logits = model.logits(Isa::best(), rows); // [rows, V]
+        for row in logits.chunks(model.config.vocab_size) {
+            out.push(Prediction::from_logits(row, ids.get(out.len() + 1).copied(), TOP_K, &label));
+        }
+    }
+}
+
+/// Switches heads off: their outputs `z` are set to zero before `c_proj` (zero ablation).
+struct Ablate<'a> {
+    /// `(layer, head)`s
+    heads: &'a [(usize, usize)],
+    n_embd: usize,
+    head_dim: usize,
+}
+
+impl Probe for Ablate<'_> {
+    fn attention(&mut self, layer: usize, _first: usize, _qkv: &[f32], z: &mut [f32]) {
+        let d = self.head_dim;
+        for &(_, head) in self.heads.iter().filter(|&&(l, _)| l == layer) {
+            for row in z.chunks_exact_mut(self.n_embd) {
+                row[head * d..(head + 1) * d].fill(0.0); // [T, C]: head h is columns h·D ..
+            }
+        }
+    }
+}
+
+/// Keeps every number one head computes for one query: the probe behind "inside one head".
 struct Trace {
     layer: usize,
-    /// `[H, T, D]` each.
-    q: Option<Tensor<3>>,
-    k: Option<Tensor<3>>,
-    v: Option<Tensor<3>>,
-    /// `[H, T, T]`
-    pattern: Option<Tensor<3>>,
-    /// `[H, T, D]`
-    z: Option<Tensor<3>>,
+    head: usize,
+    query: usize,
+    n_embd: usize,
+    head_dim: usize,
+    /// `[D]`
+    q: Vec<f32>,
+    /// `[T][D]`, every position's
+    keys: Vec<Vec<f32>>,
+    values: Vec<Vec<f32>>,
+    /// `[D]`
+    z: Vec<f32>,
 }
 
-impl Trace {
-    fn keep(layer: usize, at: usize, slot: &mut Option<Tensor<3>>, x: Tensor<3>) -> Tensor<3> {
-        if layer == at {
-            *slot = Some(x.clone());
+impl Probe for Trace {
+    fn attention(&mut self, layer: usize, first: usize, qkv: &[f32], z: &mut [f32]) {
+        if layer != self.layer {
+            return;
         }
-        x
+        let (c, d) = (self.n_embd, self.head_dim);
+        let head = self.head * d..(self.head + 1) * d;
+        for (i, row) in qkv.chunks_exact(3 * c).enumerate() {
+            // [3C]: q, k, v side by side, each head's D columns side by side in each
+            let part = |p: usize| row[p * c..][head.clone()].to_vec();
+            self.keys.push(part(1));
+            self.values.push(part(2));
+            if first + i == self.query {
+                self.q = part(0);
+                self.z = z[i * c..][head.clone()].to_vec();
+            }
+        }
     }
 }
 
-impl Hooks for Trace {
-    fn q(&mut self, layer: usize, q: Tensor<3>) -> Tensor<3> {
-        Trace::keep(layer, self.layer, &mut self.q, q)
-    }
-    fn k(&mut self, layer: usize, k: Tensor<3>) -> Tensor<3> {
-        Trace::keep(layer, self.layer, &mut self.k, k)
-    }
-    fn v(&mut self, layer: usize, v: Tensor<3>) -> Tensor<3> {
-        Trace::keep(layer, self.layer, &mut self.v, v)
-    }
-    fn pattern(&mut self, layer: usize, pattern: Tensor<3>) -> Tensor<3> {
-        Trace::keep(layer, self.layer, &mut self.pattern, pattern)
-    }
-    fn z(&mut self, layer: usize, z: Tensor<3>) -> Tensor<3> {
-        Trace::keep(layer, self.layer, &mut self.z, z)
-    }
-}
-
-/// Rows `[rows]` of a `[.., cols]` tensor's values.
-fn rows_of(values: &[f32], cols: usize) -> Vec<Vec<f32>> {
-    values.chunks(cols).map(<[f32]>::to_vec).collect()
-}
-
-fn inside_head(model: &Gpt2, ids: &[u32], layer: usize, head: usize, query: usize) -> Result<HeadTrace> {
+fn inside_head(model: &Kernels, ids: &[u32], layer: usize, head: usize, query: usize) -> Result<HeadTrace> {
     let c = &model.config;
     check("layer", layer, c.n_layer)?;
     check("head", head, c.n_head)?;
     check("position", query, ids.len())?;
-    let mut trace = Trace { layer, q: None, k: None, v: None, pattern: None, z: None };
-    model.forward(ids, &mut KvCache::default(), &mut trace);
-    let kept = |x: Option<Tensor<3>>| x.expect("every point of the traced layer is passed");
-    let (q, k) = (kept(trace.q), kept(trace.k));
-    let scale = model.h[layer].attn.scale;
-    let dots = q.clone().matmul(k.clone().swap_dims(1, 2)); // [H, T, T], as the attention computes them
-    let (t, d) = (ids.len(), c.head_dim());
-    let one = |x: Tensor<3>, rows: std::ops::Range<usize>, cols: usize| f32_values(x.slice([head..head + 1, rows, 0..cols])); // [1, rows, cols]
-    let row = |x: Tensor<3>, cols: usize| one(x, query..query + 1, cols);
-    Ok(HeadTrace {
-        layer,
-        head,
-        query,
-        scale,
-        q: row(q, d),
-        keys: rows_of(&one(k, 0..t, d), d),
-        values: rows_of(&one(kept(trace.v), 0..t, d), d),
-        dots: row(dots.clone(), t),
-        scores: row(dots * scale, t),
-        weights: row(kept(trace.pattern), t),
-        output: row(kept(trace.z), d),
-    })
+    let mut trace = Trace { layer, head, query, n_embd: c.n_embd, head_dim: c.head_dim(), q: Vec::new(), keys: Vec::new(), values: Vec::new(), z: Vec::new() };
+    let mut weights = vec![0.0; ids.len()]; // later keys masked: 0
+    run(model, ids, &mut trace, |pass, _| {
+        if (pass.first..pass.first + pass.positions()).contains(&query) {
+            let (rows, _) = pass.position(query - pass.first); // [n_layer][n_head][query + 1]
+            weights[..=query].copy_from_slice(&rows[(layer * c.n_head + head) * (query + 1)..][..=query]);
+        }
+    });
+    let scale = model.h[layer].scale;
+    let dots: Vec<f32> = trace.keys.iter().map(|k| trace.q.iter().zip(k).map(|(a, b)| a * b).sum()).collect();
+    Ok(HeadTrace { layer, head, query, scale, scores: dots.iter().map(|d| d * scale).collect(), dots, q: trace.q, keys: trace.keys, values: trace.values, weights, output: trace.z })
 }
 
 fn repeat_test(checkpoint: &Checkpoint, prompt: &[u32], half: usize, seed: u64, pool: Pool) -> Result<Answer> {
@@ -210,9 +217,8 @@ fn repeat_test(checkpoint: &Checkpoint, prompt: &[u32], half: usize, seed: u64, 
         return Err(Error::Analysis(format!("the {} has {} distinct tokens; the repeat test needs at least 2", pool.name(), candidates.len())));
     }
     let ids = repeated_random(&candidates, half, seed);
-    let mut patterns = Patterns::default();
-    model.forward(&ids, &mut KvCache::default(), &mut patterns);
-    let capture = capture_of(model, patterns, None, ids.len());
+    let mut capture = capture_for(model, ids.len());
+    run(model, &ids, &mut (), |pass, _| pass.record(&mut capture));
     Ok(Answer::Repeat { tokens: checkpoint.tokenizer.tokens(&ids), roles: roles_of(&capture, &ids) })
 }
 
@@ -226,15 +232,18 @@ pub fn answer(checkpoint: &Checkpoint, ids: &[u32], question: &Question) -> Resu
     Ok(match question {
         Question::RepeatTest { half, seed, pool } => repeat_test(checkpoint, ids, *half, *seed, *pool)?,
         Question::Predictions => {
-            let hidden = model.forward(ids, &mut KvCache::default(), &mut ());
-            Answer::Predictions(predictions(checkpoint, hidden, ids))
+            let mut out = Vec::with_capacity(ids.len());
+            run(model, ids, &mut (), |_, hidden| predictions(checkpoint, hidden, ids, &mut out));
+            Answer::Predictions(out)
         }
         Question::Lens { position } => {
             check("position", *position, ids.len())?;
-            let mut residuals = Residuals::default();
-            model.forward(ids, &mut KvCache::default(), &mut residuals);
+            // the positions after it cannot change it: the run stops there, and its last
+            // position is the one read out
+            let mut residuals = Residuals::new(model);
+            run(model, &ids[..=*position], &mut residuals, |_, _| {});
             let label = |id: u32| checkpoint.tokenizer.tokens(&[id]).remove(0).label;
-            let readouts = logit_lens(model, &residuals.streams, *position, TOP_K);
+            let readouts = logit_lens(model, &residuals.streams, TOP_K);
             Answer::Lens(readouts.into_iter().map(|top| top.into_iter().map(|(id, p)| Candidate { id, label: label(id), p }).collect()).collect())
         }
         Question::InsideHead { layer, head, query } => Answer::InsideHead(inside_head(model, ids, *layer, *head, *query)?),
@@ -243,10 +252,13 @@ pub fn answer(checkpoint: &Checkpoint, ids: &[u32], question: &Question) -> Resu
                 check("layer", layer, c.n_layer)?;
                 check("head", head, c.n_head)?;
             }
-            let mut hooks = (Ablate { heads: heads.clone() }, (Patterns::default(), ValueNorms::default()));
-            let hidden = model.forward(ids, &mut KvCache::default(), &mut hooks);
-            let (patterns, norms) = hooks.1;
-            Answer::Ablated { capture: capture_of(model, patterns, Some(norms), ids.len()), predictions: predictions(checkpoint, hidden, ids) }
+            let mut ablate = Ablate { heads, n_embd: c.n_embd, head_dim: c.head_dim() };
+            let (mut capture, mut predicted) = (capture_for(model, ids.len()), Vec::with_capacity(ids.len()));
+            run(model, ids, &mut ablate, |pass, hidden| {
+                pass.record(&mut capture);
+                predictions(checkpoint, hidden, ids, &mut predicted);
+            });
+            Answer::Ablated { capture, predictions: predicted }
         }
     })
 }

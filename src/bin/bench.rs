@@ -6,14 +6,12 @@
 
 #[cfg(target_arch = "wasm32")]
 mod exports {
-    use burn::tensor::Device;
     use headlight::capture::Capture;
     use headlight::kernels::Isa;
     use headlight::kernels::gemm::{Packed, linear};
+    use headlight::kernels::gpt2::Kernels;
     use headlight::model::config::Gpt2Config;
     use headlight::model::generate::Decoding;
-    use headlight::model::gpt2::Gpt2;
-    use headlight::model::loader::load_gpt2;
     use headlight::rng::Rng;
     use headlight::session::{Generation, Session};
     use headlight::worker::protocol::Rows;
@@ -21,7 +19,7 @@ mod exports {
 
     #[wasm_bindgen]
     pub struct Bench {
-        model: Gpt2,
+        model: Kernels,
         ids: Vec<u32>,
     }
 
@@ -32,7 +30,7 @@ mod exports {
         #[wasm_bindgen(constructor)]
         pub fn new(config: &[u8], weights: Vec<u8>) -> Result<Bench, JsError> {
             let config = Gpt2Config::from_json(config).map_err(|e| JsError::new(&e.to_string()))?;
-            let model = load_gpt2(&config, weights, &Device::default()).map_err(|e| JsError::new(&e.to_string()))?.model;
+            let model = Kernels::load(&config, weights).map_err(|e| JsError::new(&e.to_string()))?.model;
             let mut rng = Rng::seeded(2019);
             let ids = (0..config.n_positions).map(|_| (rng.next_u64() % config.vocab_size as u64) as u32).collect();
             Ok(Bench { model, ids })

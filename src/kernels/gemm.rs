@@ -89,14 +89,6 @@ impl Packed {
         Packed::of(Precision::of(weight), bias, n_in, n_out, |i, j| weight[i * n_out + j])
     }
 
-    /// Packs `weightᵀ` for `weight: [out, in]`, row-major, with no bias (the LM head: `wte`
-    /// read as `[n_embd, vocab_size]`), in `precision`, which the caller found holds it
-    /// ([`Precision::of`]).
-    pub fn transposed(weight: &[f32], n_out: usize, n_in: usize, precision: Precision) -> Packed {
-        assert_eq!(weight.len(), n_in * n_out, "a [{n_out}, {n_in}] weight");
-        Packed::of(precision, &vec![0.0; n_out], n_in, n_out, |i, j| weight[j * n_in + i])
-    }
-
     /// Packs the weight whose `W[i][j]` is `at(i, j)` in `precision`, which holds every value.
     fn of(precision: Precision, bias: &[f32], n_in: usize, n_out: usize, at: impl Fn(usize, usize) -> f32) -> Packed {
         let panels = match precision {
@@ -379,20 +371,9 @@ mod tests {
     }
 
     #[test]
-    fn a_head_is_packed_transposed_and_16_bit_values_are_kept_in_16_bits() {
-        let (v, c) = (37, 20);
-        let head = rounded(values(v * c, 4), Precision::F16); // [V, C]
-        let packed = Packed::transposed(&head, v, c, Precision::of(&head));
-        assert_eq!((packed.n_in, packed.n_out, packed.precision()), (c, v, Precision::F16));
-        let x = values(c, 5);
-        for isa in Isa::available() {
-            let mut y = vec![f32::NAN; v];
-            linear(isa, &x, &packed, None, &mut y);
-            for (j, got) in y.iter().enumerate() {
-                let want: f32 = (0..c).map(|i| x[i] * head[j * c + i]).sum();
-                assert!((got - want).abs() < 1e-5, "{} logit {j}: {got} vs {want}", isa.name());
-            }
-        }
+    fn the_narrowest_type_that_holds_every_value_is_chosen() {
+        let head = rounded(values(37 * 20, 4), Precision::F16);
+        assert_eq!(Precision::of(&head), Precision::F16);
         // a value no 16-bit type holds keeps the weight in f32; so does one that is not finite
         let mut wide = head.clone();
         wide[3] = 0.1;

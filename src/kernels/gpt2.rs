@@ -1,26 +1,18 @@
-//! GPT-2's stack on the kernels: the blocks' weights packed once from a loaded
-//! [`crate::model::gpt2::Gpt2`], the embeddings read where burn keeps them. The LM head is read
-//! there too, unless its values are 16-bit ones: then a 16-bit packed copy halves what each
-//! generated token streams through it.
-//! `x = x + attn(ln_1(x))`, `x = x + mlp(ln_2(x))`, each residual add fused with the LayerNorm
-//! that follows it.
-
-// burn 0.22 marks its ndarray backend deprecated in favour of burn-flex; ndarray is the backend
-// this project is built on, so its primitives are used here knowingly.
-#![allow(deprecated)]
-
-use burn::tensor::Tensor;
-use burn_ndarray::{NdArray, NdArrayTensor};
+//! GPT-2's stack on the kernels, built straight from a checkpoint's tensors ([`Weights`]): the
+//! blocks' weights packed once, the embeddings and an untied LM head as [`Table`]s, each in the
+//! narrowest type that holds it, so a model is in memory once, and a 16-bit checkpoint stays
+//! 16-bit. `x = x + attn(ln_1(x))`, `x = x + mlp(ln_2(x))`, each residual add fused with the
+//! LayerNorm that follows it. What a probe reads or edits on the way ([`Probe`]) is where
+//! TransformerLens names it.
 
 use super::attention::{self, KvCache, Rows};
 use super::gemm::{Packed, Precision, linear};
-use super::math::{Norm, dot};
-use super::simd::Lanes;
-use super::{Isa, on_isa, threads};
-use crate::model::config::Activation;
-use crate::model::f32_values;
-use crate::model::gpt2::Gpt2;
-use crate::model::layers::{Conv1D, LayerNorm};
+use super::math::Norm;
+use super::table::Table;
+use super::Isa;
+use crate::error::Result;
+use crate::model::config::Gpt2Config;
+use crate::model::loader::{Loaded, Weights};
 
 /// One block's parameters, under GPT-2's names.
 #[derive(Debug, Clone)]
@@ -39,16 +31,34 @@ pub struct Block {
     pub mlp_c_proj: Packed,
 }
 
-/// The blocks and `ln_f` of a [`Gpt2`], packed for the kernels.
+/// GPT-2, for the kernels.
 #[derive(Debug, Clone)]
 pub struct Kernels {
+    pub config: Gpt2Config,
+    /// `wte`, `[vocab_size, n_embd]`: the token embeddings, and the LM head unless `lm_head`.
+    wte: Table,
+    /// `wpe`, `[n_positions, n_embd]`.
+    wpe: Vec<f32>,
     pub h: Vec<Block>,
     pub ln_f: Norm,
-    /// The LM head's `Wᵀ`, `[n_embd, vocab_size]`, when every value is a 16-bit one.
-    head: Option<Packed>,
-    n_head: usize,
-    activation: Activation,
+    /// `[vocab_size, n_embd]`, only when `tie_word_embeddings` is false.
+    lm_head: Option<Table>,
 }
+
+/// What a pass lets a probe see, at TransformerLens's hook points, for its `T` new positions
+/// `first..first + T`. A probe that only reads leaves the pass as it is.
+pub trait Probe {
+    /// `blocks.{layer}.hook_resid_pre`, `x: [T, C]`; `layer == n_layer` is the stream leaving the
+    /// last block (`hook_resid_post` of the last layer), before `ln_f`.
+    fn resid(&mut self, _layer: usize, _first: usize, _x: &[f32]) {}
+    /// Block `layer`'s attention: `qkv: [T, 3C]` as `c_attn` made them (`hook_q`, `hook_k`,
+    /// `hook_v`, each head's `D` columns side by side), and `z: [T, C]`, each head's output
+    /// before `c_proj` (`hook_z`), which the probe may edit.
+    fn attention(&mut self, _layer: usize, _first: usize, _qkv: &[f32], _z: &mut [f32]) {}
+}
+
+/// No probe: the plain model.
+impl Probe for () {}
 
 /// What one pass computed for its `T` new positions.
 pub struct Output {
@@ -60,49 +70,41 @@ pub struct Output {
     pub value_norms: Vec<f32>,
 }
 
-/// Runs `f` on the row-major values of a 2-D f32 tensor without copying them where it lives on
-/// the ndarray backend and is contiguous; on a copy otherwise.
-pub fn with_values<R>(tensor: Tensor<2>, f: impl FnOnce(&[f32]) -> R) -> R {
-    if let Ok(NdArrayTensor::F32(storage)) = tensor.clone().try_into_primitive::<NdArray>()
-        && let Some(values) = storage.view().as_slice()
-    {
-        return f(values);
-    }
-    f(&f32_values(tensor))
+fn norm(w: &mut Weights, name: &str, c: usize, eps: f32) -> Result<Norm> {
+    Ok(Norm { weight: w.take(&format!("{name}.weight"), &[c])?, bias: w.take(&format!("{name}.bias"), &[c])?, eps })
 }
 
-fn norm(ln: &LayerNorm) -> Norm {
-    Norm { weight: f32_values(ln.weight.val()), bias: f32_values(ln.bias.val()), eps: ln.eps }
-}
-
-fn pack(conv: &Conv1D) -> Packed {
-    let [n_in, n_out] = conv.weight.dims();
-    with_values(conv.weight.val(), |w| Packed::new(w, &f32_values(conv.bias.val()), n_in, n_out))
+/// A `Conv1D`'s `W: [n_in, n_out]` and `b`, packed; their f32 values are freed once packed.
+fn pack(w: &mut Weights, name: &str, n_in: usize, n_out: usize) -> Result<Packed> {
+    let weight = w.take(&format!("{name}.weight"), &[n_in, n_out])?;
+    Ok(Packed::new(&weight, &w.take(&format!("{name}.bias"), &[n_out])?, n_in, n_out))
 }
 
 impl Kernels {
-    /// Packs `model`'s blocks.
-    pub fn pack(model: &Gpt2) -> Kernels {
-        let h = model
-            .h
-            .iter()
-            .map(|b| Block {
-                ln_1: norm(&b.ln_1),
-                c_attn: pack(&b.attn.c_attn),
-                attn_c_proj: pack(&b.attn.c_proj),
-                scale: b.attn.scale,
-                ln_2: norm(&b.ln_2),
-                c_fc: pack(&b.mlp.c_fc),
-                mlp_c_proj: pack(&b.mlp.c_proj),
+    /// Builds the model from a safetensors file, which it consumes: each tensor is widened,
+    /// then packed (or kept as a [`Table`]) and its f32 values freed, one at a time. Errors name
+    /// the tensor at fault.
+    pub fn load(config: &Gpt2Config, file: Vec<u8>) -> Result<Loaded<Kernels>> {
+        let mut w = Weights::open(config, file)?;
+        let (v, c, eps) = (config.vocab_size, config.n_embd, config.layer_norm_epsilon);
+        let wte = Table::new(w.take("wte.weight", &[v, c])?, c);
+        let wpe = w.take("wpe.weight", &[config.n_positions, c])?;
+        let h = (0..config.n_layer)
+            .map(|i| {
+                Ok(Block {
+                    ln_1: norm(&mut w, &format!("h.{i}.ln_1"), c, eps)?,
+                    c_attn: pack(&mut w, &format!("h.{i}.attn.c_attn"), c, 3 * c)?,
+                    attn_c_proj: pack(&mut w, &format!("h.{i}.attn.c_proj"), c, c)?,
+                    scale: config.attention_scale(i),
+                    ln_2: norm(&mut w, &format!("h.{i}.ln_2"), c, eps)?,
+                    c_fc: pack(&mut w, &format!("h.{i}.mlp.c_fc"), c, config.n_inner)?,
+                    mlp_c_proj: pack(&mut w, &format!("h.{i}.mlp.c_proj"), config.n_inner, c)?,
+                })
             })
-            .collect();
-        let (v, c) = (model.config.vocab_size, model.config.n_embd);
-        // the head's values are scanned once: an f32 head is read in place, with no copy
-        let head = with_values(model.head(), |w| match Precision::of(w) {
-            Precision::F32 => None,
-            precision => Some(Packed::transposed(w, v, c, precision)),
-        });
-        Kernels { h, ln_f: norm(&model.ln_f), head, n_head: model.config.n_head, activation: model.config.activation }
+            .collect::<Result<Vec<_>>>()?;
+        let ln_f = norm(&mut w, "ln_f", c, eps)?;
+        let lm_head = w.lm_head(config)?.map(|head| Table::new(head, c));
+        Ok(Loaded { model: Kernels { config: config.clone(), wte, wpe, h, ln_f, lm_head }, warnings: w.finish() })
     }
 
     /// The type the blocks' products read their weights in: `f32`, `f16`, `bf16`, or `mixed`.
@@ -112,17 +114,27 @@ impl Kernels {
         if each.all(|p| p == first) { first.name() } else { "mixed" }
     }
 
+    /// The learned position embeddings `wpe`, `[n_positions, n_embd]`.
+    pub fn wpe(&self) -> &[f32] {
+        &self.wpe
+    }
+
     /// Runs `ids` as the positions following those in `cache`, and extends the cache.
-    /// `model` is the model these kernels were packed from (its embeddings are read there).
     /// The caller keeps `cache.len() + ids.len() <= n_positions`.
-    pub fn forward(&self, isa: Isa, model: &Gpt2, ids: &[u32], cache: &mut KvCache) -> Output {
-        let config = &model.config;
-        let (t, c, n_layer, n_head) = (ids.len(), config.n_embd, self.h.len(), self.n_head);
+    pub fn forward(&self, isa: Isa, ids: &[u32], cache: &mut KvCache) -> Output {
+        self.forward_with(isa, ids, cache, &mut ())
+    }
+
+    /// [`Kernels::forward`], with `probe` at its hook points.
+    pub fn forward_with(&self, isa: Isa, ids: &[u32], cache: &mut KvCache, probe: &mut dyn Probe) -> Output {
+        let config = &self.config;
+        let (t, c, n_layer, n_head) = (ids.len(), config.n_embd, self.h.len(), config.n_head);
         if cache.layers.len() != n_layer {
             *cache = KvCache::with_capacity(n_layer, n_head, c, config.n_positions);
         }
         let layout = Rows { first: cache.len(), positions: t, n_layer, n_head };
-        let mut x = embed(model, ids, layout.first); // [T, C]
+        let first = layout.first;
+        let mut x = self.embed(ids, first); // [T, C]
         let mut h = vec![0.0f32; t * c]; // [T, C], a LayerNorm's output
         let mut qkv = vec![0.0f32; t * 3 * c]; // [T, 3C]
         let mut z = vec![0.0f32; t * c]; // [T, C], the heads side by side
@@ -131,77 +143,39 @@ impl Kernels {
         let mut rows = vec![0.0f32; layout.total()];
         let mut value_norms = vec![0.0f32; t * n_layer * n_head];
 
+        probe.resid(0, first, &x);
         self.h[0].ln_1.forward(&x, &mut h); // ln_1(x) of block 0; later ones come with the residual add
         for (layer, (block, layer_cache)) in self.h.iter().zip(&mut cache.layers).enumerate() {
             // x = x + attn(ln_1(x))
             linear(isa, &h, &block.c_attn, None, &mut qkv); // [T, 3C]
             attention::causal(isa, layer, &qkv, layer_cache, n_head, block.scale, layout, &mut rows, &mut value_norms, &mut z); // [T, C]
+            probe.attention(layer, first, &qkv, &mut z);
             linear(isa, &z, &block.attn_c_proj, None, &mut delta); // [T, C]
             block.ln_2.add_and_forward(&mut x, &delta, &mut h); // x += attn; h = ln_2(x)
             // x = x + mlp(ln_2(x))
-            linear(isa, &h, &block.c_fc, Some(self.activation), &mut mlp); // [T, n_inner]
+            linear(isa, &h, &block.c_fc, Some(config.activation), &mut mlp); // [T, n_inner]
             linear(isa, &mlp, &block.mlp_c_proj, None, &mut delta); // [T, C]
             let next = self.h.get(layer + 1).map_or(&self.ln_f, |next| &next.ln_1);
             next.add_and_forward(&mut x, &delta, &mut h); // x += mlp; h = the next block's ln_1(x), or ln_f(x)
+            probe.resid(layer + 1, first, &x);
         }
         cache.advance(t);
         Output { hidden: h, rows, value_norms }
     }
 
-    /// `[n_embd] -> [vocab_size]`: one position's hidden state against every token's embedding
-    /// (the LM head, `wte` unless the config unties it), one dot product per vocabulary row.
-    pub fn logits(&self, isa: Isa, model: &Gpt2, hidden: &[f32]) -> Vec<f32> {
-        if let Some(head) = &self.head {
-            let mut logits = vec![0.0; head.n_out];
-            linear(isa, hidden, head, None, &mut logits); // [C] x [C, V]
-            return logits;
+    /// `[T, n_embd] -> [T, vocab_size]`: hidden states against every token's embedding (the LM
+    /// head, `wte` unless the config unties it).
+    pub fn logits(&self, isa: Isa, hidden: &[f32]) -> Vec<f32> {
+        self.lm_head.as_ref().unwrap_or(&self.wte).products(isa, hidden)
+    }
+
+    /// `wte[id] + wpe[position]` for `ids` at positions `start..`, `[T, C]`.
+    fn embed(&self, ids: &[u32], start: usize) -> Vec<f32> {
+        let c = self.config.n_embd;
+        let mut x = self.wpe[start * c..(start + ids.len()) * c].to_vec();
+        for (&id, x) in ids.iter().zip(x.chunks_exact_mut(c)) {
+            self.wte.add_row(id as usize, x);
         }
-        // split over threads by vocabulary rows; dispatched inside each part's closure: a closure
-        // is compiled on its own, without the features of a function it is called from
-        with_values(model.head(), |head| {
-            let c = hidden.len();
-            let mut logits = vec![0.0; head.len() / c];
-            threads::each(threads::rows(head, c, &mut logits, 1), |(head, logits): (&[f32], &mut [f32])| {
-                on_isa!(isa, logits_on, (head: &[f32], hidden: &[f32], logits: &mut [f32]) -> ())
-            });
-            logits
-        })
-    }
-}
-
-/// `wte[id] + wpe[position]` for `ids` at positions `start..`, `[T, C]`.
-fn embed(model: &Gpt2, ids: &[u32], start: usize) -> Vec<f32> {
-    let c = model.config.n_embd;
-    let mut x = Vec::with_capacity(ids.len() * c);
-    with_values(model.embeddings.wte.val(), |wte| {
-        with_values(model.embeddings.wpe.val(), |wpe| {
-            for (i, &id) in ids.iter().enumerate() {
-                let (token, position) = (&wte[id as usize * c..][..c], &wpe[(start + i) * c..][..c]);
-                x.extend(token.iter().zip(position).map(|(a, b)| a + b));
-            }
-        })
-    });
-    x
-}
-
-/// [`Kernels::logits`] for some vocabulary rows, compiled for one variant: `head: [v, C]`,
-/// `logits: [v]` (no closure may call the kernels here, see [`Kernels::logits`]).
-#[inline(always)]
-fn logits_on<L: Lanes>(head: &[f32], hidden: &[f32], logits: &mut [f32]) {
-    for (logit, row) in logits.iter_mut().zip(head.chunks_exact(hidden.len())) {
-        *logit = dot::<L>(hidden, row);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use burn::tensor::{Device, TensorData};
-
-    #[test]
-    fn a_loaded_tensor_is_read_where_it_lies() {
-        let t = Tensor::<2>::from_data(TensorData::new(vec![1.0f32; 64], [8, 8]), &Device::default());
-        let (a, b) = (with_values(t.clone(), |v| v.as_ptr() as usize), with_values(t, |v| v.as_ptr() as usize));
-        assert_eq!(a, b, "read without a copy");
+        x
     }
 }

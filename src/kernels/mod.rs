@@ -1,15 +1,17 @@
-//! The fast path: GPT-2's forward pass on plain f32 slices, beside the burn model in
-//! [`crate::model`], which stays the reference implementation and the path every hook can use
-//! (ablation, "inside one head", residual reads). The app's normal run (the worker, the CLI's
-//! `inspect`, generation) takes this path through [`crate::session::Session`]; the tests hold it
-//! to the burn reference on every fixture, for every [`Isa`] the machine can run.
+//! The fast path: GPT-2's forward pass on plain slices, beside the burn model in
+//! [`crate::model`], which stays the reference implementation. Everything the app and the CLI
+//! run takes this path: reading and generation through [`crate::session::Session`], and the
+//! analyses that need a pass of their own ([`crate::analysis::probe`]) through its hook points
+//! ([`gpt2::Probe`]). The tests hold it to the burn reference on every fixture, for every [`Isa`]
+//! the machine can run.
 //!
 //! - [`gemm`]: weights packed once into the micro-kernel's panels, and [`gemm::linear`], the
 //!   one entry point for every product (one row or many), with bias and activation fused.
 //! - [`math`]: `exp`, GELU and LayerNorm in f32, branch-free so their loops vectorise.
 //! - [`attention`]: per-head causal attention over the lower triangle only, its softmax rows
 //!   written straight into the capture's layout, and the preallocated KV cache.
-//! - [`gpt2`]: the stack, packed from a loaded [`crate::model::gpt2::Gpt2`].
+//! - [`table`]: the embeddings and the LM head, a row at a time, in the checkpoint's precision.
+//! - [`gpt2`]: the stack, built from a checkpoint's tensors, with its hook points.
 //! - [`threads`]: the work split over rayon's pool, by whole outputs, so results are the same
 //!   bits on any number of threads.
 //! - [`simd`]: the instruction sets, as [`simd::Lanes`] types: every kernel is written once over
@@ -26,6 +28,7 @@ pub mod gemm;
 pub mod gpt2;
 pub mod math;
 pub mod simd;
+pub mod table;
 pub mod threads;
 
 /// An instruction set the kernels are compiled for. Only [`Isa::available`] and [`Isa::best`]

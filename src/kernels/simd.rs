@@ -69,6 +69,7 @@ pub trait Element: Copy + 'static {
     fn holds(x: f32) -> bool;
     /// `x`, which [`Element::holds`].
     fn from_f32(x: f32) -> Self;
+    fn to_f32(self) -> f32;
     /// `x[..NR]` as f32.
     fn load<L: Lanes>(x: &[Self]) -> L::Row;
 
@@ -96,6 +97,10 @@ impl Element for f32 {
         x
     }
 
+    fn to_f32(self) -> f32 {
+        self
+    }
+
     #[inline(always)]
     fn load<L: Lanes>(x: &[f32]) -> L::Row {
         L::load(x)
@@ -119,6 +124,10 @@ impl Element for f16 {
         f16::from_f32(x)
     }
 
+    fn to_f32(self) -> f32 {
+        f16::to_f32(self)
+    }
+
     #[inline(always)]
     fn load<L: Lanes>(x: &[f16]) -> L::Row {
         L::load_f16(x)
@@ -135,6 +144,10 @@ impl Element for bf16 {
 
     fn from_f32(x: f32) -> bf16 {
         bf16::from_f32(x)
+    }
+
+    fn to_f32(self) -> f32 {
+        bf16::to_f32(self)
     }
 
     #[inline(always)]

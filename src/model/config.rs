@@ -201,6 +201,16 @@ impl Gpt2Config {
         self.n_embd / self.n_head
     }
 
+    /// What block `layer`'s attention scores are multiplied by: `1/sqrt(head_dim)` (1 where
+    /// `scale_attn_weights` is off), and `1/(layer+1)` more where the config asks.
+    pub fn attention_scale(&self, layer: usize) -> f32 {
+        let mut scale = if self.scale_attn_weights { 1.0 / (self.head_dim() as f32).sqrt() } else { 1.0 };
+        if self.scale_attn_by_inverse_layer_idx {
+            scale /= (layer + 1) as f32;
+        }
+        scale
+    }
+
     /// Reads `config.json` through [`HfConfig`] and validates it.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
         let value: Value = serde_json::from_slice(bytes).map_err(|e| Error::config("(file)", format!("is not valid JSON: {e}")))?;

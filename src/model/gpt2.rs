@@ -1,7 +1,6 @@
 //! The stack: embeddings, `n_layer` blocks, final LayerNorm, LM head (tied to `wte` unless the
-//! config unties it), with a KV cache so generation runs one new position at a time.
-
-use std::sync::{Arc, OnceLock};
+//! config unties it), with a KV cache so generation runs one new position at a time. This is the
+//! reference the kernels ([`crate::kernels`]) are held to in the tests.
 
 use burn::module::{Module, Param};
 use burn::tensor::Tensor;
@@ -12,7 +11,6 @@ use super::config::Gpt2Config;
 use super::embedding::Embeddings;
 use super::hooks::Hooks;
 use super::layers::LayerNorm;
-use crate::kernels::gpt2::Kernels;
 
 #[derive(Module, Debug)]
 pub struct Gpt2 {
@@ -25,9 +23,6 @@ pub struct Gpt2 {
     pub lm_head: Option<Param<Tensor<2>>>,
     #[module(skip)]
     pub config: Gpt2Config,
-    /// The blocks packed for the fast path ([`crate::kernels`]), at its first run.
-    #[module(skip)]
-    pub kernels: OnceLock<Arc<Kernels>>,
 }
 
 /// Keys and values of every position seen so far, per layer.
@@ -76,12 +71,5 @@ impl Gpt2 {
             Some(lm_head) => lm_head.val(),
             None => self.embeddings.wte.val(),
         }
-    }
-
-    /// The blocks packed for [`crate::kernels`]: packed at the first call (the worker makes it
-    /// as soon as a model is built; a caller of the burn reference alone never pays for it),
-    /// shared by clones after it.
-    pub fn kernels(&self) -> &Kernels {
-        self.kernels.get_or_init(|| Arc::new(Kernels::pack(self)))
     }
 }

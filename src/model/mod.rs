@@ -9,6 +9,7 @@ pub mod gpt2;
 pub mod hooks;
 pub mod layers;
 pub mod loader;
+pub mod reference;
 
 use burn::tensor::Tensor;
 

@@ -10,7 +10,6 @@ use crate::analysis::probe::{self, Answer};
 use crate::checkpoint::Checkpoint;
 use crate::inspect;
 use crate::model::embedding::sinusoidal_encoding;
-use crate::model::f32_values;
 use crate::session::{Generation, Next, Session, Stop};
 use crate::view::positions::{SIDE, similarity};
 use crate::worker::fetch::{Abort, Partial};
@@ -135,11 +134,11 @@ fn start_run(state: Rc<RefCell<State>>, request: RunRequest) {
 /// The learned `wpe` and the sinusoidal encoding of its size, as similarity maps.
 fn position_maps(checkpoint: &Checkpoint) -> PositionMaps {
     let (n_positions, n_embd) = (checkpoint.config().n_positions, checkpoint.config().n_embd);
-    let wpe = f32_values(checkpoint.model.embeddings.wpe.val()); // [n_positions, n_embd]
+    let wpe = checkpoint.model.wpe(); // [n_positions, n_embd]
     PositionMaps {
         n_positions,
         n_embd,
-        learned: similarity(&wpe, n_embd, SIDE),
+        learned: similarity(wpe, n_embd, SIDE),
         sinusoidal: similarity(&sinusoidal_encoding(n_positions, n_embd), n_embd, SIDE),
     }
 }
@@ -220,7 +219,7 @@ fn start_load(state: Rc<RefCell<State>>, request: LoadRequest) {
             Ok((checkpoint, source)) => {
                 let c = checkpoint.config();
                 // packed now, the file gone: a 16-bit checkpoint's blocks stay 16-bit
-                let weights = checkpoint.model.kernels().precision().into();
+                let weights = checkpoint.model.precision().into();
                 let model = ModelInfo { name: source.label(), source, n_layer: c.n_layer, n_head: c.n_head, n_positions: c.n_positions, kernels: crate::kernels::Isa::best().name().into(), weights, threads: super::threads() };
                 let warnings = checkpoint.warnings.clone();
                 let positions = position_maps(&checkpoint);

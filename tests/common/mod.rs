@@ -13,7 +13,9 @@ use headlight::Checkpoint;
 use headlight::inspect::{Request, inspect};
 use headlight::kernels::Isa;
 use headlight::model::generate::Decoding;
-use headlight::session::{Engine, Generation, Session};
+use headlight::model;
+use headlight::model::gpt2::Gpt2;
+use headlight::session::{Generation, Session};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -94,43 +96,44 @@ pub fn check(checkpoint: &Checkpoint, fixture: &Fixture) -> Report {
     report
 }
 
-/// Runs every case of a fixture on the kernels compiled for `isa` and on the burn reference,
-/// with the capture on, through the prompt and 12 greedy steps: every attention row and value
-/// norm (prompt and generated positions), the logits after the prompt and the greedy ids must
-/// agree. Returns the largest attention and logit differences.
-pub fn kernels_match_the_reference(checkpoint: &Checkpoint, fixture: &Fixture, isa: Isa) -> (f32, f32) {
+/// Runs every case of a fixture on the burn reference and on the kernels compiled for each
+/// instruction set this machine runs, with the capture on, through the prompt and 12 greedy
+/// steps: every attention row and value norm (prompt and generated positions), the logits after
+/// the prompt and the greedy ids must agree. Returns, per instruction set, the largest attention
+/// and logit differences.
+pub fn kernels_match_the_reference(checkpoint: &Checkpoint, reference: &Gpt2, fixture: &Fixture) -> Vec<(Isa, f32, f32)> {
     let model = &checkpoint.model;
-    let (mut attention_error, mut logit_error) = (0.0f32, 0.0f32);
+    let mut errors: Vec<(Isa, f32, f32)> = Isa::available().into_iter().map(|isa| (isa, 0.0, 0.0)).collect();
     for case in &fixture.cases {
-        let at = format!("{} / {:?} on {}", fixture.model, case.prompt, isa.name());
-        let run = |engine| {
-            let mut session = Session::start_on(engine, model, &case.ids, true).unwrap_or_else(|e| panic!("{at}: {e}"));
+        let want = model::reference::run(reference, &case.ids, 12, true);
+        let want_capture = want.capture.as_ref().unwrap();
+        for (isa, attention_error, logit_error) in &mut errors {
+            let at = format!("{} / {:?} on {}", fixture.model, case.prompt, isa.name());
+            let mut session = Session::start_on(*isa, model, &case.ids, true).unwrap_or_else(|e| panic!("{at}: {e}"));
             let logits = session.last_logits().to_vec();
             Generation::new(Decoding::Greedy, 12, Vec::new()).and_then(|mut g| g.run(model, &mut session, |_, _| {})).unwrap();
-            (session, logits)
-        };
-        let ((fast, fast_logits), (reference, reference_logits)) = (run(Engine::Kernels(isa)), run(Engine::Reference));
-        assert_eq!(fast.generated(), reference.generated(), "greedy ids of {at}");
-        let error = max_error(fast_logits.iter(), reference_logits.iter());
-        assert!(error <= KERNEL_LOGIT_TOLERANCE, "logits of {at} are off by {error}");
-        logit_error = logit_error.max(error);
-        let (fast, reference) = (fast.capture().unwrap(), reference.capture().unwrap());
-        assert_eq!(fast.len(), reference.len());
-        for l in 0..fast.n_layer() {
-            for h in 0..fast.n_head() {
-                for q in 0..fast.len() {
-                    let error = max_error(fast.row(l, h, q).iter(), reference.row(l, h, q).iter());
-                    assert!(error <= KERNEL_ATTENTION_TOLERANCE, "attention [{l}][{h}][{q}] of {at} is off by {error}");
-                    attention_error = attention_error.max(error);
-                }
-                let (norms, want) = (fast.value_norms(l, h, fast.len()).unwrap(), reference.value_norms(l, h, fast.len()).unwrap());
-                for (a, b) in norms.iter().zip(&want) {
-                    assert!((a - b).abs() <= 1e-5 * b.abs().max(1.0), "value norm of [{l}][{h}] of {at}: {a} vs {b}");
+            assert_eq!(session.generated(), want.generated, "greedy ids of {at}");
+            let error = max_error(logits.iter(), want.last_logits.iter());
+            assert!(error <= KERNEL_LOGIT_TOLERANCE, "logits of {at} are off by {error}");
+            *logit_error = logit_error.max(error);
+            let fast = session.capture().unwrap();
+            assert_eq!(fast.len(), want_capture.len());
+            for l in 0..fast.n_layer() {
+                for h in 0..fast.n_head() {
+                    for q in 0..fast.len() {
+                        let error = max_error(fast.row(l, h, q).iter(), want_capture.row(l, h, q).iter());
+                        assert!(error <= KERNEL_ATTENTION_TOLERANCE, "attention [{l}][{h}][{q}] of {at} is off by {error}");
+                        *attention_error = attention_error.max(error);
+                    }
+                    let (norms, want) = (fast.value_norms(l, h, fast.len()).unwrap(), want_capture.value_norms(l, h, fast.len()).unwrap());
+                    for (a, b) in norms.iter().zip(&want) {
+                        assert!((a - b).abs() <= 1e-5 * b.abs().max(1.0), "value norm of [{l}][{h}] of {at}: {a} vs {b}");
+                    }
                 }
             }
         }
     }
-    (attention_error, logit_error)
+    errors
 }
 
 /// The kernels split their work over threads by whole outputs only, so every case of a fixture
@@ -144,7 +147,7 @@ pub fn kernels_give_the_same_bits_on_any_number_of_threads(checkpoint: &Checkpoi
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             pool.install(|| {
                 assert_eq!(headlight::kernels::threads::count(), threads);
-                let mut session = Session::start_on(Engine::Kernels(Isa::best()), model, &case.ids, true).unwrap();
+                let mut session = Session::start_on(Isa::best(), model, &case.ids, true).unwrap();
                 let logits = session.last_logits().to_vec();
                 Generation::new(Decoding::Greedy, 12, Vec::new()).and_then(|mut g| g.run(model, &mut session, |_, _| {})).unwrap();
                 let capture = session.capture().unwrap();
@@ -176,5 +179,5 @@ pub fn kernels_keep_the_stored_dtype(checkpoint: &Checkpoint, weights: &[u8]) {
     let n = u64::from_le_bytes(weights[..8].try_into().unwrap()) as usize;
     let header: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&weights[8..8 + n]).unwrap();
     let stored = header.iter().find(|(name, _)| name.ends_with("h.0.mlp.c_fc.weight")).map(|(_, t)| t["dtype"].as_str().unwrap().to_lowercase()).unwrap();
-    assert_eq!(checkpoint.model.kernels().precision(), stored);
+    assert_eq!(checkpoint.model.precision(), stored);
 }
