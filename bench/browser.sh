@@ -42,5 +42,6 @@ wasm-bindgen --target web --out-dir bench/browser/pkg "$wasm"
 source scripts/serve_static.sh
 serve_static "$root" isolated
 mkdir -p bench/results
-suffix="${RELAXED:+-relaxed}${DTYPE:+-$DTYPE}$( (( threads > 1 )) && echo "-threads$threads")"
+suffix="${RELAXED:+-relaxed}${DTYPE:+-$DTYPE}"
+if (( threads > 1 )); then suffix+="-threads$threads"; fi
 node bench/browser/run.mjs "${STATIC_URL}bench/browser/index.html?model=$model&threads=$threads${PRODUCTS:+&products}" "bench/results/browser$suffix.json"

@@ -73,31 +73,35 @@ async function peerGenerate(session) {
 
 /** `?products` in the page's address: only the matrix-product table (for tuning the kernels).
  * `?profile=N`: only headlight's forward pass over N tokens, five times after a warm-up, for
- * bench/browser/profile.mjs to record a CPU profile of. */
+ * bench/browser/profile.mjs to record a CPU profile of; `?profile=generate`: three runs of the
+ * generation case instead. */
 const query = new URLSearchParams(location.search);
 /** `?model=gpt2-small-f16`: the f16 checkpoint (bench/browser.sh with DTYPE=f16). */
 const MODEL = `../../target/bench/${query.get('model') ?? 'gpt2-small-random'}/`;
 const productsOnly = query.has('products');
 const THREADS = Number(query.get('threads') ?? 1);
-const profileTokens = Number(query.get('profile') ?? 0);
+const profiled = query.get('profile');
 
 async function run() {
   await init();
   results.headlight_isa = isa();
-  if (profileTokens > 0) return profile(profileTokens);
+  if (profiled) return profile(profiled);
   if (!productsOnly) await engines(await threaded(THREADS));
   // the products table is one thread's: the kernels against the peak of one core
   if (THREADS === 1) products();
 }
 
-async function profile(n) {
+async function profile(what) {
   const bench = new Bench(await fetchBytes('config.json'), await fetchBytes('model.safetensors'));
-  bench.forward(n, false);
+  const [runs, once, name] = what === 'generate'
+    ? [3, () => bench.generate(GENERATION_PROMPT, GENERATED), `generations of ${GENERATED} tokens`]
+    : [5, () => bench.forward(Number(what), false), `forward passes over ${what} tokens`];
+  once();
   window.profileReady = true;
   await new Promise((resolve) => { window.profileGo = resolve; });
   const start = performance.now();
-  for (let i = 0; i < 5; i++) bench.forward(n, false);
-  log(`5 forward passes over ${n} tokens: ${(performance.now() - start).toFixed(0)} ms`);
+  for (let i = 0; i < runs; i++) once();
+  log(`${runs} ${name}: ${(performance.now() - start).toFixed(0)} ms`);
   bench.free();
 }
 

@@ -1,7 +1,8 @@
 // Where headlight's forward pass spends its time in the browser: opens the benchmark page in
 // `?profile=N` mode, records a CPU profile (Chrome DevTools Protocol) of five forward passes
-// over N tokens, and prints the functions by self time. Usage (after bench/browser.sh has built
-// the page): node bench/browser/profile.mjs URL-of-bench/browser/index.html N [out.cpuprofile]
+// over N tokens (or, with N = generate, three runs of the generation case), and prints the
+// functions by self time. Usage (after bench/browser.sh has built the page):
+// node bench/browser/profile.mjs URL-of-bench/browser/index.html N [out.cpuprofile]
 import { writeFileSync } from 'node:fs';
 import { launch } from './chromium.mjs';
 
@@ -30,7 +31,7 @@ for (const id of profile.samples) {
   self.set(name, (self.get(name) ?? 0) + dt);
 }
 const total = [...self.values()].reduce((a, b) => a + b, 0);
-console.log(`\nself time over ${total.toFixed(0)} ms (five forward passes over ${n} tokens):`);
+console.log(`\nself time over ${total.toFixed(0)} ms (profile=${n}):`);
 for (const [name, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) {
   console.log(`${ms.toFixed(1).padStart(9)} ms ${(100 * ms / total).toFixed(1).padStart(5)}%  ${name.slice(0, 140)}`);
 }
