@@ -27,6 +27,7 @@ use headlight::model::gpt2::Gpt2;
 use headlight::model::loader::load_gpt2;
 use headlight::model::reference;
 use headlight::rng::Rng;
+use headlight::safetensors::Values;
 use headlight::session::{Generation, Session};
 
 const CONFIG: &str = r#"{"model_type": "gpt2", "architectures": ["GPT2LMHeadModel"], "vocab_size": 50257,
@@ -196,7 +197,7 @@ fn main() {
     for isa in Isa::available() {
         let peak = peak_gflops(isa, 20_000_000);
         for (m, k, n) in [(1, 768, 3072), (64, 768, 2304), (64, 768, 3072), (64, 3072, 768), (256, 768, 3072)] {
-            let weights = |seed: usize| Packed::new(&(0..k * n).map(|i| ((i * 7 + seed) % 13) as f32 * 0.01 - 0.06).collect::<Vec<_>>(), &vec![0.0; n], k, n);
+            let weights = |seed: usize| Packed::new(&Values::F32((0..k * n).map(|i| ((i * 7 + seed) % 13) as f32 * 0.01 - 0.06).collect()), &vec![0.0; n], k, n);
             // cold: enough weights that one is out of every cache by the time it comes round again
             let cold: Vec<Packed> = (0..(64 << 20) / (4 * k * n) + 2).map(weights).collect();
             let x: Vec<f32> = (0..m * k).map(|i| (i % 7) as f32 * 0.1).collect();

@@ -13,6 +13,7 @@
 
 use std::collections::BTreeMap;
 
+use half::{bf16, f16};
 pub use safetensors::Dtype;
 use safetensors::tensor::TensorView;
 use serde::Deserialize;
@@ -156,46 +157,85 @@ impl<'a> SafeTensors<'a> {
     }
 }
 
-/// A tensor's values widened to f32, and its shape.
+/// A tensor's values as the file stores them.
+#[derive(Debug, Clone)]
+pub enum Values {
+    F32(Vec<f32>),
+    F16(Vec<f16>),
+    Bf16(Vec<bf16>),
+}
+
+impl Values {
+    pub fn len(&self) -> usize {
+        match self {
+            Values::F32(v) => v.len(),
+            Values::F16(v) => v.len(),
+            Values::Bf16(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Value `i`, widened to f32 (exactly).
+    pub fn at(&self, i: usize) -> f32 {
+        match self {
+            Values::F32(v) => v[i],
+            Values::F16(v) => v[i].to_f32(),
+            Values::Bf16(v) => v[i].to_f32(),
+        }
+    }
+
+    /// Every value, widened to f32.
+    pub fn into_f32(self) -> Vec<f32> {
+        match self {
+            Values::F32(v) => v,
+            other => (0..other.len()).map(|i| other.at(i)).collect(),
+        }
+    }
+}
+
+/// A tensor's values, in the file's dtype, and its shape.
 #[derive(Debug)]
-pub struct Widened {
-    pub values: Vec<f32>,
+pub struct Stored {
+    pub values: Values,
     pub shape: Vec<usize>,
 }
 
-/// Widens the tensors of `file` that `wanted` names to f32, from the end of the file backwards,
-/// each one's bytes freed as soon as it is widened (the file is cut short and shrunk in place), so
-/// the file and the weights are never held whole at once: an f32 file peaks near its size plus its
-/// largest tensor instead of twice its size, a 16-bit one near the f32 weights. The file is
-/// checked whole first ([`SafeTensors::parse`]); a tensor of a dtype other than F32, F16 and BF16
-/// is refused by name.
-pub fn widen(mut file: Vec<u8>, wanted: impl Fn(&str) -> bool) -> Result<BTreeMap<String, Widened>> {
+/// Reads the tensors of `file` that `wanted` names, in the dtype the file stores them in, from
+/// the end of the file backwards, each one's bytes freed as soon as it is read (the file is cut
+/// short and shrunk in place), so the file and the tensors are never held whole at once: a file
+/// peaks near its size plus its largest tensor instead of twice its size, and a 16-bit one stays
+/// 16-bit. The file is checked whole first ([`SafeTensors::parse`]); a tensor of a dtype other
+/// than F32, F16 and BF16 is refused by name.
+pub fn read(mut file: Vec<u8>, wanted: impl Fn(&str) -> bool) -> Result<BTreeMap<String, Stored>> {
     SafeTensors::parse(&file)?;
     let (header, data_start) = (Header::parse(&file, file.len() as u64)?, Header::prefix_len(&file, file.len() as u64)?);
     let mut tensors: Vec<(String, TensorInfo)> = header.tensors.into_iter().filter(|(name, _)| wanted(name)).collect();
     tensors.sort_by_key(|(_, t)| std::cmp::Reverse(t.data.start));
-    let mut widened = BTreeMap::new();
+    let mut read = BTreeMap::new();
     for (name, TensorInfo { dtype, shape, data }) in tensors {
         // inside the file, whose length is a usize: checked by the header
         let (begin, end) = (data_start + data.start as usize, data_start + data.end as usize);
-        let values = widen_bytes(&name, dtype, &file[begin..end])?;
+        let values = values_of(&name, dtype, &file[begin..end])?;
         // an empty tensor may sit inside another's bytes (only non-empty ones are kept apart)
         if begin < end {
             file.truncate(begin);
             file.shrink_to_fit();
         }
-        widened.insert(name, Widened { values, shape });
+        read.insert(name, Stored { values, shape });
     }
-    Ok(widened)
+    Ok(read)
 }
 
-/// One tensor's little-endian `bytes` of `dtype` as f32.
-fn widen_bytes(name: &str, dtype: Dtype, bytes: &[u8]) -> Result<Vec<f32>> {
+/// One tensor's little-endian `bytes` of `dtype`.
+fn values_of(name: &str, dtype: Dtype, bytes: &[u8]) -> Result<Values> {
     let words = |n: usize| bytes.chunks_exact(n);
     Ok(match dtype {
-        Dtype::F32 => words(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
-        Dtype::F16 => words(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
-        Dtype::BF16 => words(2).map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
+        Dtype::F32 => Values::F32(words(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()),
+        Dtype::F16 => Values::F16(words(2).map(|b| f16::from_le_bytes([b[0], b[1]])).collect()),
+        Dtype::BF16 => Values::Bf16(words(2).map(|b| bf16::from_le_bytes([b[0], b[1]])).collect()),
         dtype => return Err(Error::tensor(name, format!("has dtype {dtype}; headlight reads F32, F16 and BF16"))),
     })
 }

@@ -9,7 +9,7 @@ use headlight::hub::transfer::{Answer, Head, Transfer, parse_content_range};
 use headlight::hub::{self, ModelSource};
 use headlight::model::config::Gpt2Config;
 use headlight::permalink::{self, MAX_LEN};
-use headlight::safetensors::{Dtype, Header, SafeTensors, widen};
+use headlight::safetensors::{Dtype, Header, SafeTensors, read};
 use headlight::session::Session;
 use headlight::tokenizer::Tokenizer;
 use headlight::view::export::escape;
@@ -40,7 +40,7 @@ pub fn config(bytes: &[u8]) {
 }
 
 /// `model.safetensors`: anything accepted has tensors whose bytes match dtype x shape, lie
-/// apart from each other, and widen to exactly one f32 per element (or are refused by dtype).
+/// apart from each other, and read to exactly one value per element (or are refused by dtype).
 pub fn safetensors(bytes: &[u8]) {
     let Ok(file) = SafeTensors::parse(bytes) else { return };
     let data_start = 8 + u64::from_le_bytes(bytes[..8].try_into().expect("a parsed file has a length")) as usize;
@@ -59,10 +59,10 @@ pub fn safetensors(bytes: &[u8]) {
         floats &= matches!(dtype, Dtype::F32 | Dtype::F16 | Dtype::BF16);
         elements_of.insert(name.to_string(), elements);
     }
-    match widen(bytes.to_vec(), |_| true) {
-        Ok(widened) => {
+    match read(bytes.to_vec(), |_| true) {
+        Ok(tensors) => {
             for (name, elements) in &elements_of {
-                assert_eq!(widened[name].values.len(), *elements, "`{name}` widened to the wrong count");
+                assert_eq!(tensors[name].values.len(), *elements, "`{name}` read to the wrong count");
             }
         }
         Err(e) => assert!(!floats, "a file of F32, F16 and BF16 tensors refused: {e}"),

@@ -13,6 +13,7 @@ mod exports {
     use headlight::model::config::Gpt2Config;
     use headlight::model::generate::Decoding;
     use headlight::rng::Rng;
+    use headlight::safetensors::Values;
     use headlight::session::{Generation, Session};
     use headlight::worker::protocol::Rows;
     use wasm_bindgen::prelude::*;
@@ -98,7 +99,7 @@ mod exports {
                 _ => |v| v,
             };
             let x = (0..m * k).map(|i| (i % 7) as f32 * 0.1).collect();
-            let weights = (0..copies.max(1)).map(|c| Packed::new(&(0..k * n).map(|i| round(((i + c) % 5) as f32 * 0.1)).collect::<Vec<f32>>(), &vec![0.0; n], k, n)).collect();
+            let weights = (0..copies.max(1)).map(|c| Packed::new(&Values::F32((0..k * n).map(|i| round(((i + c) % 5) as f32 * 0.1)).collect()), &vec![0.0; n], k, n)).collect();
             Matmul { x, weights, turn: 0, y: vec![0.0; m * n] }
         }
 

@@ -1,8 +1,8 @@
 //! How much memory a checkpoint needs in the worker, against what it can have.
 //!
 //! While a model loads, the worker's wasm memory holds the file (downloaded or read), whose bytes
-//! are freed as its tensors are widened to f32 (`crate::safetensors::widen`), and each widened
-//! tensor is freed as the kernels pack it (`crate::kernels::gpt2::Kernels::load`). The estimate
+//! are freed as its tensors are read (`crate::safetensors::read`), and each tensor's values are
+//! freed as the kernels pack it (`crate::kernels::gpt2::Kernels::load`). The estimate
 //! stays the bound it was before either: `file + 4 · parameters + capture(full context) +
 //! headroom`, and wasm32 linear memory stops at 4 GiB whatever the machine has.
 

@@ -21,6 +21,7 @@ use super::math::activate;
 use super::simd::{Element, Lanes, NR};
 use super::threads;
 use crate::model::config::Activation;
+use crate::safetensors::Values;
 
 /// Rows of `x` packed at once, as many as a chunk of the prompt ([`crate::session::PREFILL_CHUNK`]):
 /// a product streams each weight from memory once per block, so one block per chunk reads it
@@ -39,10 +40,11 @@ pub enum Precision {
 
 impl Precision {
     /// The narrowest type that holds each of `values`.
-    pub fn of(values: &[f32]) -> Precision {
-        if values.iter().all(|&v| bf16::holds(v)) {
+    pub fn of(values: &Values) -> Precision {
+        let each = || (0..values.len()).map(|i| values.at(i));
+        if each().all(bf16::holds) {
             Precision::Bf16
-        } else if values.iter().all(|&v| f16::holds(v)) {
+        } else if each().all(f16::holds) {
             Precision::F16
         } else {
             Precision::F32
@@ -83,10 +85,10 @@ impl std::fmt::Debug for Packed {
 }
 
 impl Packed {
-    /// Packs `weight: [in, out]`, row-major, and `bias: [out]`.
-    pub fn new(weight: &[f32], bias: &[f32], n_in: usize, n_out: usize) -> Packed {
+    /// Packs `weight: [in, out]`, row-major, in whatever type it is stored, and `bias: [out]`.
+    pub fn new(weight: &Values, bias: &[f32], n_in: usize, n_out: usize) -> Packed {
         assert_eq!((weight.len(), bias.len()), (n_in * n_out, n_out), "a [{n_in}, {n_out}] weight and its bias");
-        Packed::of(Precision::of(weight), bias, n_in, n_out, |i, j| weight[i * n_out + j])
+        Packed::of(Precision::of(weight), bias, n_in, n_out, |i, j| weight.at(i * n_out + j))
     }
 
     /// Packs the weight whose `W[i][j]` is `at(i, j)` in `precision`, which holds every value.
@@ -348,7 +350,12 @@ mod tests {
         for (t, k, n) in [(1, 37, 53), (5, 16, 16), (7, 64, 33), (50, 29, 70), (97, 40, 17), (130, 24, 20)] {
             for precision in [Precision::F32, Precision::F16, Precision::Bf16] {
                 let (x, w, b) = (values(t * k, 1), rounded(values(k * n, 2), precision), values(n, 3));
-                let packed = Packed::new(&w, &b, k, n);
+                let stored = match precision {
+                    Precision::F32 => Values::F32(w.clone()),
+                    Precision::F16 => Values::F16(w.iter().map(|&v| f16::from_f32(v)).collect()),
+                    Precision::Bf16 => Values::Bf16(w.iter().map(|&v| bf16::from_f32(v)).collect()),
+                };
+                let packed = Packed::new(&stored, &b, k, n);
                 assert_eq!(packed.precision(), precision, "the narrowest type that holds the weight");
                 for isa in Isa::available() {
                     for activation in [None, Some(Activation::GeluTanh), Some(Activation::Relu)] {
@@ -373,13 +380,16 @@ mod tests {
     #[test]
     fn the_narrowest_type_that_holds_every_value_is_chosen() {
         let head = rounded(values(37 * 20, 4), Precision::F16);
-        assert_eq!(Precision::of(&head), Precision::F16);
+        assert_eq!(Precision::of(&Values::F32(head.clone())), Precision::F16);
         // a value no 16-bit type holds keeps the weight in f32; so does one that is not finite
         let mut wide = head.clone();
         wide[3] = 0.1;
-        assert_eq!(Precision::of(&wide), Precision::F32);
+        assert_eq!(Precision::of(&Values::F32(wide.clone())), Precision::F32);
         wide[3] = f32::INFINITY;
-        assert_eq!(Precision::of(&wide), Precision::F32);
-        assert_eq!(Precision::of(&rounded(values(64, 6), Precision::Bf16)), Precision::Bf16);
+        assert_eq!(Precision::of(&Values::F32(wide)), Precision::F32);
+        assert_eq!(Precision::of(&Values::F32(rounded(values(64, 6), Precision::Bf16))), Precision::Bf16);
+        // stored in f16, values bf16 also holds are kept in bf16
+        let both: Vec<f16> = [0.5f32, -2.0, 0.125].map(f16::from_f32).to_vec();
+        assert_eq!(Precision::of(&Values::F16(both)), Precision::Bf16);
     }
 }

@@ -71,24 +71,24 @@ pub struct Output {
 }
 
 fn norm(w: &mut Weights, name: &str, c: usize, eps: f32) -> Result<Norm> {
-    Ok(Norm { weight: w.take(&format!("{name}.weight"), &[c])?, bias: w.take(&format!("{name}.bias"), &[c])?, eps })
+    Ok(Norm { weight: w.take(&format!("{name}.weight"), &[c])?.into_f32(), bias: w.take(&format!("{name}.bias"), &[c])?.into_f32(), eps })
 }
 
-/// A `Conv1D`'s `W: [n_in, n_out]` and `b`, packed; their f32 values are freed once packed.
+/// A `Conv1D`'s `W: [n_in, n_out]` and `b`, packed; the file's values are freed once packed.
 fn pack(w: &mut Weights, name: &str, n_in: usize, n_out: usize) -> Result<Packed> {
     let weight = w.take(&format!("{name}.weight"), &[n_in, n_out])?;
-    Ok(Packed::new(&weight, &w.take(&format!("{name}.bias"), &[n_out])?, n_in, n_out))
+    Ok(Packed::new(&weight, &w.take(&format!("{name}.bias"), &[n_out])?.into_f32(), n_in, n_out))
 }
 
 impl Kernels {
-    /// Builds the model from a safetensors file, which it consumes: each tensor is widened,
-    /// then packed (or kept as a [`Table`]) and its f32 values freed, one at a time. Errors name
-    /// the tensor at fault.
+    /// Builds the model from a safetensors file, which it consumes: each tensor is read in the
+    /// file's dtype, then packed (or kept as a [`Table`]) and the file's values freed, one at a
+    /// time, so a 16-bit file is never widened whole. Errors name the tensor at fault.
     pub fn load(config: &Gpt2Config, file: Vec<u8>) -> Result<Loaded<Kernels>> {
         let mut w = Weights::open(config, file)?;
         let (v, c, eps) = (config.vocab_size, config.n_embd, config.layer_norm_epsilon);
         let wte = Table::new(w.take("wte.weight", &[v, c])?, c);
-        let wpe = w.take("wpe.weight", &[config.n_positions, c])?;
+        let wpe = w.take("wpe.weight", &[config.n_positions, c])?.into_f32();
         let h = (0..config.n_layer)
             .map(|i| {
                 Ok(Block {

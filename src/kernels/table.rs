@@ -10,6 +10,7 @@ use half::{bf16, f16};
 use super::gemm::Precision;
 use super::simd::{Element, Lanes, NR};
 use super::{Isa, on_isa, threads};
+use crate::safetensors::Values as FileValues;
 
 #[derive(Clone)]
 enum Values {
@@ -37,13 +38,13 @@ fn runs(width: usize) -> impl Iterator<Item = usize> {
 }
 
 /// `values: [rows, width]` in `E`, each run of a row in `E`'s column order.
-fn stored<E: Element>(values: &[f32], width: usize) -> Vec<E> {
+fn stored<E: Element>(values: &FileValues, width: usize) -> Vec<E> {
     let mut out = Vec::with_capacity(values.len());
-    for row in values.chunks_exact(width) {
+    for row in (0..values.len()).step_by(width) {
         for run in runs(width) {
-            out.extend(E::ORDER.map(|c| E::from_f32(row[run + c])));
+            out.extend(E::ORDER.map(|c| E::from_f32(values.at(row + run + c))));
         }
-        out.extend(row[width / NR * NR..].iter().map(|&v| E::from_f32(v)));
+        out.extend((row + width / NR * NR..row + width).map(|i| E::from_f32(values.at(i))));
     }
     out
 }
@@ -61,13 +62,14 @@ fn add<E: Element>(row: &[E], out: &mut [f32]) {
 }
 
 impl Table {
-    /// `values: [rows, width]`, row-major, kept in the narrowest type that holds them.
-    pub fn new(values: Vec<f32>, width: usize) -> Table {
+    /// `values: [rows, width]`, row-major, as the file stores them, kept in the narrowest type
+    /// that holds them (f32 values stay where they are).
+    pub fn new(values: FileValues, width: usize) -> Table {
         assert_eq!(values.len() % width, 0, "whole rows of {width}");
-        let values = match Precision::of(&values) {
-            Precision::F32 => Values::F32(values),
-            Precision::F16 => Values::F16(stored(&values, width)),
-            Precision::Bf16 => Values::Bf16(stored(&values, width)),
+        let values = match (Precision::of(&values), values) {
+            (Precision::F32, values) => Values::F32(values.into_f32()),
+            (Precision::F16, values) => Values::F16(stored(&values, width)),
+            (Precision::Bf16, values) => Values::Bf16(stored(&values, width)),
         };
         Table { values, width }
     }
@@ -194,7 +196,7 @@ mod tests {
         for (precision, width) in [Precision::F32, Precision::F16, Precision::Bf16].into_iter().flat_map(|p| [40, 16, 5].map(|w| (p, w))) {
             let (rows, t) = (37, 6); // a group of rows, and two more
             let m = values(rows, width, precision);
-            let table = Table::new(m.clone(), width);
+            let table = Table::new(FileValues::F32(m.clone()), width);
             assert_eq!(table.precision(), precision);
             for i in [0, 17, rows - 1] {
                 assert_eq!(table.row(i), m[i * width..][..width]);

@@ -1,6 +1,6 @@
 //! safetensors bytes into a model: every tensor found by its GPT-2 name ([`Weights`]), its
-//! shape checked against the config, widened to f32 (the file's bytes freed as they are widened, see
-//! [`crate::safetensors::widen`]). Both key layouts are read: current Hugging Face
+//! shape checked against the config, in the file's dtype (the file's bytes freed as they are
+//! read, see [`crate::safetensors::read`]). Both key layouts are read: current Hugging Face
 //! (`transformer.h.0.attn.c_attn.weight`) and the legacy one without the prefix
 //! (`h.0.attn.c_attn.weight`). Mask buffers (`attn.bias`, `attn.masked_bias`) are not weights
 //! and are skipped.
@@ -17,7 +17,7 @@ use super::embedding::Embeddings;
 use super::gpt2::Gpt2;
 use super::layers::{Conv1D, LayerNorm};
 use crate::error::{Error, Result};
-use crate::safetensors::{SafeTensors, Widened, widen};
+use crate::safetensors::{SafeTensors, Stored, Values, read};
 
 /// A loaded model and what was odd about its file but did not stop it.
 pub struct Loaded<M> {
@@ -26,12 +26,12 @@ pub struct Loaded<M> {
 }
 
 /// A checkpoint's tensors, found by their GPT-2 names and taken out one at a time, so that a
-/// model built from them holds each tensor's values once: what it has not taken yet, in f32,
-/// and what it has, in its own form. Shared by the burn reference ([`load_gpt2`]) and the
+/// model built from them holds each tensor's values once: what it has not taken yet, in the
+/// file's dtype, and what it has, in its own form. Shared by the burn reference ([`load_gpt2`]) and the
 /// kernels ([`crate::kernels::gpt2::Kernels::load`]).
 pub struct Weights {
-    /// The file's tensors widened, taken out as the model takes them.
-    tensors: BTreeMap<String, Widened>,
+    /// The file's tensors, taken out as the model takes them.
+    tensors: BTreeMap<String, Stored>,
     prefix: &'static str,
     /// Tensors that are not part of a GPT-2 LM, for the last warning.
     unused: Vec<String>,
@@ -40,7 +40,7 @@ pub struct Weights {
 
 impl Weights {
     /// Reads the tensors a GPT-2 LM with `config` takes from a safetensors file, which it
-    /// consumes (see [`widen`]). Both key layouts are found.
+    /// consumes (see [`read`]). Both key layouts are found.
     pub fn open(config: &Gpt2Config, file: Vec<u8>) -> Result<Weights> {
         let (prefix, names) = {
             let parsed = SafeTensors::parse(&file)?;
@@ -70,20 +70,20 @@ impl Weights {
         let unused: Vec<String> = names.into_iter().filter(|n| !expected(n)).collect();
         // what the model takes: not the buffers, nor a tied model's copy of its head
         let taken = |name: &str| expected(name) && !is_ignored(name) && (name != "lm_head.weight" || !config.tie_word_embeddings);
-        let tensors = widen(file, taken)?;
+        let tensors = read(file, taken)?;
         Ok(Weights { tensors, prefix, unused, warnings: Vec::new() })
     }
 
-    /// The values of `name` (without the `transformer.` prefix), row-major, once its shape is
-    /// checked against the one the config needs.
-    pub fn take(&mut self, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
+    /// The values of `name` (without the `transformer.` prefix), row-major, in the file's dtype,
+    /// once its shape is checked against the one the config needs.
+    pub fn take(&mut self, name: &str, shape: &[usize]) -> Result<Values> {
         // `lm_head` sits outside `transformer.` in both layouts.
         let key = if name == "lm_head.weight" { name.to_string() } else { format!("{}{name}", self.prefix) };
-        let Widened { values, shape: stored } = self.tensors.remove(&key).ok_or_else(|| Error::tensor(&key, "is missing"))?;
+        let Stored { values, shape: stored } = self.tensors.remove(&key).ok_or_else(|| Error::tensor(&key, "is missing"))?;
         if stored != shape {
             return Err(Error::tensor(&key, format!("has shape {stored:?}; the config needs {shape:?}")));
         }
-        let non_finite = values.iter().filter(|v| !v.is_finite()).count();
+        let non_finite = (0..values.len()).filter(|&i| !values.at(i).is_finite()).count();
         if non_finite > 0 {
             self.warnings.push(format!("tensor `{key}` holds {non_finite} NaN or infinite values; outputs will be meaningless"));
         }
@@ -91,7 +91,7 @@ impl Weights {
     }
 
     /// The untied LM head `[vocab_size, n_embd]`, or `None` when the config ties it to `wte`.
-    pub fn lm_head(&mut self, config: &Gpt2Config) -> Result<Option<Vec<f32>>> {
+    pub fn lm_head(&mut self, config: &Gpt2Config) -> Result<Option<Values>> {
         (!config.tie_word_embeddings).then(|| self.take("lm_head.weight", &[config.vocab_size, config.n_embd])).transpose()
     }
 
@@ -117,7 +117,7 @@ struct Params {
 
 impl Params {
     fn param<const R: usize>(&mut self, name: &str, shape: [usize; R]) -> Result<Param<Tensor<R>>> {
-        let values = self.weights.take(name, &shape)?;
+        let values = self.weights.take(name, &shape)?.into_f32();
         Ok(Param::from_tensor(Tensor::from_data(TensorData::new(values, shape), &self.device)))
     }
 
@@ -156,7 +156,8 @@ impl Params {
     }
 }
 
-/// Builds the burn reference from a safetensors file, which it consumes (see [`widen`]).
+/// Builds the burn reference from a safetensors file, which it consumes (see [`read`]): its
+/// weights in f32.
 /// Errors name the tensor at fault.
 pub fn load_gpt2(config: &Gpt2Config, file: Vec<u8>, device: &Device) -> Result<Loaded<Gpt2>> {
     let mut w = Params { weights: Weights::open(config, file)?, device: device.clone() };
@@ -164,6 +165,6 @@ pub fn load_gpt2(config: &Gpt2Config, file: Vec<u8>, device: &Device) -> Result<
     let embeddings = Embeddings { wte: w.param("wte.weight", [v, c])?, wpe: w.param("wpe.weight", [config.n_positions, c])? };
     let h = (0..config.n_layer).map(|i| w.block(config, i)).collect::<Result<Vec<_>>>()?;
     let ln_f = w.layer_norm("ln_f", c, config.layer_norm_epsilon)?;
-    let lm_head = w.weights.lm_head(config)?.map(|values| Param::from_tensor(Tensor::from_data(TensorData::new(values, [v, c]), &w.device)));
+    let lm_head = w.weights.lm_head(config)?.map(|values| Param::from_tensor(Tensor::from_data(TensorData::new(values.into_f32(), [v, c]), &w.device)));
     Ok(Loaded { model: Gpt2 { embeddings, h, ln_f, lm_head, config: config.clone() }, warnings: w.weights.finish() })
 }
