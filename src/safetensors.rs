@@ -157,7 +157,8 @@ impl<'a> SafeTensors<'a> {
     }
 }
 
-/// A tensor's values as the file stores them.
+/// Values in one of the float types a checkpoint stores: a tensor as the file holds it, and what
+/// the kernels keep a table in ([`crate::kernels::table::Table`]).
 #[derive(Debug, Clone)]
 pub enum Values {
     F32(Vec<f32>),

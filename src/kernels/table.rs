@@ -10,18 +10,12 @@ use half::{bf16, f16};
 use super::gemm::Precision;
 use super::simd::{Element, Lanes, NR};
 use super::{Isa, on_isa, threads};
-use crate::safetensors::Values as FileValues;
-
-#[derive(Clone)]
-enum Values {
-    F32(Vec<f32>),
-    F16(Vec<f16>),
-    Bf16(Vec<bf16>),
-}
+use crate::safetensors::Values;
 
 /// `[rows, width]`, row-major, in its [`Precision`].
 #[derive(Clone)]
 pub struct Table {
+    /// In the table's type, each run of a row in that type's column order (not the file's).
     values: Values,
     width: usize,
 }
@@ -38,7 +32,7 @@ fn runs(width: usize) -> impl Iterator<Item = usize> {
 }
 
 /// `values: [rows, width]` in `E`, each run of a row in `E`'s column order.
-fn stored<E: Element>(values: &FileValues, width: usize) -> Vec<E> {
+fn stored<E: Element>(values: &Values, width: usize) -> Vec<E> {
     let mut out = Vec::with_capacity(values.len());
     for row in (0..values.len()).step_by(width) {
         for run in runs(width) {
@@ -64,7 +58,7 @@ fn add<E: Element>(row: &[E], out: &mut [f32]) {
 impl Table {
     /// `values: [rows, width]`, row-major, as the file stores them, kept in the narrowest type
     /// that holds them (f32 values stay where they are).
-    pub fn new(values: FileValues, width: usize) -> Table {
+    pub fn new(values: Values, width: usize) -> Table {
         assert_eq!(values.len() % width, 0, "whole rows of {width}");
         let values = match (Precision::of(&values), values) {
             (Precision::F32, values) => Values::F32(values.into_f32()),
@@ -75,12 +69,7 @@ impl Table {
     }
 
     pub fn rows(&self) -> usize {
-        let len = match &self.values {
-            Values::F32(v) => v.len(),
-            Values::F16(v) => v.len(),
-            Values::Bf16(v) => v.len(),
-        };
-        len / self.width
+        self.values.len() / self.width
     }
 
     pub fn precision(&self) -> Precision {
@@ -196,7 +185,7 @@ mod tests {
         for (precision, width) in [Precision::F32, Precision::F16, Precision::Bf16].into_iter().flat_map(|p| [40, 16, 5].map(|w| (p, w))) {
             let (rows, t) = (37, 6); // a group of rows, and two more
             let m = values(rows, width, precision);
-            let table = Table::new(FileValues::F32(m.clone()), width);
+            let table = Table::new(Values::F32(m.clone()), width);
             assert_eq!(table.precision(), precision);
             for i in [0, 17, rows - 1] {
                 assert_eq!(table.row(i), m[i * width..][..width]);
